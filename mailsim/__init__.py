@@ -1,0 +1,3 @@
+"""mailsim: an e-mail protocol lab in the terminal."""
+
+__version__ = "0.1.0"

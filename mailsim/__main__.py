@@ -1,0 +1,3 @@
+from mailsim.cli import main
+
+raise SystemExit(main())
