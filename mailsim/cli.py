@@ -1,0 +1,157 @@
+"""The `mailsim` command: the app by default, and subcommands for the shell.
+
+    mailsim                  open the app on the default world
+    mailsim serve            run the SMTP/POP3/IMAP servers on TCP with a live wire log
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import signal
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from mailsim import __version__
+from mailsim.events import Protocol
+from mailsim.store.store import MailStore
+from mailsim.store.world import (
+    AccountSpec,
+    WorldError,
+    build_store,
+    load_world,
+    parse_account_option,
+    parse_roster,
+)
+
+
+def _world_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("world")
+    group.add_argument("--world", metavar="FILE", help="world file (default: the embedded default world)")
+    group.add_argument("--store", metavar="DIR", help="keep mailboxes in Maildir folders under DIR")
+    group.add_argument(
+        "--account", metavar="USER:PASSWORD", action="append", default=[], help="add an account (repeatable)"
+    )
+    group.add_argument("--accounts", metavar="FILE", help="add the accounts of a class roster (CSV, text or TOML)")
+
+
+def _port(value: str) -> int:
+    port = int(value)
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError("a port is 0..65535 (0 picks a free one)")
+    return port
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="mailsim", description="An e-mail protocol lab in the terminal.")
+    parser.add_argument("--version", action="version", version=f"mailsim {__version__}")
+    parser.add_argument("--lang", choices=("es", "en"), help="language of the interface (default: from LANG)")
+    parser.add_argument("--listen", action="store_true", help="also run the TCP servers (app only)")
+    _world_options(parser)
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    serve = commands.add_parser("serve", help="run the servers on TCP with a live wire log")
+    _world_options(serve)
+    serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    serve.add_argument("--smtp-port", type=_port, default=2525, help="SMTP port (default 2525; 0 = any free)")
+    serve.add_argument("--pop3-port", type=_port, default=1110, help="POP3 port (default 1110; 0 = any free)")
+    serve.add_argument("--imap-port", type=_port, default=1143, help="IMAP port (default 1143; 0 = any free)")
+    serve.add_argument("--max-connections", type=int, default=100, help="simultaneous connections (default 100)")
+    serve.add_argument(
+        "--idle-timeout", type=float, default=300.0, help="seconds before an idle client is dropped (default 300)"
+    )
+    serve.add_argument("--max-message-size", type=int, default=10 * 1024 * 1024, help="SMTP SIZE limit in octets")
+    serve.add_argument("--record", metavar="FILE", help="also record every event as JSON Lines into FILE")
+    serve.add_argument("--quiet", action="store_true", help="no wire log, only the listening addresses")
+    return parser
+
+
+def open_store(args: argparse.Namespace) -> MailStore:
+    """The store the options describe: world, extra accounts, optional Maildir."""
+    extra: list[AccountSpec] = [parse_account_option(value) for value in args.account]
+    if args.accounts:
+        extra.extend(parse_roster(args.accounts))
+    world = load_world(args.world) if args.world else None
+    store = build_store(world, extra_accounts=extra)
+    if args.store:
+        from mailsim.store.maildir import attach_maildir
+
+        attach_maildir(store, Path(args.store))
+    return store
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        store = open_store(args)
+    except (WorldError, ValueError, OSError) as exc:
+        print(f"mailsim: {exc}", file=sys.stderr)
+        return 2
+    if args.command == "serve":
+        return _serve(args, store)
+    return _app(args, store)
+
+
+def _app(args: argparse.Namespace, store: MailStore) -> int:
+    try:
+        from mailsim.ui.app import run_app
+    except ImportError:
+        print("mailsim: the app is not available in this build; use 'mailsim serve'", file=sys.stderr)
+        return 1
+    return run_app(store, lang=args.lang, listen=args.listen)
+
+
+def _serve(args: argparse.Namespace, store: MailStore) -> int:
+    try:
+        return asyncio.run(_serve_async(args, store))
+    except KeyboardInterrupt:
+        return 0
+
+
+async def _serve_async(args: argparse.Namespace, store: MailStore) -> int:
+    from mailsim.protocol.base import SessionConfig
+    from mailsim.transcript.bus import Bus
+    from mailsim.transcript.recorder import Recorder
+    from mailsim.transcript.wirelog import WireLog
+    from mailsim.transport.tcp import MailServers, ServerOptions
+
+    bus = Bus()
+    if not args.quiet:
+        bus.subscribe(WireLog(sys.stdout, colour=sys.stdout.isatty()))
+    recorder = Recorder.to_file(args.record, metadata={"source": "serve"}) if args.record else None
+    if recorder is not None:
+        bus.subscribe(recorder)
+    options = ServerOptions(
+        host=args.host,
+        ports={Protocol.SMTP: args.smtp_port, Protocol.POP3: args.pop3_port, Protocol.IMAP: args.imap_port},
+        max_connections=args.max_connections,
+        idle_timeout=args.idle_timeout,
+        session_config=SessionConfig(hostname=store.domain, max_message_size=args.max_message_size),
+    )
+    servers = MailServers(store, bus, options)
+    try:
+        addresses = await servers.start()
+    except OSError as exc:
+        print(f"mailsim: cannot listen: {exc}", file=sys.stderr)
+        return 1
+    for protocol, (host, port) in addresses.items():
+        print(f"{protocol.value.upper():4} listening on {host}:{port}", flush=True)
+    accounts = ", ".join(f"{a.name}@{a.domain}" for a in store.accounts.values())
+    print(f"accounts: {accounts}", flush=True)
+    print("Ctrl-C to stop.", flush=True)
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        try:
+            loop.add_signal_handler(signum, stop.set)
+        except (NotImplementedError, RuntimeError):  # pragma: no cover - non-Unix
+            pass
+    await stop.wait()
+    await servers.stop()
+    if recorder is not None:
+        recorder.close()
+    print("stopped.", flush=True)
+    return 0

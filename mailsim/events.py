@@ -1,0 +1,242 @@
+"""The events every part of mailsim speaks: what happened in a session or in the store.
+
+Engines create them, transports publish them on the Bus, and the UI, the recorder and the
+lesson checks match on them. They are frozen and validated on construction, so a
+subscriber can trust every field. Each one turns into a plain dict (`to_record`) and back
+(`event_from_record`): that dict is one line of a JSON Lines transcript.
+"""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+import enum
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+
+class Protocol(enum.StrEnum):
+    SMTP = "smtp"
+    POP3 = "pop3"
+    IMAP = "imap"
+
+
+class ReplyClass(enum.StrEnum):
+    """What kind of answer a reply is, across the three protocols.
+
+    SMTP's first digit (RFC 5321 §4.2.1), POP3's `+OK`/`-ERR`, IMAP's OK/NO/BAD,
+    untagged data and `+` continuation all map onto these, so colours and lesson
+    checks need no per-protocol knowledge.
+    """
+
+    SUCCESS = "success"            # 2xx, +OK, OK
+    INTERMEDIATE = "intermediate"  # 3xx, POP3/IMAP "+" continuation
+    TRANSIENT = "transient"        # 4xx: try again later
+    PERMANENT = "permanent"        # 5xx, -ERR, NO: do not repeat as is
+    BAD = "bad"                    # IMAP BAD: the command itself was malformed
+    DATA = "data"                  # IMAP untagged "*" data, not a completion
+
+    @classmethod
+    def of_smtp(cls, code: int) -> "ReplyClass":
+        first = code // 100
+        if first == 2:
+            return cls.SUCCESS
+        if first == 3:
+            return cls.INTERMEDIATE
+        if first == 4:
+            return cls.TRANSIENT
+        if first == 5:
+            return cls.PERMANENT
+        raise ValueError(f"not an SMTP reply code: {code}")
+
+
+def _check_session(session_id: str) -> None:
+    if not session_id:
+        raise ValueError("an event needs a session id")
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """Base of all events: who (session) and when (seconds since the epoch)."""
+
+    session_id: str
+    timestamp: float
+
+    kind: ClassVar[str] = "event"
+
+    def __post_init__(self) -> None:
+        _check_session(self.session_id)
+
+    def to_record(self) -> dict[str, Any]:
+        record: dict[str, Any] = {"kind": self.kind}
+        for f in dataclasses.fields(self):
+            record[f.name] = _encode(getattr(self, f.name))
+        return record
+
+
+@dataclass(frozen=True, slots=True)
+class Connected(Event):
+    protocol: Protocol
+    peer: str = ""
+    read_only: bool = False
+
+    kind: ClassVar[str] = "connected"
+
+
+@dataclass(frozen=True, slots=True)
+class ClientLine(Event):
+    """Bytes the client sent: one command line, one DATA line, or one literal."""
+
+    protocol: Protocol
+    data: bytes
+
+    kind: ClassVar[str] = "client"
+
+
+@dataclass(frozen=True, slots=True)
+class ServerLine(Event):
+    """Bytes the server sent: one line of a reply, CRLF included."""
+
+    protocol: Protocol
+    data: bytes
+
+    kind: ClassVar[str] = "server"
+
+
+@dataclass(frozen=True, slots=True)
+class Reply(Event):
+    """A complete reply, with the code, its class and the command it answers.
+
+    `code` is the protocol's own token: "250", "+OK", "-ERR", "OK", "NO", "BAD",
+    "*" or "+". `enhanced` is the RFC 3463 status ("2.1.5") where SMTP gives one.
+    `command` is the verb answered ("" for a greeting or an unsolicited reply).
+    `key` names the explanation of this exact reply in the protocol's data file.
+    """
+
+    protocol: Protocol
+    code: str
+    reply_class: ReplyClass
+    command: str
+    text: str
+    enhanced: str = ""
+    tag: str = ""
+    key: str = ""  # the engine's name for this reply, e.g. "no-such-user"
+
+    kind: ClassVar[str] = "reply"
+
+    def __post_init__(self) -> None:
+        _check_session(self.session_id)
+        if not self.code:
+            raise ValueError("a reply needs a code")
+
+
+@dataclass(frozen=True, slots=True)
+class StateChanged(Event):
+    protocol: Protocol
+    old: str
+    new: str
+    command: str
+
+    kind: ClassVar[str] = "state"
+
+
+@dataclass(frozen=True, slots=True)
+class Delivered(Event):
+    """A message accepted by SMTP landed in a mailbox, or in the outgoing queue."""
+
+    queue_id: str
+    sender: str
+    recipient: str
+    account: str = ""       # empty when relayed to the outgoing queue
+    mailbox: str = ""
+    uid: int = 0
+    size: int = 0
+    relayed: bool = False
+
+    kind: ClassVar[str] = "delivered"
+
+
+@dataclass(frozen=True, slots=True)
+class Closed(Event):
+    protocol: Protocol
+    reason: str = ""
+
+    kind: ClassVar[str] = "closed"
+
+
+@dataclass(frozen=True, slots=True)
+class Note(Event):
+    """Something a student should be told that is not on the wire (a teaching point).
+
+    `key` names an explanation in the protocol's data file; `params` fill its blanks.
+    """
+
+    protocol: Protocol
+    key: str
+    params: tuple[tuple[str, str], ...] = field(default=())
+
+    kind: ClassVar[str] = "note"
+
+
+EVENT_TYPES: dict[str, type[Event]] = {
+    cls.kind: cls
+    for cls in (Connected, ClientLine, ServerLine, Reply, StateChanged, Delivered, Closed, Note)
+}
+
+
+def _encode(value: Any) -> Any:
+    if isinstance(value, bytes):
+        try:
+            return {"text": value.decode("utf-8")}
+        except UnicodeDecodeError:
+            return {"base64": base64.b64encode(value).decode("ascii")}
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, tuple):
+        return [_encode(v) for v in value]
+    return value
+
+
+class RecordError(ValueError):
+    """A transcript record that cannot be turned back into an event."""
+
+
+def event_from_record(record: dict[str, Any]) -> Event:
+    """Rebuild an event from `Event.to_record()` output; raises RecordError if malformed."""
+    if not isinstance(record, dict):
+        raise RecordError("a record must be a JSON object")
+    kind = record.get("kind")
+    cls = EVENT_TYPES.get(kind)  # type: ignore[arg-type]
+    if cls is None:
+        raise RecordError(f"unknown event kind {kind!r}")
+    kwargs: dict[str, Any] = {}
+    for f in dataclasses.fields(cls):
+        if f.name not in record:
+            if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
+                raise RecordError(f"{kind} event lacks field {f.name!r}")
+            continue
+        try:
+            kwargs[f.name] = _decode(f.name, f.type, record[f.name])
+        except (TypeError, ValueError, AttributeError) as exc:
+            raise RecordError(f"bad field {f.name!r} in {kind} event: {exc}") from exc
+    try:
+        return cls(**kwargs)
+    except (TypeError, ValueError) as exc:
+        raise RecordError(f"bad {kind} event: {exc}") from exc
+
+
+def _decode(name: str, annotation: Any, value: Any) -> Any:
+    type_name = annotation if isinstance(annotation, str) else getattr(annotation, "__name__", "")
+    if type_name == "bytes":
+        if isinstance(value, dict) and "text" in value:
+            return str(value["text"]).encode("utf-8")
+        if isinstance(value, dict) and "base64" in value:
+            return base64.b64decode(value["base64"])
+        raise RecordError(f"field {name!r} must be {{'text': ...}} or {{'base64': ...}}")
+    if type_name == "Protocol":
+        return Protocol(value)
+    if type_name == "ReplyClass":
+        return ReplyClass(value)
+    if type_name.startswith("tuple"):
+        return tuple(tuple(v) if isinstance(v, list) else v for v in value)
+    return value

@@ -1,0 +1,354 @@
+"""What the three protocol engines share: line reading, the session's four verbs,
+reply records, command metadata and state bookkeeping.
+
+A session is sans-IO (the shape of websockets' and h11's cores): the transport calls
+`receive_data()` with whatever bytes arrived, then takes `data_to_send()` and
+`events()`. No sockets, no asyncio, no clock reads except through the injected clock.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any, ClassVar, Generic, TypeVar
+
+from mailsim.clock import Clock, IdGenerator, SystemClock
+from mailsim.events import (
+    ClientLine,
+    Closed,
+    Connected,
+    Event,
+    Note,
+    Protocol,
+    Reply,
+    ReplyClass,
+    ServerLine,
+    StateChanged,
+)
+from mailsim.store.store import MailStore
+
+CRLF = b"\r\n"
+
+
+# -- incremental line reading -------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Line:
+    """One line as received: `data` without its terminator.
+
+    `crlf` tells whether it ended in CRLF (a bare LF otherwise) — SMTP's end of data
+    must be CRLF.CRLF exactly. `too_long` marks a line that exceeded the limit: its
+    bytes were discarded as they came, so a flood cannot fill memory.
+    """
+
+    data: bytes
+    crlf: bool = True
+    too_long: bool = False
+
+    @property
+    def raw(self) -> bytes:
+        return self.data + (CRLF if self.crlf else b"\n")
+
+
+class LineReader:
+    """Splits a byte stream into lines, and can switch to reading exact byte counts
+    (IMAP literals). Never holds more than `limit` bytes of an unfinished line."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self._buffer = bytearray()
+        self._discarding = False
+
+    def feed(self, data: bytes) -> None:
+        self._buffer += data
+
+    @property
+    def buffered(self) -> int:
+        return len(self._buffer)
+
+    def next_line(self) -> Line | None:
+        """The next complete line, or None until more bytes arrive."""
+        end = self._buffer.find(b"\n")
+        if end < 0:
+            if len(self._buffer) > self.limit:
+                # Keep nothing of a line that is already too long; remember to
+                # report it when its end finally arrives.
+                self._discarding = True
+                del self._buffer[:]
+            return None
+        chunk = bytes(self._buffer[:end])
+        del self._buffer[: end + 1]
+        crlf = chunk.endswith(b"\r")
+        if crlf:
+            chunk = chunk[:-1]
+        if self._discarding or len(chunk) + (2 if crlf else 1) > self.limit:
+            self._discarding = False
+            return Line(b"", crlf, too_long=True)
+        return Line(chunk, crlf)
+
+    def read_exact(self, count: int) -> bytes | None:
+        """Exactly `count` bytes (an IMAP literal), or None until they have arrived."""
+        if len(self._buffer) < count:
+            return None
+        chunk = bytes(self._buffer[:count])
+        del self._buffer[:count]
+        return chunk
+
+
+# -- command metadata -----------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class CommandInfo:
+    """Teaching metadata beside each handler: HELP, suggestions and hints read it."""
+
+    verb: str
+    syntax: str
+    rfc: str
+    handler: str
+
+
+def command(verb: str, syntax: str, rfc: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Mark a session method as the handler of `verb`."""
+
+    def mark(handler: Callable[..., Any]) -> Callable[..., Any]:
+        handler._command_info = CommandInfo(verb.upper(), syntax, rfc, handler.__name__)  # type: ignore[attr-defined]
+        return handler
+
+    return mark
+
+
+# -- reply catalog ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ReplySpec:
+    """One reply a server can send: the code, the enhanced status (SMTP), and the
+    text with `{placeholders}`. `key` names its explanation in the data file."""
+
+    key: str
+    code: str
+    text: str
+    enhanced: str = ""
+
+    def format(self, **params: object) -> str:
+        return self.text.format(**params) if params else self.text
+
+
+class ReplyCatalog:
+    """A namespace of ReplySpec constants; `all()` lists them for completeness tests."""
+
+    @classmethod
+    def all(cls) -> list[ReplySpec]:
+        return [v for v in vars(cls).values() if isinstance(v, ReplySpec)]
+
+
+# -- the session --------------------------------------------------------------------------
+
+S = TypeVar("S", bound=enum.Enum)
+
+
+@dataclass(frozen=True, slots=True)
+class SessionConfig:
+    hostname: str = "mailsim.test"
+    max_message_size: int = 10 * 1024 * 1024
+    max_recipients: int = 100
+    max_errors: int = 10
+    max_literal: int = 25 * 1024 * 1024
+    auth_failure_delay: float = 1.0
+
+
+class Session(Generic[S]):
+    """Base of the SMTP, POP3 and IMAP sessions.
+
+    Subclasses set `protocol`, `initial_state`, and implement `_greet()` and
+    `_process()`; they send with `_send_line()`/`_reply()` and move with `_set_state()`.
+    """
+
+    protocol: ClassVar[Protocol]
+    initial_state: ClassVar[Any]
+    line_limit: ClassVar[int] = 8192
+    COMMANDS: ClassVar[dict[str, CommandInfo]] = {}
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        found: dict[str, CommandInfo] = {}
+        for klass in reversed(cls.__mro__):
+            for value in vars(klass).values():
+                info = getattr(value, "_command_info", None)
+                if isinstance(info, CommandInfo):
+                    found[info.verb] = info
+        cls.COMMANDS = found
+
+    def __init__(
+        self,
+        store: MailStore,
+        *,
+        session_id: str,
+        peer: str = "",
+        clock: Clock | None = None,
+        ids: IdGenerator | None = None,
+        config: SessionConfig | None = None,
+        read_only: bool = False,
+    ) -> None:
+        self.store = store
+        self.session_id = session_id
+        self.peer = peer
+        self.clock = clock or store.clock or SystemClock()
+        self.ids = ids or store.ids
+        self.config = config or SessionConfig(hostname=store.domain)
+        self.read_only = read_only
+        self.state: S = self.initial_state
+        self.last_command = ""
+        self.closed = False
+        self.reader = LineReader(self.line_limit)
+        self._out = bytearray()
+        self._events: list[Event] = []
+        self._started = False
+        self._delay = 0.0
+
+    # -- the four verbs the transports use ------------------------------------------
+
+    def start(self) -> None:
+        """Open the session: the Connected event and the server's greeting."""
+        if self._started:
+            return
+        self._started = True
+        self._emit(Connected(self.session_id, self.clock.now(), self.protocol, self.peer, self.read_only))
+        self._greet()
+
+    def receive_data(self, data: bytes) -> None:
+        if self.closed or not data:
+            return
+        self.reader.feed(data)
+        self._process()
+
+    def receive_eof(self) -> None:
+        """The client went away. Subclasses undo whatever was half done."""
+        if self.closed:
+            return
+        self._abandon()
+        self._finish("client closed the connection")
+
+    def receive_timeout(self) -> None:
+        """The transport's idle timer fired."""
+        if not self.closed:
+            self._timed_out()
+
+    def data_to_send(self) -> bytes:
+        out = bytes(self._out)
+        self._out.clear()
+        return out
+
+    def events(self) -> list[Event]:
+        events, self._events = self._events, []
+        return events
+
+    def shutdown(self) -> None:
+        """The server is stopping: say goodbye the protocol's way and close."""
+        self._finish("server shutdown")
+
+    def refuse_busy(self) -> None:
+        """A connection over the server's limit: refuse it the protocol's way."""
+        self.start()
+        self.shutdown()
+
+    def take_delay(self) -> float:
+        """Seconds the transport should wait before sending what is queued (a failed
+        login is answered slowly, as real servers do against password guessing)."""
+        delay, self._delay = self._delay, 0.0
+        return delay
+
+    # -- what subclasses implement -----------------------------------------------------
+
+    def _greet(self) -> None:
+        raise NotImplementedError
+
+    def _process(self) -> None:
+        raise NotImplementedError
+
+    def _abandon(self) -> None:
+        """Called when the client vanishes: undo a half-finished transaction."""
+
+    def _timed_out(self) -> None:
+        self._finish("idle timeout")
+
+    # -- helpers ---------------------------------------------------------------------------
+
+    def _emit(self, event: Event) -> None:
+        self._events.append(event)
+
+    def _now(self) -> float:
+        return self.clock.now()
+
+    def _client_line(self, data: bytes) -> None:
+        self._emit(ClientLine(self.session_id, self._now(), self.protocol, data))
+
+    def _send_line(self, text: str | bytes) -> None:
+        data = (text.encode("utf-8") if isinstance(text, str) else text) + CRLF
+        self._out += data
+        self._emit(ServerLine(self.session_id, self._now(), self.protocol, data))
+
+    def _send_raw(self, data: bytes, *, log_lines: bool = True) -> None:
+        """Bulk data (a message body): queued as is, logged line by line."""
+        self._out += data
+        if log_lines:
+            now = self._now()
+            for line in data.splitlines(keepends=True):
+                self._emit(ServerLine(self.session_id, now, self.protocol, line))
+
+    def _announce_reply(
+        self, code: str, reply_class: ReplyClass, text: str, *, enhanced: str = "", tag: str = "", key: str = ""
+    ) -> None:
+        self._emit(
+            Reply(
+                self.session_id,
+                self._now(),
+                self.protocol,
+                code,
+                reply_class,
+                self.last_command,
+                text,
+                enhanced,
+                tag,
+                key,
+            )
+        )
+
+    def _note(self, key: str, **params: object) -> None:
+        self._emit(
+            Note(self.session_id, self._now(), self.protocol, key, tuple((k, str(v)) for k, v in params.items()))
+        )
+
+    def _set_state(self, new: S) -> None:
+        if new == self.state:
+            return
+        old, self.state = self.state, new
+        self._emit(StateChanged(self.session_id, self._now(), self.protocol, str(old.value), str(new.value), self.last_command))
+
+    def _finish(self, reason: str) -> None:
+        if self.closed:
+            return
+        self.closed = True
+        self._on_close()
+        self._emit(Closed(self.session_id, self._now(), self.protocol, reason))
+
+    def _on_close(self) -> None:
+        """Release what the session holds (locks, observers)."""
+
+    def _delay_reply(self, seconds: float) -> None:
+        self._delay = max(self._delay, seconds)
+
+
+def split_verb(line: bytes) -> tuple[str, str]:
+    """`b"MAIL FROM:<a@b>"` -> ("MAIL", "FROM:<a@b>"); the verb upper-cased."""
+    text = line.decode("utf-8", errors="replace")
+    verb, _, rest = text.strip(" ").partition(" ")
+    return verb.upper(), rest
+
+
+def valid_commands(table: Iterable[tuple[Any, str]], state: Any) -> list[str]:
+    """The verbs a transition table allows in `state`, in table order."""
+    return list(dict.fromkeys(verb for source, verb in table if source == state))

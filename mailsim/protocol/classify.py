@@ -1,0 +1,39 @@
+"""Which class a server line belongs to, from its bytes alone.
+
+The wire log and the transcript colour each line as it arrives, before the engine's
+Reply event for the whole (possibly multi-line) reply exists.
+"""
+
+from __future__ import annotations
+
+from mailsim.events import Protocol, ReplyClass
+
+_IMAP_STATUS = {b"OK": ReplyClass.SUCCESS, b"NO": ReplyClass.PERMANENT, b"BAD": ReplyClass.BAD,
+                b"BYE": ReplyClass.TRANSIENT, b"PREAUTH": ReplyClass.SUCCESS}
+
+
+def classify_server_line(protocol: Protocol, data: bytes) -> ReplyClass | None:
+    """The reply class of one server line, or None for message content."""
+    if protocol is Protocol.SMTP:
+        if len(data) >= 3 and data[:3].isdigit():
+            return ReplyClass.of_smtp(int(data[:3])) if data[0:1] in b"2345" else None
+        return None
+    if protocol is Protocol.POP3:
+        if data.startswith(b"+OK"):
+            return ReplyClass.SUCCESS
+        if data.startswith(b"-ERR"):
+            return ReplyClass.PERMANENT
+        if data.startswith(b"+ ") or data.rstrip(b"\r\n") == b"+":
+            return ReplyClass.INTERMEDIATE
+        return None
+    # IMAP: "* ..." untagged, "+ ..." continuation, "tag OK|NO|BAD ..." completion.
+    if data.startswith(b"+ ") or data.rstrip(b"\r\n") == b"+":
+        return ReplyClass.INTERMEDIATE
+    parts = data.split(b" ", 2)
+    if len(parts) >= 2:
+        status = _IMAP_STATUS.get(parts[1].rstrip(b"\r\n").upper())
+        if parts[0] == b"*":
+            return status if status in (ReplyClass.TRANSIENT, ReplyClass.BAD, ReplyClass.PERMANENT) else ReplyClass.DATA
+        if status is not None:
+            return status
+    return None

@@ -1,0 +1,11 @@
+"""Which engine serves which protocol; transports and the console look it up here."""
+
+from __future__ import annotations
+
+from mailsim.events import Protocol
+from mailsim.protocol.base import Session
+from mailsim.protocol.smtp import SmtpSession
+
+ENGINES: dict[Protocol, type[Session]] = {
+    Protocol.SMTP: SmtpSession,
+}

@@ -1,0 +1,97 @@
+"""What the mail store holds: accounts, mailboxes and messages.
+
+Messages keep their raw bytes exactly as delivered; everything else (MIME trees,
+envelopes, search indexes) is derived from those bytes by the layers above.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from datetime import datetime
+
+INBOX = "INBOX"
+HIERARCHY_DELIMITER = "/"
+
+
+class SystemFlag(enum.StrEnum):
+    """The IMAP system flags (RFC 3501 §2.3.2); keywords are any other atom."""
+
+    SEEN = "\\Seen"
+    ANSWERED = "\\Answered"
+    FLAGGED = "\\Flagged"
+    DELETED = "\\Deleted"
+    DRAFT = "\\Draft"
+
+
+@dataclass(slots=True)
+class StoredMessage:
+    uid: int
+    raw: bytes
+    internal_date: datetime
+    flags: set[str] = field(default_factory=set)
+    # Anything the layers above cache about this message (parsed structure, ...).
+    # Cleared never: raw bytes are immutable once stored.
+    cache: dict[str, object] = field(default_factory=dict, repr=False, compare=False)
+
+    @property
+    def size(self) -> int:
+        return len(self.raw)
+
+
+@dataclass(slots=True)
+class Mailbox:
+    name: str
+    uidvalidity: int
+    uidnext: int = 1
+    messages: list[StoredMessage] = field(default_factory=list)
+    subscribed: bool = True
+    special_use: str = ""
+
+    def by_uid(self, uid: int) -> StoredMessage | None:
+        # Messages are kept in ascending UID order, so a binary search would do;
+        # mailboxes in a lab are small enough that the simple scan is clearer.
+        for message in self.messages:
+            if message.uid == uid:
+                return message
+        return None
+
+
+@dataclass(slots=True)
+class Account:
+    name: str
+    password: str
+    domain: str
+    display_name: str = ""
+    aliases: tuple[str, ...] = ()
+    mailboxes: dict[str, Mailbox] = field(default_factory=dict)
+
+    @property
+    def address(self) -> str:
+        return f"{self.name}@{self.domain}"
+
+    def local_parts(self) -> tuple[str, ...]:
+        return (self.name, *self.aliases)
+
+
+@dataclass(frozen=True, slots=True)
+class QueuedMessage:
+    """A message accepted for a remote domain. It never leaves the machine: the queue
+    is there so a student can see what relaying would have sent."""
+
+    queue_id: str
+    sender: str
+    recipient: str
+    raw: bytes
+    queued_at: datetime
+    submitted_by: str
+
+
+def canonical_mailbox_name(name: str) -> str:
+    """INBOX is case-insensitive (RFC 3501 §5.1); every other name is kept as given."""
+    if name.upper() == INBOX:
+        return INBOX
+    head, sep, rest = name.partition(HIERARCHY_DELIMITER)
+    if sep and head.upper() == INBOX:
+        return INBOX + sep + rest
+    return name

@@ -1,0 +1,253 @@
+"""The world a store starts from: accounts, folders and messages, read from data files.
+
+The default world is `assets/world/world.toml`; a lesson or a classroom may bring its
+own. A roster file adds accounts for a class. Errors name the file, the line where it
+can be found, and what is wrong.
+"""
+
+from __future__ import annotations
+
+import csv
+import tomllib
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from mailsim.clock import Clock, IdGenerator
+from mailsim.resources import assets_dir
+from mailsim.store.model import INBOX
+from mailsim.store.store import MailStore
+
+FORMAT_VERSION = 1
+
+
+class WorldError(ValueError):
+    def __init__(self, path: Path | str, message: str, line: int = 0) -> None:
+        self.path, self.line, self.message = str(path), line, message
+        where = f"{path}:{line}" if line else str(path)
+        super().__init__(f"{where}: {message}")
+
+
+@dataclass(frozen=True)
+class AccountSpec:
+    name: str
+    password: str
+    display_name: str = ""
+    aliases: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class MailboxSpec:
+    account: str
+    name: str
+    special_use: str = ""
+    subscribed: bool = True
+
+
+@dataclass(frozen=True)
+class MessageSpec:
+    account: str
+    mailbox: str
+    raw: bytes
+    internal_date: datetime | None
+    flags: tuple[str, ...] = ()
+    source: str = ""
+
+
+@dataclass(frozen=True)
+class World:
+    domain: str = "mailsim.test"
+    accounts: tuple[AccountSpec, ...] = ()
+    mailboxes: tuple[MailboxSpec, ...] = ()
+    messages: tuple[MessageSpec, ...] = field(default=())
+
+
+def default_world_path() -> Path:
+    return assets_dir() / "world" / "world.toml"
+
+
+def load_world(path: Path | str | None = None) -> World:
+    path = Path(path) if path else default_world_path()
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise WorldError(path, f"cannot read: {exc.strerror}") from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise WorldError(path, str(exc)) from None
+    return world_from_data(data, path, text)
+
+
+def world_from_data(data: dict[str, Any], path: Path, text: str = "") -> World:
+    """Build a World from parsed TOML; `path` anchors relative message files."""
+    lines = _KeyLines(text)
+    version = data.get("format_version", FORMAT_VERSION)
+    if version != FORMAT_VERSION:
+        raise WorldError(path, f"format_version {version!r} is not {FORMAT_VERSION}", lines.find("format_version"))
+    _only(path, lines, "world", data, {"format_version", "domain", "accounts", "mailboxes", "messages"})
+    accounts = []
+    for entry in data.get("accounts", []):
+        _only(path, lines, "accounts", entry, {"name", "password", "display_name", "aliases"})
+        accounts.append(
+            AccountSpec(
+                name=_required(path, lines, entry, "name", "accounts"),
+                password=_required(path, lines, entry, "password", "accounts"),
+                display_name=entry.get("display_name", ""),
+                aliases=tuple(entry.get("aliases", ())),
+            )
+        )
+    known = {a.name.lower() for a in accounts}
+    mailboxes = []
+    for entry in data.get("mailboxes", []):
+        _only(path, lines, "mailboxes", entry, {"account", "name", "special_use", "subscribed"})
+        account = _required(path, lines, entry, "account", "mailboxes")
+        _known_account(path, lines, account, known)
+        mailboxes.append(
+            MailboxSpec(
+                account=account,
+                name=_required(path, lines, entry, "name", "mailboxes"),
+                special_use=entry.get("special_use", ""),
+                subscribed=bool(entry.get("subscribed", True)),
+            )
+        )
+    messages = []
+    for entry in data.get("messages", []):
+        _only(path, lines, "messages", entry, {"account", "mailbox", "file", "raw", "internal_date", "flags"})
+        account = _required(path, lines, entry, "account", "messages")
+        _known_account(path, lines, account, known)
+        messages.append(_message(path, lines, entry, account))
+    return World(
+        domain=data.get("domain", "mailsim.test"),
+        accounts=tuple(accounts),
+        mailboxes=tuple(mailboxes),
+        messages=tuple(messages),
+    )
+
+
+def _message(path: Path, lines: "_KeyLines", entry: dict[str, Any], account: str) -> MessageSpec:
+    if "file" in entry:
+        source = path.parent / entry["file"]
+        try:
+            raw = source.read_bytes()
+        except OSError:
+            raise WorldError(path, f"message file {entry['file']!r} not found", lines.find(entry["file"])) from None
+    elif "raw" in entry:
+        source = path
+        raw = entry["raw"].replace("\r\n", "\n").replace("\n", "\r\n").encode("utf-8")
+    else:
+        raise WorldError(path, "a message needs 'file' or 'raw'", lines.find("[[messages]]"))
+    date = entry.get("internal_date")
+    if date is not None and not isinstance(date, datetime):
+        raise WorldError(path, "internal_date must be a TOML date-time", lines.find("internal_date"))
+    if isinstance(date, datetime) and date.tzinfo is None:
+        date = date.replace(tzinfo=timezone.utc)
+    return MessageSpec(
+        account=account,
+        mailbox=entry.get("mailbox", INBOX),
+        raw=raw,
+        internal_date=date,
+        flags=tuple(entry.get("flags", ())),
+        source=str(source),
+    )
+
+
+def parse_roster(path: Path | str) -> list[AccountSpec]:
+    """A class roster: TOML with `[[accounts]]`, or CSV / text lines `user,password[,name]`
+    or `user:password`. Blank lines and `#` comments are skipped."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise WorldError(path, f"cannot read: {exc.strerror}") from None
+    if path.suffix == ".toml":
+        try:
+            data = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as exc:
+            raise WorldError(path, str(exc)) from None
+        return list(world_from_data({"accounts": data.get("accounts", [])}, path, text).accounts)
+    accounts = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        fields = next(csv.reader([line])) if "," in line else line.split(":", 1)
+        fields = [f.strip() for f in fields]
+        if len(fields) < 2 or not fields[0] or not fields[1]:
+            raise WorldError(path, "expected 'user,password[,display name]' or 'user:password'", number)
+        if fields[0].lower() in {"user", "username", "name"} and number == 1:
+            continue  # a spreadsheet's header row
+        accounts.append(AccountSpec(fields[0], fields[1], fields[2] if len(fields) > 2 else ""))
+    return accounts
+
+
+def parse_account_option(value: str) -> AccountSpec:
+    """`--account user:password` from the command line."""
+    name, sep, password = value.partition(":")
+    if not sep or not name or not password:
+        raise ValueError(f"expected user:password, got {value!r}")
+    return AccountSpec(name, password)
+
+
+def build_store(
+    world: World | None = None,
+    *,
+    extra_accounts: tuple[AccountSpec, ...] | list[AccountSpec] = (),
+    clock: Clock | None = None,
+    ids: IdGenerator | None = None,
+    seed_messages: bool = True,
+) -> MailStore:
+    """A store holding the world (default: the embedded default world)."""
+    world = world if world is not None else load_world()
+    store = MailStore(world.domain, clock=clock, ids=ids)
+    for spec in (*world.accounts, *extra_accounts):
+        store.add_account(spec.name, spec.password, display_name=spec.display_name, aliases=spec.aliases)
+    for box in world.mailboxes:
+        if not store.has_mailbox(box.account, box.name):
+            store.create_mailbox(box.account, box.name, special_use=box.special_use, subscribed=box.subscribed)
+    if seed_messages:
+        for message in world.messages:
+            store.append(
+                message.account,
+                message.mailbox,
+                message.raw,
+                flags=message.flags,
+                internal_date=message.internal_date,
+            )
+    return store
+
+
+def _only(path: Path, lines: "_KeyLines", table: str, entry: Any, allowed: set[str]) -> None:
+    if not isinstance(entry, dict):
+        raise WorldError(path, f"[{table}] entries must be tables")
+    for key in entry:
+        if key not in allowed:
+            raise WorldError(
+                path, f"unknown key {key!r} in [{table}] (allowed: {', '.join(sorted(allowed))})", lines.find(key)
+            )
+
+
+def _required(path: Path, lines: "_KeyLines", entry: dict[str, Any], key: str, table: str) -> Any:
+    if key not in entry or entry[key] in ("", None):
+        raise WorldError(path, f"[{table}] entry lacks {key!r}", lines.find(f"[[{table}]]"))
+    return entry[key]
+
+
+def _known_account(path: Path, lines: "_KeyLines", account: str, known: set[str]) -> None:
+    if account.lower() not in known:
+        raise WorldError(path, f"unknown account {account!r}", lines.find(account))
+
+
+class _KeyLines:
+    """Finds the first line that mentions a key, for error messages (tomllib gives
+    no positions for values)."""
+
+    def __init__(self, text: str) -> None:
+        self._lines = text.splitlines()
+
+    def find(self, needle: str) -> int:
+        for number, line in enumerate(self._lines, start=1):
+            if needle in line:
+                return number
+        return 0

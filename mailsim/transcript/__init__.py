@@ -1,0 +1,1 @@
+"""The Bus that carries events, and the Recorder that writes them down."""

@@ -1,0 +1,191 @@
+"""asyncio TCP servers bridging sockets to the sans-IO engines.
+
+A thin `data_received` loop (the shape of websockets' asyncio layer): bytes from the
+socket go into the session, its output goes back out, its events go onto the Bus.
+The same engine classes serve the in-app console, so what a real client sees and what
+a student types are answered by the same code.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import logging
+import socket
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from mailsim.events import Protocol
+from mailsim.protocol.base import Session, SessionConfig
+from mailsim.protocol.registry import ENGINES
+from mailsim.store.store import MailStore
+from mailsim.transcript.bus import Bus
+
+log = logging.getLogger(__name__)
+
+DEFAULT_PORTS = {Protocol.SMTP: 2525, Protocol.POP3: 1110, Protocol.IMAP: 1143}
+# RFC 5321 §4.5.3.2.7: a server SHOULD wait at least 5 minutes for the next command.
+DEFAULT_IDLE_TIMEOUT = 300.0
+DEFAULT_MAX_CONNECTIONS = 100
+
+_session_numbers = itertools.count(1)
+
+
+def next_session_id(protocol: Protocol, origin: str = "tcp") -> str:
+    """Session ids unique within the process: `tcp-smtp-3`, `console-imap-7`."""
+    return f"{origin}-{protocol.value}-{next(_session_numbers)}"
+
+
+@dataclass
+class ServerOptions:
+    host: str = "127.0.0.1"
+    ports: dict[Protocol, int] = field(default_factory=lambda: dict(DEFAULT_PORTS))
+    max_connections: int = DEFAULT_MAX_CONNECTIONS
+    idle_timeout: float = DEFAULT_IDLE_TIMEOUT
+    session_config: SessionConfig | None = None
+
+
+class SessionConnection(asyncio.Protocol):
+    """One client connection driving one engine session."""
+
+    def __init__(self, server: "MailServers", protocol: Protocol) -> None:
+        self.server = server
+        self.protocol = protocol
+        self.session: Session | None = None
+        self.transport: asyncio.Transport | None = None
+        self._idle: asyncio.TimerHandle | None = None
+        self._held = bytearray()  # output waiting out a deliberate delay
+        self._delayed = False
+        self._closing = False
+
+    # -- asyncio callbacks ------------------------------------------------------------
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self.transport = transport
+        sock = transport.get_extra_info("socket")
+        if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        peername = transport.get_extra_info("peername")
+        peer = f"{peername[0]}:{peername[1]}" if peername else ""
+        engine = ENGINES[self.protocol]
+        self.session = engine(
+            self.server.store,
+            session_id=next_session_id(self.protocol),
+            peer=peer,
+            config=self.server.options.session_config,
+        )
+        self.server.connections.add(self)
+        if len(self.server.connections) > self.server.options.max_connections:
+            self.session.refuse_busy()
+        else:
+            self.session.start()
+        self._flush()
+        self._reset_idle()
+
+    def data_received(self, data: bytes) -> None:
+        if self.session is None:
+            return
+        self.session.receive_data(data)
+        self._flush()
+        self._reset_idle()
+
+    def eof_received(self) -> bool | None:
+        return None  # let asyncio close; connection_lost does the rest
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.server.connections.discard(self)
+        if self._idle is not None:
+            self._idle.cancel()
+        if self.session is not None and not self.session.closed:
+            self.session.receive_eof()
+            self._publish()
+
+    # -- plumbing -----------------------------------------------------------------------
+
+    def _publish(self) -> None:
+        assert self.session is not None
+        self.server.bus.publish_all(self.session.events())
+
+    def _flush(self) -> None:
+        session, transport = self.session, self.transport
+        assert session is not None and transport is not None
+        self._publish()
+        out = session.data_to_send()
+        delay = session.take_delay()
+        if delay > 0 and not self._delayed:
+            self._delayed = True
+            self._held += out
+            transport.pause_reading()
+            asyncio.get_running_loop().call_later(delay, self._release)
+            return
+        if self._delayed:
+            self._held += out
+            return
+        if out:
+            transport.write(out)
+        if session.closed and not self._closing:
+            self._closing = True
+            transport.close()
+
+    def _release(self) -> None:
+        self._delayed = False
+        if self.transport is None or self.transport.is_closing():
+            return
+        held, self._held = bytes(self._held), bytearray()
+        if held:
+            self.transport.write(held)
+        self.transport.resume_reading()
+        self._flush()
+
+    def _reset_idle(self) -> None:
+        if self._idle is not None:
+            self._idle.cancel()
+        timeout = self.server.options.idle_timeout
+        if timeout > 0 and not self._closing:
+            self._idle = asyncio.get_running_loop().call_later(timeout, self._on_idle)
+
+    def _on_idle(self) -> None:
+        if self.session is not None and not self.session.closed:
+            self.session.receive_timeout()
+            self._flush()
+
+    def shutdown(self) -> None:
+        if self.session is not None and not self.session.closed:
+            self.session.shutdown()
+            self._flush()
+
+
+class MailServers:
+    """The SMTP, POP3 and IMAP listeners of one store, sharing one Bus."""
+
+    def __init__(self, store: MailStore, bus: Bus, options: ServerOptions | None = None) -> None:
+        self.store = store
+        self.bus = bus
+        self.options = options or ServerOptions()
+        self.connections: set[SessionConnection] = set()
+        self._servers: dict[Protocol, asyncio.Server] = {}
+
+    async def start(self) -> dict[Protocol, tuple[str, int]]:
+        """Listen on every configured protocol that has an engine; returns addresses."""
+        loop = asyncio.get_running_loop()
+        addresses: dict[Protocol, tuple[str, int]] = {}
+        for protocol, port in self.options.ports.items():
+            if protocol not in ENGINES:
+                continue
+            factory: Callable[[], asyncio.Protocol] = lambda p=protocol: SessionConnection(self, p)
+            server = await loop.create_server(factory, self.options.host, port, reuse_address=True)
+            self._servers[protocol] = server
+            sockname = server.sockets[0].getsockname()
+            addresses[protocol] = (sockname[0], sockname[1])
+        return addresses
+
+    async def stop(self) -> None:
+        """Stop listening, tell connected clients the service is closing, and wait."""
+        for server in self._servers.values():
+            server.close()
+        for connection in tuple(self.connections):
+            connection.shutdown()
+        for server in self._servers.values():
+            await server.wait_closed()
+        self._servers.clear()
