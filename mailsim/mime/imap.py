@@ -99,6 +99,7 @@ class _Cursor:
     def __init__(self, data: bytes) -> None:
         self.data = data
         self.pos = 0
+        self.last_comment = ""
 
     def at_end(self) -> bool:
         return self.pos >= len(self.data)
@@ -114,7 +115,7 @@ class _Cursor:
             if byte in b" \t\r\n":
                 self.pos += 1
             elif byte == 0x28:  # "("
-                comment = self._comment()
+                comment = self.last_comment = self._comment()
             else:
                 break
         return comment
@@ -456,6 +457,7 @@ class _AddressParser:
 
     def _address_or_group(self, out: list[_Address], in_group: bool) -> None:
         cursor = self.cursor
+        cursor.last_comment = ""
         words, comment = self._phrase()
         byte = cursor.peek()
         if byte == 0x3A and not in_group:  # group
@@ -489,8 +491,8 @@ class _AddressParser:
         if cursor.peek() == 0x40:
             cursor.pos += 1
             host = self._domain()
-        trailing = cursor.skip_blanks_and_comments()
-        name = (trailing or comment).encode("utf-8", "surrogateescape") or None
+        cursor.skip_blanks_and_comments()
+        name = cursor.last_comment.encode("utf-8", "surrogateescape") or None
         out.append(_filled(name, None, local, host))
         if cursor.peek() == 0x3C:  # "a b c <x>" already handled; stray "<"
             cursor.pos += 1
