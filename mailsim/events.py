@@ -178,9 +178,23 @@ class Note(Event):
     kind: ClassVar[str] = "note"
 
 
+@dataclass(frozen=True, slots=True)
+class DeletionMarked(Event):
+    """A POP3 session marked a message for deletion (DELE) or took the mark back (RSET,
+    or a connection lost before QUIT). Nothing is removed until QUIT: the mailbox view
+    strikes the message through meanwhile."""
+
+    account: str
+    uid: int
+    marked: bool
+    mailbox: str = "INBOX"
+
+    kind: ClassVar[str] = "deletion-mark"
+
+
 EVENT_TYPES: dict[str, type[Event]] = {
     cls.kind: cls
-    for cls in (Connected, ClientLine, ServerLine, Reply, StateChanged, Delivered, Closed, Note)
+    for cls in (Connected, ClientLine, ServerLine, Reply, StateChanged, Delivered, Closed, Note, DeletionMarked)
 }
 
 

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from mailsim.events import Protocol
 from mailsim.protocol.base import Session
+from mailsim.protocol.pop3 import Pop3Session
 from mailsim.protocol.smtp import SmtpSession
 
 ENGINES: dict[Protocol, type[Session]] = {
     Protocol.SMTP: SmtpSession,
+    Protocol.POP3: Pop3Session,
 }
