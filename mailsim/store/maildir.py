@@ -10,6 +10,8 @@ each folder also holds `mailsim-uidlist`, in the spirit of Dovecot's `dovecot-ui
     <uid> <maildir key> [keyword ...]
 
 Subscriptions are kept in the Courier-style `subscriptions` file of the account.
+Message files use LF line ends, as Maildir readers expect; the store's CRLF is restored
+on load (so a bare LF inside an APPENDed message would come back as CRLF).
 """
 
 from __future__ import annotations
@@ -105,7 +107,9 @@ class MaildirPersistence:
             if key not in present:
                 continue
             msg = maildir.get_message(key)
-            raw = maildir.get_bytes(key)
+            # Maildir files use the platform's LF line ends (the stdlib converts on
+            # write); the store and the protocols speak CRLF.
+            raw = maildir.get_bytes(key).replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
             flags = {LETTER_FLAGS[c] for c in msg.get_flags() if c in LETTER_FLAGS} | set(keywords)
             date = datetime.fromtimestamp(msg.get_date(), tz=timezone.utc)
             messages.append(StoredMessage(uid=uid, raw=raw, internal_date=date, flags=flags))
