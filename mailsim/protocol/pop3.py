@@ -225,7 +225,8 @@ class Pop3Session(Session[Pop3State]):
         """Send a status line; with `body` (already stuffed, CRLF-terminated lines) a
         multi-line response ending in '.' (RFC 1939 §3)."""
         text = spec.format(**params)
-        self._send_line(f"{spec.code} {text}" if text else spec.code)
+        # "+OK" may stand alone; a continuation is "+" SP [base64] (RFC 5034 §4).
+        self._send_line(f"{spec.code} {text}" if text or spec.code == "+" else spec.code)
         if body is not None:
             self._send_raw(body, log_lines=self.log_body_lines)
             self._send_line(b".")
