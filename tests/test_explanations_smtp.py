@@ -26,7 +26,6 @@ COMMON = load_explanations("common")
 
 # Documented although the engine does not send or emit them (yet).
 COMMANDS_NOT_OFFERED = {"STARTTLS"}
-NOTES_NOT_YET_EMITTED = {"enhanced-status-codes", "auth-without-tls"}
 
 # f-string note keys in smtp.py, and the values their blank takes.
 DYNAMIC_NOTE_KEYS = {"obsolete-{verb.lower()}": [verb.lower() for verb in OBSOLETE]}
@@ -187,18 +186,9 @@ def test_every_emitted_note_is_explained_with_its_params(key: str) -> None:
     assert _placeholders(entry["en"]) == _placeholders(entry["es"]), f"notes.{key}: en and es use different blanks"
 
 
-@pytest.mark.parametrize("key", sorted(NOTES_NOT_YET_EMITTED))
-def test_documented_notes_waiting_to_be_emitted(key: str) -> None:
-    entry = SMTP["notes"].get(key)
-    _assert_bilingual(entry, f"notes.{key}")
-    for lang in LANGUAGES:
-        assert not _placeholders(entry[lang]), f"notes.{key} is emitted without params"
-
-
 def test_no_explanation_for_a_note_nobody_emits() -> None:
     emitted = set(emitted_notes())
-    assert set(SMTP["notes"]) == emitted | NOTES_NOT_YET_EMITTED
-    assert not NOTES_NOT_YET_EMITTED & emitted, "now emitted: drop it from NOTES_NOT_YET_EMITTED"
+    assert set(SMTP["notes"]) == emitted
 
 
 # -- through the Explainer, on what a real session produces --------------------------------------

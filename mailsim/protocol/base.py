@@ -88,6 +88,26 @@ class LineReader:
             return Line(b"", crlf, too_long=True)
         return Line(chunk, crlf)
 
+    def peek_complete(self) -> tuple[bytes, bool]:
+        """All complete lines buffered (through the last LF), without consuming them,
+        and whether the first of them is the tail of a line already too long.
+
+        For bulk bodies (SMTP DATA): handling a block at once is far cheaper than one
+        line at a time. An unfinished line over the limit is dropped as usual.
+        """
+        end = self._buffer.rfind(b"\n")
+        if end < 0:
+            if len(self._buffer) > self.limit:
+                self._discarding = True
+                del self._buffer[:]
+            return b"", False
+        return bytes(self._buffer[: end + 1]), self._discarding
+
+    def consume(self, count: int) -> None:
+        """Drop `count` bytes taken with `peek_complete` (ending at a line end)."""
+        del self._buffer[:count]
+        self._discarding = False
+
     def read_exact(self, count: int) -> bytes | None:
         """Exactly `count` bytes (an IMAP literal), or None until they have arrived."""
         if len(self._buffer) < count:

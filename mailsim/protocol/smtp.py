@@ -87,7 +87,7 @@ class SmtpReplies(ReplyCatalog):
     SYNTAX = ReplySpec("syntax", "501", "Syntax: {syntax}", "5.5.4")
     BAD_ADDRESS = ReplySpec("bad-address", "501", "Bad address syntax: {address}", "5.1.3")
     BAD_BASE64 = ReplySpec("bad-base64", "501", "Cannot decode response: not base64", "5.5.2")
-    AUTH_CANCELLED = ReplySpec("auth-cancelled", "501", "Authentication cancelled", "5.0.0")
+    AUTH_CANCELLED = ReplySpec("auth-cancelled", "501", "Authentication cancelled", "5.7.0")
     OBSOLETE_COMMAND = ReplySpec("obsolete", "502", "{verb} is not implemented: RFC 5321 removed it", "5.5.1")
     EXPN_DISABLED = ReplySpec("expn", "502", "EXPN is disabled on this server", "5.5.1")
     NEED_EHLO = ReplySpec("need-ehlo", "503", "Send EHLO or HELO first", "5.5.1")
@@ -149,6 +149,7 @@ class SmtpSession(Session[SmtpState]):
         self.errors = 0
         self._sasl: SaslExchange | None = None
         self._prev_crlf = True
+        self._explained_enhanced = False
 
     # -- reply formatting ------------------------------------------------------------
 
@@ -164,6 +165,9 @@ class SmtpSession(Session[SmtpState]):
         self._announce_reply(
             spec.code, ReplyClass.of_smtp(int(spec.code)), "\n".join(lines), enhanced=enhanced, key=spec.key
         )
+        if enhanced and not self._explained_enhanced:
+            self._explained_enhanced = True
+            self._note("smtp.enhanced-status-codes")
         if spec.code.startswith("5") or spec.code == "421":
             self._count_error(spec)
 
@@ -210,12 +214,14 @@ class SmtpSession(Session[SmtpState]):
 
     def _process(self) -> None:
         while not self.closed:
+            if self.state is S.DATA:
+                if not self._data_block():
+                    return
+                continue
             line = self.reader.next_line()
             if line is None:
                 return
-            if self.state is S.DATA:
-                self._data_line(line)
-            elif self.state is S.AUTH:
+            if self.state is S.AUTH:
                 self._auth_line(line)
             else:
                 self._command_line(line)
@@ -287,6 +293,7 @@ class SmtpSession(Session[SmtpState]):
             "HELP",
         ]
         self._reply(R.EHLO, *extensions, host=self.config.hostname, client=argument)
+        self._note("smtp.auth-without-tls")
         self._set_state(S.GREETED)
 
     @command("HELO", "HELO <domain>", "RFC 5321 §4.1.1.1")
@@ -467,19 +474,55 @@ class SmtpSession(Session[SmtpState]):
         self._reply(R.START_DATA)
         self._set_state(S.DATA)
 
-    def _data_line(self, line: Line) -> None:
-        self._client_line(line.raw)
-        envelope = self.envelope
-        if line.data == b"." and line.crlf and self._prev_crlf:
+    def _data_block(self) -> bool:
+        """Take every complete DATA line buffered, up to the end-of-data line.
+
+        Returns False when no complete line is waiting. The end is a line holding a
+        lone "." that follows a CRLF and ends in CRLF (RFC 5321 §4.1.1.4); a bare-LF
+        dot is message text, so SMTP smuggling cannot split one message in two.
+        """
+        block, truncated_first = self.reader.peek_complete()
+        if not block:
+            return False
+        if truncated_first:
+            self.envelope.line_too_long = True
+        lead = b"\r\n" if self._prev_crlf else b"\n"
+        found = (lead + block).find(b"\r\n.\r\n")
+        if found < 0:
+            body, consumed = block, len(block)
+        else:
+            body_end = found - len(lead) + 2  # through the CRLF before the dot
+            body, consumed = block[:body_end], body_end + 3
+        if body:
+            self._client_line(body)
+            self._append_data(body)
+            self._prev_crlf = body.endswith(b"\r\n")
+        self.reader.consume(consumed)
+        if found >= 0:
+            self._client_line(b".\r\n")
             self.last_command = "DATA"
             self._end_of_data()
-            return
-        self._prev_crlf = line.crlf
-        if line.too_long:
+        return True
+
+    def _append_data(self, body: bytes) -> None:
+        """Add complete lines of message text: dot-unstuffed (§4.5.2), bare LF made
+        CRLF, length and size limits checked."""
+        envelope = self.envelope
+        lines = body.split(b"\n")
+        lines.pop()  # body ends with LF: the last piece is empty
+        if len(body) > TEXT_LINE_LIMIT and max(map(len, lines)) > TEXT_LINE_LIMIT - 1:
             envelope.line_too_long = True
-            return
-        data = line.data[1:] if line.data.startswith(b".") else line.data  # §4.5.2
-        envelope.data_size += len(data) + 2
+        clean = b"\n." not in body and not body.startswith(b".") and body.count(b"\n") == body.count(b"\r\n")
+        if clean:
+            data = body
+        else:
+            fixed = []
+            for line in lines:
+                if line.endswith(b"\r"):
+                    line = line[:-1]
+                fixed.append(line[1:] if line.startswith(b".") else line)
+            data = b"\r\n".join(fixed) + b"\r\n"
+        envelope.data_size += len(data)
         if envelope.data_size > self.config.max_message_size:
             envelope.oversize = True
             envelope.data.clear()
@@ -497,7 +540,7 @@ class SmtpSession(Session[SmtpState]):
             self._reply(R.DATA_LINE_TOO_LONG, limit=TEXT_LINE_LIMIT)
             return
         queue_id = self.ids.next_id()
-        body = b"".join(line + b"\r\n" for line in envelope.data)
+        body = b"".join(envelope.data)
         for recipient in envelope.recipients:
             self._deliver(queue_id, envelope, recipient, body)
         self._reply(R.QUEUED, queue_id=queue_id)
@@ -545,7 +588,7 @@ class SmtpSession(Session[SmtpState]):
     def _reset_transaction(self) -> None:
         self.envelope = Envelope()
 
-    @command("VRFY", "VRFY <user or address>", "RFC 5321 §3.5.1")
+    @command("VRFY", "VRFY <user or address>", "RFC 5321 §3.5.1, §4.1.1.6")
     def _vrfy(self, argument: str) -> None:
         if not argument:
             self._reply(R.SYNTAX, syntax="VRFY <address>")
@@ -553,7 +596,7 @@ class SmtpSession(Session[SmtpState]):
         self._reply(R.VRFY_CANNOT)
         self._note("smtp.vrfy-policy")
 
-    @command("EXPN", "EXPN <list>", "RFC 5321 §3.5.2")
+    @command("EXPN", "EXPN <list>", "RFC 5321 §3.5.4, §4.1.1.7")
     def _expn(self, argument: str) -> None:
         self._reply(R.EXPN_DISABLED)
         self._note("smtp.expn-policy")

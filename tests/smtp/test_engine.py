@@ -163,7 +163,7 @@ def test_error_replies(session: SmtpSession, command: str, expected: str) -> Non
 def test_obsolete_commands_carry_a_teaching_note(session: SmtpSession) -> None:
     say(session, "TURN\r\n")
     notes = [e.key for e in session.events() if isinstance(e, Note)]
-    assert notes == ["smtp.obsolete-turn"]
+    assert "smtp.obsolete-turn" in notes
 
 
 def test_relay_refused_unauthenticated_accepted_after_auth(session: SmtpSession, store: MailStore) -> None:
@@ -209,7 +209,7 @@ def test_auth_failures(session: SmtpSession) -> None:
     assert say(session, f"AUTH PLAIN {bad}\r\n").startswith("535 5.7.8 Authentication credentials invalid")
     assert session.take_delay() > 0  # answered slowly, as real servers do
     assert say(session, "AUTH PLAIN\r\n") == "334 \r\n"
-    assert say(session, "*\r\n").startswith("501 5.0.0 Authentication cancelled")
+    assert say(session, "*\r\n").startswith("501 5.7.0 Authentication cancelled")
     assert say(session, "AUTH PLAIN !!notbase64\r\n").startswith("501 5.5.2")
     assert session.state is SmtpState.GREETED
     assert not session.authenticated_as
@@ -399,3 +399,31 @@ def test_transition_table_is_complete() -> None:
 def test_reply_catalog_keys_are_unique() -> None:
     keys = [spec.key for spec in SmtpReplies.all()]
     assert len(keys) == len(set(keys))
+
+
+@pytest.mark.parametrize(
+    "chunks",
+    [
+        [b"a\n", b"\r\n.\r\n"],
+        [b"a\n\r\n.\r\n"],
+        [b"a\n\r", b"\n.", b"\r", b"\n"],
+    ],
+)
+def test_end_of_data_after_a_bare_lf_line(session: SmtpSession, store: MailStore, chunks: list[bytes]) -> None:
+    greeted(session)
+    say(session, "MAIL FROM:<a@a.example>\r\nRCPT TO:<bob@mailsim.test>\r\nDATA\r\n")
+    out = "".join(say(session, chunk) for chunk in chunks)
+    assert out.startswith("250 2.0.0")
+    assert store.mailbox("bob", "INBOX").messages[-1].raw.endswith(b"0000\r\na\r\n\r\n")
+
+
+def test_data_then_pipelined_commands_in_one_packet(session: SmtpSession, store: MailStore) -> None:
+    greeted(session)
+    out = say(
+        session,
+        "MAIL FROM:<a@a.example>\r\nRCPT TO:<bob@mailsim.test>\r\nDATA\r\none\r\n.\r\n"
+        "MAIL FROM:<b@a.example>\r\nRCPT TO:<alice@mailsim.test>\r\nDATA\r\ntwo\r\n.\r\nQUIT\r\n",
+    )
+    assert codes(out) == ["250", "250", "354", "250", "250", "250", "354", "250", "221"]
+    assert store.mailbox("bob", "INBOX").messages[-1].raw.endswith(b"\r\none\r\n")
+    assert store.mailbox("alice", "INBOX").messages[-1].raw.endswith(b"\r\ntwo\r\n")
