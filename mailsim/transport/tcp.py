@@ -75,6 +75,9 @@ class SessionConnection(asyncio.Protocol):
             peer=peer,
             config=self.server.options.session_config,
         )
+        if hasattr(self.session, "on_output"):
+            # Engines that push output with no input to answer (IMAP IDLE) call this.
+            self.session.on_output = self._session_pushed  # type: ignore[attr-defined]
         self.server.connections.add(self)
         if len(self.server.connections) > self.server.options.max_connections:
             self.session.refuse_busy()
@@ -127,6 +130,15 @@ class SessionConnection(asyncio.Protocol):
         if session.closed and not self._closing:
             self._closing = True
             transport.close()
+
+    def _session_pushed(self) -> None:
+        # Called from inside whatever changed the store (maybe another connection's
+        # command): send on the next loop turn, not in the middle of that command.
+        asyncio.get_running_loop().call_soon(self._flush_if_open)
+
+    def _flush_if_open(self) -> None:
+        if self.session is not None and self.transport is not None and not self.transport.is_closing():
+            self._flush()
 
     def _release(self) -> None:
         self._delayed = False

@@ -1,0 +1,116 @@
+"""What IMAP needs to know about a stored message, computed once and cached.
+
+FETCH ENVELOPE / BODYSTRUCTURE and SEARCH over thousands of messages are fast only
+if no message is parsed again: `facts(message)` builds the MIME model once (from the
+CRLF form IMAP serves, so sizes and line counts match what is sent), renders ENVELOPE,
+BODY and BODYSTRUCTURE, and keeps lower-cased decoded text for SEARCH. The result
+lives in `StoredMessage.cache` (raw bytes never change once stored).
+
+`attach_index(store)` does this work when a message is stored rather than when it is
+first fetched, so the first FETCH of a large mailbox costs no parsing.
+"""
+
+from __future__ import annotations
+
+import weakref
+from dataclasses import dataclass
+from datetime import date
+from email.utils import parsedate_to_datetime
+
+from mailsim.mime import MimeModel, build_model
+from mailsim.mime.imap import bodystructure, envelope, to_crlf
+from mailsim.store.changes import MessageAdded, StoreChange
+from mailsim.store.model import StoredMessage
+from mailsim.store.store import MailStore, StoreError
+
+CACHE_KEY = "imap.facts"
+# The session that holds a message's \Recent flag (RFC 3501 §2.3.2: exactly one).
+RECENT_KEY = "imap.recent"
+
+
+@dataclass(slots=True, eq=False)
+class MessageFacts:
+    wire: bytes               # the message as IMAP sends it: CRLF line endings
+    model: MimeModel
+    envelope: bytes
+    body: bytes               # BODY (no extension data)
+    bodystructure: bytes
+    sent_date: date | None    # the Date: header's date, for SENTBEFORE/SENTON/SENTSINCE
+    headers: dict[str, str]   # lower-cased field name -> lower-cased decoded values
+    header_text: str          # every decoded field, lower-cased (part of TEXT)
+    body_text: str            # decoded text parts, lower-cased (BODY; part of TEXT)
+
+
+def _wire_form(raw: bytes) -> bytes:
+    if b"\r" not in raw:
+        return raw.replace(b"\n", b"\r\n")
+    if raw.count(b"\n") == raw.count(b"\r\n") == raw.count(b"\r"):
+        return raw
+    return to_crlf(raw)
+
+
+def compute_facts(raw: bytes) -> MessageFacts:
+    wire = _wire_form(raw)
+    model = build_model(wire)
+    root = model.root
+    headers: dict[str, str] = {}
+    for field in root.headers:
+        key = field.name.lower()
+        value = field.value.lower()
+        headers[key] = f"{headers[key]}\n{value}" if key in headers else value
+    texts = []
+    for node in model.walk():
+        if not node.children and node.maintype == "text":
+            payload = node.payload
+            if isinstance(payload, str):
+                texts.append(payload.lower())
+    sent = None
+    date_header = root.raw_header("date")
+    if date_header:
+        try:
+            sent = parsedate_to_datetime(date_header.decode("ascii", "replace")).date()
+        except (TypeError, ValueError, IndexError):
+            sent = None
+    return MessageFacts(
+        wire=wire,
+        model=model,
+        envelope=envelope(model),
+        body=bodystructure(model, extended=False),
+        bodystructure=bodystructure(model, extended=True),
+        sent_date=sent,
+        headers=headers,
+        header_text="\n".join(f"{name}: {value}" for name, value in headers.items()),
+        body_text="\n".join(texts),
+    )
+
+
+def facts(message: StoredMessage) -> MessageFacts:
+    found = message.cache.get(CACHE_KEY)
+    if found is None:
+        found = message.cache[CACHE_KEY] = compute_facts(message.raw)
+    return found  # type: ignore[return-value]
+
+
+_indexed: "weakref.WeakKeyDictionary[MailStore, object]" = weakref.WeakKeyDictionary()
+
+
+def attach_index(store: MailStore) -> None:
+    """Compute facts for every message as it is stored (idempotent per store)."""
+    if store in _indexed:
+        return
+
+    def on_change(change: StoreChange) -> None:
+        if not isinstance(change, MessageAdded):
+            return
+        try:
+            mailbox = store.mailbox(change.account, change.mailbox)
+        except StoreError:
+            return
+        message = mailbox.messages[-1] if mailbox.messages and mailbox.messages[-1].uid == change.uid else None
+        if message is None:
+            message = mailbox.by_uid(change.uid)
+        if message is not None:
+            facts(message)
+
+    _indexed[store] = on_change
+    store.subscribe(on_change)

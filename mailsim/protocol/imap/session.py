@@ -1,0 +1,1082 @@
+"""IMAP4rev1 server session, sans-IO (RFC 3501, with IDLE, UIDPLUS, MOVE, NAMESPACE,
+UNSELECT, ENABLE, ID, LITERAL+, SASL-IR, SPECIAL-USE and CHILDREN).
+
+Which command is legal when is decided by one table, `TRANSITIONS`: a (state, verb)
+pair missing from it is answered `BAD` with the state named. Every status reply the
+server can send is a `ReplySpec` in `ImapReplies`, so each has an explanation.
+
+Several sessions share one store. Each session keeps its own view of the selected
+mailbox (its message sequence numbers), hears about other sessions' changes through
+the store's observers, and reports them only when RFC 3501 §5.2 and §7.4.1 allow:
+never an EXPUNGE while answering FETCH, STORE or SEARCH, and everything at NOOP,
+IDLE and the end of other commands. During IDLE changes are pushed at once; the
+session then calls `on_output` so the transport sends without waiting for input.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from mailsim.events import Protocol, ReplyClass
+from mailsim.protocol.base import Line, ReplyCatalog, ReplySpec, Session, command
+from mailsim.protocol.imap import mailboxes
+from mailsim.protocol.imap.fetch import format_flags, render_items, sets_seen
+from mailsim.protocol.imap.index import RECENT_KEY, attach_index, facts
+from mailsim.protocol.imap.mutf7 import encode_mailbox
+from mailsim.protocol.imap.parser import (
+    AppendArgs,
+    AuthenticateArgs,
+    Command,
+    CopyArgs,
+    FetchArgs,
+    FetchItem,
+    IdArgs,
+    ListArgs,
+    LoginArgs,
+    MailboxArgs,
+    NamesArgs,
+    ParseError,
+    RenameArgs,
+    SearchArgs,
+    SequenceArgs,
+    SequenceSet,
+    StatusArgs,
+    StoreArgs,
+    literal_at_end,
+    parse_command,
+    parse_tag_and_verb,
+)
+from mailsim.protocol.imap.search import SUPPORTED_CHARSETS, SearchContext, compile_key
+from mailsim.protocol.sasl import Challenge, SaslExchange, Success, encode_challenge
+from mailsim.store.changes import (
+    FlagsChanged,
+    MailboxDeleted,
+    MailboxRenamed,
+    MessageAdded,
+    MessagesExpunged,
+    StoreChange,
+)
+from mailsim.store.model import INBOX, StoredMessage
+from mailsim.store.store import MailStore, StoreError
+
+
+class ImapState(enum.Enum):
+    NOT_AUTHENTICATED = "not authenticated"  # greeted; LOGIN or AUTHENTICATE next
+    AUTHENTICATED = "authenticated"          # logged in, no mailbox selected
+    SELECTED = "selected"                    # a mailbox is open (SELECT / EXAMINE)
+    IDLE = "idle"                            # IDLE: the server pushes updates until DONE
+    LOGOUT = "logout"                        # BYE sent; the connection ends
+
+
+S = ImapState
+_ANY = (S.NOT_AUTHENTICATED, S.AUTHENTICATED, S.SELECTED)
+_LOGGED_IN = (S.AUTHENTICATED, S.SELECTED)
+
+# (state, verb) -> state after the command succeeds (RFC 3501 §6 and the extensions'
+# RFCs say where each command is valid). What is not here is refused with BAD.
+# "DONE" is not a command but the line that ends IDLE: None means "back to the state
+# IDLE was started in". A SELECT that fails in SELECTED leaves AUTHENTICATED.
+TRANSITIONS: dict[tuple[ImapState, str], ImapState | None] = {
+    **{(s, verb): s for s in _ANY for verb in ("CAPABILITY", "NOOP", "ID")},
+    **{(s, "LOGOUT"): S.LOGOUT for s in _ANY},
+    (S.NOT_AUTHENTICATED, "LOGIN"): S.AUTHENTICATED,
+    (S.NOT_AUTHENTICATED, "AUTHENTICATE"): S.AUTHENTICATED,
+    **{(s, verb): S.SELECTED for s in _LOGGED_IN for verb in ("SELECT", "EXAMINE")},
+    **{
+        (s, verb): s
+        for s in _LOGGED_IN
+        for verb in (
+            "CREATE", "DELETE", "RENAME", "SUBSCRIBE", "UNSUBSCRIBE", "LIST", "LSUB",
+            "STATUS", "APPEND", "NAMESPACE",
+        )
+    },
+    (S.AUTHENTICATED, "ENABLE"): S.AUTHENTICATED,
+    **{(s, "IDLE"): S.IDLE for s in _LOGGED_IN},
+    (S.IDLE, "DONE"): None,
+    **{
+        (S.SELECTED, verb): S.SELECTED
+        for verb in ("CHECK", "EXPUNGE", "SEARCH", "FETCH", "STORE", "COPY", "MOVE", "UID")
+    },
+    (S.SELECTED, "CLOSE"): S.AUTHENTICATED,
+    (S.SELECTED, "UNSELECT"): S.AUTHENTICATED,
+}
+
+CAPABILITIES = (
+    "IMAP4rev1", "LITERAL+", "SASL-IR", "AUTH=PLAIN", "AUTH=LOGIN", "AUTH=CRAM-MD5",
+    "IDLE", "UIDPLUS", "MOVE", "NAMESPACE", "UNSELECT", "ENABLE", "ID", "CHILDREN", "SPECIAL-USE",
+)
+PERMANENT_FLAGS = "(\\Answered \\Flagged \\Deleted \\Seen \\Draft \\*)"
+LINE_LIMIT = 65536          # octets of one command line (Dovecot's default, 64 KiB)
+MAX_COMMAND_LINES = 64      # lines (so: literals) in one command
+MAX_BAD_COMMANDS = 20       # consecutive BADs before the server hangs up
+_NO_EXPUNGE_DURING = ("FETCH", "STORE", "SEARCH")  # RFC 3501 §7.4.1
+
+
+class ImapReplies(ReplyCatalog):
+    """Every status response (OK / NO / BAD / BYE / PREAUTH) and continuation request."""
+
+    GREETING = ReplySpec("greeting", "OK", "[CAPABILITY {capabilities}] {host} IMAP4rev1 mailsim ready")
+    CAPABILITY_OK = ReplySpec("capability-ok", "OK", "CAPABILITY completed")
+    NOOP_OK = ReplySpec("noop-ok", "OK", "NOOP completed")
+    CHECK_OK = ReplySpec("check-ok", "OK", "CHECK completed")
+    LOGOUT_BYE = ReplySpec("logout-bye", "BYE", "{host} IMAP4rev1 server logging out")
+    LOGOUT_OK = ReplySpec("logout-ok", "OK", "LOGOUT completed")
+    LOGIN_OK = ReplySpec("login-ok", "OK", "[CAPABILITY {capabilities}] Logged in as {user}")
+    LOGIN_FAILED = ReplySpec("login-failed", "NO", "[AUTHENTICATIONFAILED] Invalid user name or password")
+    AUTH_CHALLENGE = ReplySpec("auth-challenge", "+", "{challenge}")
+    AUTH_BAD_MECHANISM = ReplySpec("auth-bad-mechanism", "NO", "Unsupported authentication mechanism {mechanism}")
+    AUTH_CANCELLED = ReplySpec("auth-cancelled", "BAD", "AUTHENTICATE cancelled")
+    AUTH_BAD_BASE64 = ReplySpec("auth-bad-base64", "BAD", "Response is not valid base64")
+    AUTH_MALFORMED = ReplySpec("auth-malformed", "BAD", "Malformed {mechanism} response")
+    SELECT_OK = ReplySpec("select-ok", "OK", "[READ-WRITE] SELECT completed")
+    EXAMINE_OK = ReplySpec("examine-ok", "OK", "[READ-ONLY] {verb} completed")
+    PERMANENTFLAGS = ReplySpec("permanentflags", "OK", "[PERMANENTFLAGS {flags}] Flags permitted")
+    UNSEEN = ReplySpec("unseen", "OK", "[UNSEEN {number}] First unseen")
+    UIDVALIDITY = ReplySpec("uidvalidity", "OK", "[UIDVALIDITY {uidvalidity}] UIDs valid")
+    UIDNEXT = ReplySpec("uidnext", "OK", "[UIDNEXT {uidnext}] Predicted next UID")
+    NO_SUCH_MAILBOX = ReplySpec("no-such-mailbox", "NO", "[NONEXISTENT] Mailbox does not exist: {mailbox}")
+    TRYCREATE = ReplySpec("trycreate", "NO", "[TRYCREATE] Mailbox does not exist: {mailbox}")
+    CREATE_OK = ReplySpec("create-ok", "OK", "CREATE completed")
+    MAILBOX_EXISTS = ReplySpec("mailbox-exists", "NO", "[ALREADYEXISTS] Mailbox already exists: {mailbox}")
+    BAD_MAILBOX_NAME = ReplySpec("bad-mailbox-name", "NO", "[CANNOT] Invalid mailbox name: {mailbox}")
+    DELETE_OK = ReplySpec("delete-ok", "OK", "DELETE completed")
+    CANNOT_DELETE_INBOX = ReplySpec("cannot-delete-inbox", "NO", "[CANNOT] INBOX cannot be deleted")
+    DELETE_HAS_CHILDREN = ReplySpec(
+        "delete-has-children", "NO", "[CANNOT] {mailbox} has inferior mailboxes; delete them first"
+    )
+    RENAME_OK = ReplySpec("rename-ok", "OK", "RENAME completed")
+    SUBSCRIBE_OK = ReplySpec("subscribe-ok", "OK", "SUBSCRIBE completed")
+    UNSUBSCRIBE_OK = ReplySpec("unsubscribe-ok", "OK", "UNSUBSCRIBE completed")
+    LIST_OK = ReplySpec("list-ok", "OK", "{verb} completed")
+    STATUS_OK = ReplySpec("status-ok", "OK", "STATUS completed")
+    APPEND_OK = ReplySpec("append-ok", "OK", "[APPENDUID {uidvalidity} {uid}] APPEND completed")
+    APPEND_EMPTY = ReplySpec("append-empty", "NO", "Cannot append an empty message")
+    CLOSE_OK = ReplySpec("close-ok", "OK", "CLOSE completed")
+    UNSELECT_OK = ReplySpec("unselect-ok", "OK", "UNSELECT completed")
+    EXPUNGE_OK = ReplySpec("expunge-ok", "OK", "{verb} completed")
+    READ_ONLY = ReplySpec("read-only", "NO", "[READ-ONLY] Mailbox is read-only (opened with EXAMINE)")
+    SEARCH_OK = ReplySpec("search-ok", "OK", "{verb} completed")
+    BAD_CHARSET = ReplySpec("bad-charset", "NO", "[BADCHARSET ({charsets})] Unsupported charset {charset}")
+    FETCH_OK = ReplySpec("fetch-ok", "OK", "{verb} completed")
+    STORE_OK = ReplySpec("store-ok", "OK", "{verb} completed")
+    STORE_RECENT = ReplySpec("store-recent", "BAD", "\\Recent cannot be stored: only the server sets it")
+    COPY_OK = ReplySpec("copy-ok", "OK", "[COPYUID {uidvalidity} {source} {target}] {verb} completed")
+    COPY_NOTHING = ReplySpec("copy-nothing", "OK", "{verb} completed: no messages matched")
+    MOVE_COPYUID = ReplySpec("move-copyuid", "OK", "[COPYUID {uidvalidity} {source} {target}] Moved")
+    BAD_SEQUENCE = ReplySpec(
+        "bad-sequence", "BAD", "Invalid message sequence number {number}: the mailbox has {count} messages"
+    )
+    IDLE_WAITING = ReplySpec("idle-waiting", "+", "idling")
+    IDLE_DONE = ReplySpec("idle-done", "OK", "IDLE terminated")
+    IDLE_EXPECTED_DONE = ReplySpec("idle-expected-done", "BAD", "Expected DONE to end IDLE")
+    NAMESPACE_OK = ReplySpec("namespace-ok", "OK", "NAMESPACE completed")
+    ENABLE_OK = ReplySpec("enable-ok", "OK", "ENABLE completed")
+    ID_OK = ReplySpec("id-ok", "OK", "ID completed")
+    LITERAL_GO_AHEAD = ReplySpec("literal-go-ahead", "+", "Ready for {size} octets of literal data")
+    LITERAL_TOO_BIG = ReplySpec("literal-too-big", "NO", "[TOOBIG] Literal of {size} octets exceeds the limit of {limit}")
+    LITERAL_PLUS_TOO_BIG = ReplySpec(
+        "literal-plus-too-big", "BAD", "Non-synchronizing literal of {size} octets exceeds the limit of {limit}"
+    )
+    LITERAL_PLUS_BYE = ReplySpec("literal-plus-bye", "BYE", "Closing the connection rather than read {size} unwanted octets")
+    TOO_MANY_LITERALS = ReplySpec("too-many-literals", "BAD", "Command has more than {limit} literals")
+    SYNTAX = ReplySpec("syntax", "BAD", "{verb}: {problem}")
+    UNTAGGED_SYNTAX = ReplySpec("untagged-syntax", "BAD", "{problem}")
+    EMPTY_LINE = ReplySpec("empty-line", "BAD", "Empty command line: send a tag, a command and its arguments")
+    UNKNOWN_COMMAND = ReplySpec("unknown-command", "BAD", "Unknown command {verb}")
+    WRONG_STATE = ReplySpec("wrong-state", "BAD", "{verb} is not allowed in state {state}{hint}")
+    STARTTLS_UNSUPPORTED = ReplySpec("starttls", "BAD", "STARTTLS is not offered: this teaching server speaks plain text")
+    LINE_TOO_LONG = ReplySpec("line-too-long", "BAD", "Command line too long (limit {limit} octets)")
+    BAD_BYTES = ReplySpec("bad-bytes", "BAD", "Command line contains NUL or other control characters")
+    TOO_MANY_ERRORS = ReplySpec("too-many-errors", "BYE", "Too many invalid commands")
+    AUTOLOGOUT = ReplySpec("autologout", "BYE", "Autologout; idle for too long")
+    SHUTDOWN = ReplySpec("shutdown", "BYE", "{host} IMAP4rev1 server shutting down")
+    TOO_MANY_CONNECTIONS = ReplySpec("too-many-connections", "BYE", "Too many connections, try again later")
+    MAILBOX_GONE = ReplySpec("mailbox-gone", "BYE", "Selected mailbox {mailbox} was deleted")
+    CANNOT = ReplySpec("cannot", "NO", "[CANNOT] {problem}")
+
+
+R = ImapReplies
+_CLASS = {"OK": ReplyClass.SUCCESS, "PREAUTH": ReplyClass.SUCCESS, "NO": ReplyClass.PERMANENT,
+          "BAD": ReplyClass.BAD, "BYE": ReplyClass.TRANSIENT, "+": ReplyClass.INTERMEDIATE}
+_STATE_HINTS = {
+    S.NOT_AUTHENTICATED: "; log in first (LOGIN user password)",
+    S.AUTHENTICATED: "; open a mailbox first (SELECT INBOX)",
+    S.SELECTED: "",
+}
+
+
+@dataclass
+class SelectedMailbox:
+    """The session's view of its open mailbox: the messages in the order the client
+    numbers them (which can lag behind the store until updates are reported)."""
+
+    name: str
+    read_only: bool
+    uidvalidity: int
+    messages: list[StoredMessage]
+    recent: set[int] = field(default_factory=set)          # UIDs recent in this session
+    added: list[StoredMessage] = field(default_factory=list)  # stored, EXISTS not yet sent
+    expunged: set[int] = field(default_factory=set)        # gone, EXPUNGE not yet sent
+    flags_changed: dict[int, None] = field(default_factory=dict)  # FETCH FLAGS not yet sent
+    _index: dict[int, int] | None = None
+
+    def sequence_of(self, uid: int) -> int | None:
+        if self._index is None:
+            self._index = {m.uid: n for n, m in enumerate(self.messages, 1)}
+        return self._index.get(uid)
+
+    def changed(self) -> None:
+        self._index = None
+
+
+class ImapSession(Session[ImapState]):
+    protocol = Protocol.IMAP
+    initial_state = ImapState.NOT_AUTHENTICATED
+    line_limit = LINE_LIMIT
+
+    def __init__(self, store: MailStore, **kwargs: Any) -> None:
+        super().__init__(store, **kwargs)
+        attach_index(store)
+        self.user = ""
+        self.selected: SelectedMailbox | None = None
+        self.enabled: set[str] = set()
+        #: Set by a transport: called when output is queued with no input to answer
+        #: (IDLE updates); the transport then sends it.
+        self.on_output: Callable[[], None] | None = None
+        self.bad_commands = 0
+        self._command = bytearray()
+        self._command_lines = 0
+        self._literal_total = 0
+        self._literal_wanted: int | None = None
+        self._sasl: SaslExchange | None = None
+        self._sasl_tag = ""
+        self._idle_tag = ""
+        self._idle_from = S.AUTHENTICATED
+        self._verb = ""
+        self._unsubscribe: Callable[[], None] | None = None
+
+    # -- replies -----------------------------------------------------------------------
+
+    def _reply(self, spec: ReplySpec, tag: str = "*", **params: object) -> None:
+        text = spec.format(**params)
+        line = f"+ {text}" if spec.code == "+" else f"{tag} {spec.code} {text}"
+        self._send_line(line)
+        reply_class = _CLASS[spec.code]
+        if tag == "*" and spec.code == "OK":
+            reply_class = ReplyClass.DATA
+        self._announce_reply(spec.code, reply_class, text, tag="" if tag == "*" else tag, key=spec.key)
+
+    def _complete(self, tag: str, spec: ReplySpec, **params: object) -> None:
+        """The tagged completion, after the updates this moment allows (RFC 3501 §5.2)."""
+        self._report_updates(expunges=self._verb not in _NO_EXPUNGE_DURING)
+        self._reply(spec, tag, **params)
+        if spec.code == "BAD":
+            self.bad_commands += 1
+            if self.bad_commands >= MAX_BAD_COMMANDS and not self.closed:
+                self._reply(R.TOO_MANY_ERRORS)
+                self._note("imap.too-many-errors", limit=MAX_BAD_COMMANDS)
+                self._finish("too many errors")
+        else:
+            self.bad_commands = 0
+
+    def _untagged(self, text: str) -> None:
+        self._send_line("* " + text)
+
+    def _capabilities(self) -> str:
+        return " ".join(CAPABILITIES)
+
+    # -- lifecycle -----------------------------------------------------------------------
+
+    def _greet(self) -> None:
+        self._reply(R.GREETING, capabilities=self._capabilities(), host=self.config.hostname)
+
+    def _timed_out(self) -> None:
+        self._reply(R.AUTOLOGOUT)
+        self._note("imap.autologout")
+        self._set_state(S.LOGOUT)
+        self._finish("idle timeout")
+
+    def shutdown(self) -> None:
+        if not self.closed:
+            self._reply(R.SHUTDOWN, host=self.config.hostname)
+            self._set_state(S.LOGOUT)
+            self._finish("server shutdown")
+
+    def refuse_busy(self) -> None:
+        self._started = True
+        self._reply(R.TOO_MANY_CONNECTIONS)
+        self._finish("too many connections")
+
+    def _abandon(self) -> None:
+        if self._command or self._literal_wanted is not None:
+            self._note("imap.abandoned-command")
+        self._reset_command()
+
+    def _on_close(self) -> None:
+        self._close_mailbox()
+
+    # -- input -----------------------------------------------------------------------------
+
+    def _process(self) -> None:
+        while not self.closed:
+            if self._literal_wanted is not None:
+                data = self.reader.read_exact(self._literal_wanted)
+                if data is None:
+                    return
+                self._literal_wanted = None
+                self._command += data
+                self._client_line(data)
+                continue
+            line = self.reader.next_line()
+            if line is None:
+                return
+            if self._sasl is not None:
+                self._sasl_line(line)
+            elif self.state is S.IDLE:
+                self._idle_line(line)
+            else:
+                self._command_line(line)
+
+    def _reset_command(self) -> None:
+        self._command.clear()
+        self._command_lines = 0
+        self._literal_total = 0
+        self._literal_wanted = None
+
+    def _partial_tag(self) -> str:
+        try:
+            tag, _verb, _ = parse_tag_and_verb(bytes(self._command))
+            return tag
+        except ParseError:
+            return "*"
+
+    def _command_line(self, line: Line) -> None:
+        self._client_line(line.raw)
+        if line.too_long:
+            self._reset_command()
+            self._verb = ""
+            self.last_command = ""
+            self._complete("*", R.LINE_TOO_LONG, limit=LINE_LIMIT)
+            self._note("imap.line-too-long", limit=LINE_LIMIT)
+            return
+        self._command += line.data
+        self._command_lines += 1
+        mark = literal_at_end(line.data)
+        if mark is None:
+            data = bytes(self._command)
+            self._reset_command()
+            self._execute(data)
+            return
+        tag = self._partial_tag()
+        limit = self.config.max_literal
+        self._literal_total += mark.size
+        if self._command_lines > MAX_COMMAND_LINES:
+            self._reset_command()
+            self._complete(tag, R.TOO_MANY_LITERALS, limit=MAX_COMMAND_LINES)
+            return
+        if self._literal_total > limit:
+            self._reset_command()
+            self._note("imap.literal-too-big", size=mark.size, limit=limit)
+            if mark.synchronizing:
+                # The client waits for "+" before sending the octets: refusing now
+                # means they are never sent, and nothing is allocated for them.
+                self._complete(tag, R.LITERAL_TOO_BIG, size=mark.size, limit=limit)
+            else:
+                # With LITERAL+ the octets are already on their way: the only safe
+                # answer is to refuse and hang up (RFC 7888 §4).
+                self._complete(tag, R.LITERAL_PLUS_TOO_BIG, size=mark.size, limit=limit)
+                self._reply(R.LITERAL_PLUS_BYE, size=mark.size)
+                self._finish("literal too big")
+            return
+        if mark.synchronizing and self._command_lines == 1 and not self._literal_allowed_now(tag):
+            return
+        self._command += b"\r\n"
+        self._literal_wanted = mark.size
+        if mark.synchronizing:
+            self._reply(R.LITERAL_GO_AHEAD, size=mark.size)
+            self._note("imap.literal-continuation", size=mark.size)
+
+    def _literal_allowed_now(self, tag: str) -> bool:
+        """Before asking for a literal, refuse a command that is wrong in this state."""
+        try:
+            _tag, verb, _ = parse_tag_and_verb(bytes(self._command))
+        except ParseError:
+            return True  # the full command will be answered BAD once complete
+        if verb in self.COMMANDS and (self.state, verb) not in TRANSITIONS:
+            self._reset_command()
+            self._verb = verb
+            self.last_command = verb
+            self._wrong_state(tag, verb)
+            return False
+        return True
+
+    def _execute(self, data: bytes) -> None:
+        if not data.strip():
+            self._verb = self.last_command = ""
+            self._complete("*", R.EMPTY_LINE)
+            return
+        if any(byte < 0x20 and byte not in (0x09, 0x0D, 0x0A) for byte in _outside_literals(data)):
+            self._verb = self.last_command = ""
+            self._complete(self._tag_of(data), R.BAD_BYTES)
+            return
+        try:
+            tag, verb, _ = parse_tag_and_verb(data)
+        except ParseError as problem:
+            self._verb = self.last_command = ""
+            self._complete(self._tag_of(data), R.UNTAGGED_SYNTAX, problem=str(problem))
+            return
+        self._verb = verb
+        self.last_command = verb
+        if verb == "STARTTLS":
+            self._complete(tag, R.STARTTLS_UNSUPPORTED)
+            self._note("imap.no-starttls")
+            return
+        info = self.COMMANDS.get(verb)
+        if info is None:
+            self._complete(tag, R.UNKNOWN_COMMAND, verb=verb[:40])
+            return
+        if (self.state, verb) not in TRANSITIONS:
+            self._wrong_state(tag, verb)
+            return
+        try:
+            parsed = parse_command(data)
+        except ParseError as problem:
+            self._complete(tag, R.SYNTAX, verb=verb, problem=str(problem))
+            return
+        if parsed.uid:
+            self._verb = parsed.verb
+            self.last_command = f"UID {parsed.verb}"
+        getattr(self, info.handler)(parsed)
+
+    @staticmethod
+    def _tag_of(data: bytes) -> str:
+        word = data.split(b" ", 1)[0]
+        try:
+            text = word.decode("ascii")
+        except UnicodeDecodeError:
+            return "*"
+        return text if text and text.isprintable() and "+" not in text and len(text) < 64 else "*"
+
+    def _wrong_state(self, tag: str, verb: str) -> None:
+        self._complete(tag, R.WRONG_STATE, verb=verb, state=self.state.value, hint=_STATE_HINTS.get(self.state, ""))
+        self._note("imap.wrong-state", verb=verb, state=self.state.value)
+
+    # -- any state ---------------------------------------------------------------------------
+
+    @command("CAPABILITY", "CAPABILITY", "RFC 3501 §6.1.1")
+    def _capability(self, cmd: Command) -> None:
+        self._untagged("CAPABILITY " + self._capabilities())
+        self._complete(cmd.tag, R.CAPABILITY_OK)
+
+    @command("NOOP", "NOOP", "RFC 3501 §6.1.2")
+    def _noop(self, cmd: Command) -> None:
+        self._complete(cmd.tag, R.NOOP_OK)
+
+    @command("LOGOUT", "LOGOUT", "RFC 3501 §6.1.3")
+    def _logout(self, cmd: Command) -> None:
+        self._reply(R.LOGOUT_BYE, host=self.config.hostname)
+        self._reply(R.LOGOUT_OK, cmd.tag)
+        self._set_state(S.LOGOUT)
+        self._finish("client logged out")
+
+    @command("ID", 'ID ("name" "client" ...) | NIL', "RFC 2971")
+    def _id(self, cmd: Command) -> None:
+        args: IdArgs = cmd.arguments
+        self._untagged('ID ("name" "mailsim" "vendor" "mailsim" "support-url" "https://mailsim.test/")')
+        if args.fields:
+            self._note("imap.client-id", client=" ".join(f"{k}={v}" for k, v in args.fields)[:200])
+        self._complete(cmd.tag, R.ID_OK)
+
+    # -- not authenticated ----------------------------------------------------------------------
+
+    @command("LOGIN", "LOGIN <user> <password>", "RFC 3501 §6.2.3")
+    def _login(self, cmd: Command) -> None:
+        args: LoginArgs = cmd.arguments
+        self._note("imap.login-cleartext")
+        account = self.store.authenticate(args.user, args.password)
+        if account is None:
+            self._delay_reply(self.config.auth_failure_delay)
+            self._complete(cmd.tag, R.LOGIN_FAILED)
+            return
+        self._logged_in(account.name)
+        self._complete(cmd.tag, R.LOGIN_OK, capabilities=self._capabilities(), user=account.name)
+
+    def _logged_in(self, user: str) -> None:
+        self.user = user
+        self._set_state(S.AUTHENTICATED)
+
+    @command("AUTHENTICATE", "AUTHENTICATE <mechanism> [initial-response]", "RFC 3501 §6.2.2, RFC 4959")
+    def _authenticate(self, cmd: Command) -> None:
+        args: AuthenticateArgs = cmd.arguments
+        if not SaslExchange.supports(args.mechanism):
+            self._complete(cmd.tag, R.AUTH_BAD_MECHANISM, mechanism=args.mechanism[:40])
+            return
+        self._sasl = SaslExchange(
+            args.mechanism, self.store, nonce=f"{self.ids.next_id()}.{int(self._now())}", hostname=self.config.hostname
+        )
+        self._sasl_tag = cmd.tag
+        self._sasl_step(self._sasl.start(args.initial))
+
+    def _sasl_line(self, line: Line) -> None:
+        self._client_line(line.raw)
+        assert self._sasl is not None
+        if line.too_long:
+            self._sasl = None
+            self._complete(self._sasl_tag, R.LINE_TOO_LONG, limit=LINE_LIMIT)
+            return
+        self._sasl_step(self._sasl.respond(line.data.decode("ascii", "replace")))
+
+    def _sasl_step(self, step: object) -> None:
+        assert self._sasl is not None
+        tag, mechanism = self._sasl_tag, self._sasl.mechanism
+        if isinstance(step, Challenge):
+            self._reply(R.AUTH_CHALLENGE, challenge=encode_challenge(step.data))
+            return
+        self._sasl = None
+        if isinstance(step, Success):
+            self._logged_in(step.user)
+            self._complete(tag, R.LOGIN_OK, capabilities=self._capabilities(), user=step.user)
+            return
+        reason = getattr(step, "reason", "malformed")
+        if reason == "bad-credentials":
+            self._delay_reply(self.config.auth_failure_delay)
+            self._complete(tag, R.LOGIN_FAILED)
+        elif reason == "cancelled":
+            self._complete(tag, R.AUTH_CANCELLED)
+        elif reason == "bad-base64":
+            self._complete(tag, R.AUTH_BAD_BASE64)
+        else:
+            self._complete(tag, R.AUTH_MALFORMED, mechanism=mechanism)
+
+    # -- authenticated: mailboxes ----------------------------------------------------------------
+
+    @command("SELECT", "SELECT <mailbox>", "RFC 3501 §6.3.1")
+    def _select(self, cmd: Command) -> None:
+        self._open(cmd, read_only=self.read_only)
+
+    @command("EXAMINE", "EXAMINE <mailbox>", "RFC 3501 §6.3.2")
+    def _examine(self, cmd: Command) -> None:
+        self._open(cmd, read_only=True)
+
+    def _open(self, cmd: Command, *, read_only: bool) -> None:
+        args: MailboxArgs = cmd.arguments
+        if self.selected is not None:
+            self._close_mailbox()
+            self._set_state(S.AUTHENTICATED)  # RFC 3501 §6.3.1: even if this SELECT fails
+        try:
+            mailbox = self.store.mailbox(self.user, args.mailbox)
+        except StoreError:
+            self._complete(cmd.tag, R.NO_SUCH_MAILBOX, mailbox=_quoted(args.mailbox))
+            return
+        view = SelectedMailbox(mailbox.name, read_only, mailbox.uidvalidity, list(mailbox.messages))
+        for message in view.messages:
+            if message.cache.setdefault(RECENT_KEY, self.session_id) == self.session_id:
+                view.recent.add(message.uid)
+        self.selected = view
+        self._unsubscribe = self.store.subscribe(self._on_store_change)
+        keywords = sorted({f for m in view.messages for f in m.flags if not f.startswith("\\")})
+        self._untagged("FLAGS " + format_flags(set(keywords) | {"\\Answered", "\\Flagged", "\\Deleted", "\\Seen", "\\Draft"}))
+        self._reply(R.PERMANENTFLAGS, flags="()" if read_only else PERMANENT_FLAGS)
+        self._untagged(f"{len(view.messages)} EXISTS")
+        self._untagged(f"{len(view.recent)} RECENT")
+        first_unseen = next((n for n, m in enumerate(view.messages, 1) if "\\Seen" not in m.flags), None)
+        if first_unseen is not None:
+            self._reply(R.UNSEEN, number=first_unseen)
+        self._reply(R.UIDVALIDITY, uidvalidity=mailbox.uidvalidity)
+        self._reply(R.UIDNEXT, uidnext=mailbox.uidnext)
+        self._set_state(S.SELECTED)
+        if read_only:
+            self._complete(cmd.tag, R.EXAMINE_OK, verb=cmd.verb)
+        else:
+            self._complete(cmd.tag, R.SELECT_OK)
+
+    def _close_mailbox(self) -> None:
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+            self._unsubscribe = None
+        self.selected = None
+
+    @command("CREATE", "CREATE <mailbox>", "RFC 3501 §6.3.3")
+    def _create(self, cmd: Command) -> None:
+        name = cmd.arguments.mailbox
+        try:
+            self.store.create_mailbox(self.user, name, subscribed=False)
+        except StoreError as error:
+            spec = R.MAILBOX_EXISTS if error.reason == "mailbox-exists" else R.BAD_MAILBOX_NAME
+            self._complete(cmd.tag, spec, mailbox=_quoted(name))
+            return
+        self._complete(cmd.tag, R.CREATE_OK)
+
+    @command("DELETE", "DELETE <mailbox>", "RFC 3501 §6.3.4")
+    def _delete(self, cmd: Command) -> None:
+        name = cmd.arguments.mailbox
+        account = self.store.account(self.user)
+        if name.upper() == INBOX:
+            self._complete(cmd.tag, R.CANNOT_DELETE_INBOX)
+            return
+        if not self.store.has_mailbox(self.user, name):
+            self._complete(cmd.tag, R.NO_SUCH_MAILBOX, mailbox=_quoted(name))
+            return
+        if mailboxes.has_children(account, name):
+            # RFC 3501 §6.3.4 would allow keeping it as \Noselect; the store has no
+            # such mailboxes, so the honest answer is to refuse.
+            self._complete(cmd.tag, R.DELETE_HAS_CHILDREN, mailbox=_quoted(name))
+            return
+        self.store.delete_mailbox(self.user, name)
+        self._complete(cmd.tag, R.DELETE_OK)
+
+    @command("RENAME", "RENAME <old> <new>", "RFC 3501 §6.3.5")
+    def _rename(self, cmd: Command) -> None:
+        args: RenameArgs = cmd.arguments
+        try:
+            self.store.rename_mailbox(self.user, args.old, args.new)
+        except StoreError as error:
+            if error.reason == "no-such-mailbox":
+                self._complete(cmd.tag, R.NO_SUCH_MAILBOX, mailbox=_quoted(args.old))
+            elif error.reason == "mailbox-exists":
+                self._complete(cmd.tag, R.MAILBOX_EXISTS, mailbox=_quoted(args.new))
+            else:
+                self._complete(cmd.tag, R.BAD_MAILBOX_NAME, mailbox=_quoted(args.new))
+            return
+        if args.old.upper() == INBOX:
+            self._note("imap.inbox-rename", new=args.new)
+        self._complete(cmd.tag, R.RENAME_OK)
+
+    @command("SUBSCRIBE", "SUBSCRIBE <mailbox>", "RFC 3501 §6.3.6")
+    def _subscribe(self, cmd: Command) -> None:
+        self._set_subscribed(cmd, True, R.SUBSCRIBE_OK)
+
+    @command("UNSUBSCRIBE", "UNSUBSCRIBE <mailbox>", "RFC 3501 §6.3.7")
+    def _unsubscribe_command(self, cmd: Command) -> None:
+        self._set_subscribed(cmd, False, R.UNSUBSCRIBE_OK)
+
+    def _set_subscribed(self, cmd: Command, subscribed: bool, ok: ReplySpec) -> None:
+        name = cmd.arguments.mailbox
+        try:
+            self.store.set_subscribed(self.user, name, subscribed)
+        except StoreError:
+            self._complete(cmd.tag, R.NO_SUCH_MAILBOX, mailbox=_quoted(name))
+            return
+        self._complete(cmd.tag, ok)
+
+    @command("LIST", "LIST <reference> <pattern>", "RFC 3501 §6.3.8, RFC 6154, RFC 3348")
+    def _list(self, cmd: Command) -> None:
+        self._list_or_lsub(cmd, subscribed_only=False)
+
+    @command("LSUB", "LSUB <reference> <pattern>", "RFC 3501 §6.3.9")
+    def _lsub(self, cmd: Command) -> None:
+        self._list_or_lsub(cmd, subscribed_only=True)
+
+    def _list_or_lsub(self, cmd: Command, *, subscribed_only: bool) -> None:
+        args: ListArgs = cmd.arguments
+        if args.pattern == "":
+            # RFC 3501 §6.3.8: an empty pattern asks for the delimiter and root.
+            self._untagged(f'{cmd.verb} (\\Noselect) "/" ""')
+        else:
+            account = self.store.account(self.user)
+            for name, attributes in mailboxes.listing(account, args.reference, args.pattern, subscribed_only):
+                self._untagged(f'{cmd.verb} ({" ".join(attributes)}) "/" {_quoted(encode_mailbox(name))}')
+        self._complete(cmd.tag, R.LIST_OK, verb=cmd.verb)
+
+    @command("STATUS", "STATUS <mailbox> (MESSAGES RECENT UIDNEXT UIDVALIDITY UNSEEN)", "RFC 3501 §6.3.10")
+    def _status(self, cmd: Command) -> None:
+        args: StatusArgs = cmd.arguments
+        try:
+            mailbox = self.store.mailbox(self.user, args.mailbox)
+        except StoreError:
+            self._complete(cmd.tag, R.NO_SUCH_MAILBOX, mailbox=_quoted(args.mailbox))
+            return
+        values = {
+            "MESSAGES": lambda: len(mailbox.messages),
+            "RECENT": lambda: sum(1 for m in mailbox.messages if RECENT_KEY not in m.cache),
+            "UIDNEXT": lambda: mailbox.uidnext,
+            "UIDVALIDITY": lambda: mailbox.uidvalidity,
+            "UNSEEN": lambda: sum(1 for m in mailbox.messages if "\\Seen" not in m.flags),
+        }
+        items = " ".join(f"{item} {values[item]()}" for item in args.items)
+        self._untagged(f"STATUS {_quoted(encode_mailbox(mailbox.name))} ({items})")
+        self._complete(cmd.tag, R.STATUS_OK)
+
+    @command("APPEND", "APPEND <mailbox> [(flags)] [date-time] {size}", "RFC 3501 §6.3.11, RFC 4315")
+    def _append(self, cmd: Command) -> None:
+        args: AppendArgs = cmd.arguments
+        if not self.store.has_mailbox(self.user, args.mailbox):
+            self._complete(cmd.tag, R.TRYCREATE, mailbox=_quoted(args.mailbox))
+            self._note("imap.trycreate", mailbox=args.mailbox)
+            return
+        if not args.message:
+            self._complete(cmd.tag, R.APPEND_EMPTY)
+            return
+        if "\\Recent" in args.flags:
+            self._complete(cmd.tag, R.STORE_RECENT)
+            return
+        message = self.store.append(
+            self.user, args.mailbox, args.message, flags=args.flags, internal_date=args.date
+        )
+        mailbox = self.store.mailbox(self.user, args.mailbox)
+        self._complete(cmd.tag, R.APPEND_OK, uidvalidity=mailbox.uidvalidity, uid=message.uid)
+
+    @command("NAMESPACE", "NAMESPACE", "RFC 2342")
+    def _namespace(self, cmd: Command) -> None:
+        self._untagged('NAMESPACE (("" "/")) NIL NIL')
+        self._complete(cmd.tag, R.NAMESPACE_OK)
+
+    @command("ENABLE", "ENABLE <capability> ...", "RFC 5161")
+    def _enable(self, cmd: Command) -> None:
+        args: NamesArgs = cmd.arguments
+        # No capability this server has needs enabling: the ENABLED list is empty.
+        self._untagged("ENABLED")
+        self._note("imap.enable-nothing", requested=" ".join(args.names))
+        self._complete(cmd.tag, R.ENABLE_OK)
+
+    @command("IDLE", "IDLE ... DONE", "RFC 2177")
+    def _idle(self, cmd: Command) -> None:
+        self._idle_tag = cmd.tag
+        self._idle_from = self.state
+        self._report_updates(expunges=True)
+        self._reply(R.IDLE_WAITING)
+        self._set_state(S.IDLE)
+
+    def _idle_line(self, line: Line) -> None:
+        self._client_line(line.raw)
+        self._set_state(self._idle_from)
+        self._verb = self.last_command = "IDLE"
+        if line.data.strip().upper() == b"DONE":
+            self._complete(self._idle_tag, R.IDLE_DONE)
+        else:
+            self._complete(self._idle_tag, R.IDLE_EXPECTED_DONE)
+
+    # -- selected ------------------------------------------------------------------------------
+
+    @command("CHECK", "CHECK", "RFC 3501 §6.4.1")
+    def _check(self, cmd: Command) -> None:
+        self._complete(cmd.tag, R.CHECK_OK)
+
+    @command("CLOSE", "CLOSE", "RFC 3501 §6.4.2")
+    def _close(self, cmd: Command) -> None:
+        view = self.selected
+        assert view is not None
+        if not view.read_only:
+            doomed = [m.uid for m in view.messages if "\\Deleted" in m.flags]
+            if doomed:
+                self.store.expunge(self.user, view.name, doomed, origin=self.session_id)
+                self._note("imap.close-expunges", count=len(doomed))
+        self._close_mailbox()
+        self._set_state(S.AUTHENTICATED)
+        self._complete(cmd.tag, R.CLOSE_OK)
+
+    @command("UNSELECT", "UNSELECT", "RFC 3691")
+    def _unselect(self, cmd: Command) -> None:
+        self._close_mailbox()
+        self._set_state(S.AUTHENTICATED)
+        self._complete(cmd.tag, R.UNSELECT_OK)
+
+    @command("EXPUNGE", "EXPUNGE", "RFC 3501 §6.4.3")
+    def _expunge(self, cmd: Command) -> None:
+        view = self.selected
+        assert view is not None
+        verb = "UID EXPUNGE" if cmd.uid else "EXPUNGE"
+        if view.read_only:
+            self._complete(cmd.tag, R.READ_ONLY)
+            return
+        self._report_updates(expunges=True)
+        candidates = view.messages
+        if cmd.uid:
+            uids: SequenceSet = cmd.arguments.sequence
+            largest = view.messages[-1].uid if view.messages else 0
+            candidates = [m for m in view.messages if uids.contains(m.uid, largest)]
+        doomed = [m.uid for m in candidates if "\\Deleted" in m.flags]
+        self._remove_from_view(view, doomed)
+        self.store.expunge(self.user, view.name, doomed, origin=self.session_id)
+        self._complete(cmd.tag, R.EXPUNGE_OK, verb=verb)
+
+    @command("SEARCH", "SEARCH [CHARSET <name>] <keys>", "RFC 3501 §6.4.4")
+    def _search(self, cmd: Command) -> None:
+        args: SearchArgs = cmd.arguments
+        view = self.selected
+        assert view is not None
+        if args.charset is not None and args.charset not in SUPPORTED_CHARSETS:
+            self._complete(cmd.tag, R.BAD_CHARSET, charsets=" ".join(SUPPORTED_CHARSETS), charset=args.charset)
+            return
+        context = SearchContext(
+            max_sequence=len(view.messages),
+            max_uid=view.messages[-1].uid if view.messages else 0,
+            is_recent=lambda m: m.uid in view.recent,
+        )
+        matches = compile_key(args.key, context)
+        found = [
+            str(m.uid if cmd.uid else n) for n, m in enumerate(view.messages, 1) if matches(n, m)
+        ]
+        self._untagged(" ".join(["SEARCH", *found]))
+        self._complete(cmd.tag, R.SEARCH_OK, verb=self.last_command)
+
+    @command("FETCH", "FETCH <sequence set> <items | ALL | FAST | FULL>", "RFC 3501 §6.4.5")
+    def _fetch(self, cmd: Command) -> None:
+        args: FetchArgs = cmd.arguments
+        view = self.selected
+        assert view is not None
+        targets = self._resolve(cmd, args.sequence)
+        if targets is None:
+            return
+        items = args.items
+        if cmd.uid and not any(item.name == "UID" for item in items):
+            items = (FetchItem("UID"), *items)
+        mark_seen = sets_seen(items) and not view.read_only
+        with_flags = items
+        if mark_seen and not any(item.name == "FLAGS" for item in items):
+            with_flags = (*items, FetchItem("FLAGS"))
+        seen_now = 0
+        for number, message in targets:
+            wanted = items
+            if mark_seen and "\\Seen" not in message.flags:
+                if message.uid not in view.expunged:
+                    self.store.set_flags(
+                        self.user, view.name, message.uid, message.flags | {"\\Seen"}, origin=self.session_id
+                    )
+                    seen_now += 1
+                wanted = with_flags
+            flags = format_flags(message.flags, message.uid in view.recent)
+            self._send_raw(b"* %d FETCH " % number + render_items(message, wanted, flags) + b"\r\n")
+        if seen_now:
+            self._note("imap.seen-set", count=seen_now)
+        self._complete(cmd.tag, R.FETCH_OK, verb=self.last_command)
+
+    @command("STORE", "STORE <sequence set> [+|-]FLAGS[.SILENT] (<flags>)", "RFC 3501 §6.4.6")
+    def _store(self, cmd: Command) -> None:
+        args: StoreArgs = cmd.arguments
+        view = self.selected
+        assert view is not None
+        if view.read_only:
+            self._complete(cmd.tag, R.READ_ONLY)
+            return
+        if "\\Recent" in args.flags:
+            self._complete(cmd.tag, R.STORE_RECENT)
+            return
+        targets = self._resolve(cmd, args.sequence)
+        if targets is None:
+            return
+        given = set(args.flags)
+        for number, message in targets:
+            if message.uid not in view.expunged:
+                if args.mode == "+":
+                    new = message.flags | given
+                elif args.mode == "-":
+                    new = message.flags - given
+                else:
+                    new = given
+                if new != message.flags:
+                    self.store.set_flags(self.user, view.name, message.uid, new, origin=self.session_id)
+            if not args.silent:
+                flags = format_flags(message.flags, message.uid in view.recent)
+                uid = f"UID {message.uid} " if cmd.uid else ""
+                self._untagged(f"{number} FETCH ({uid}FLAGS {flags})")
+        self._complete(cmd.tag, R.STORE_OK, verb=self.last_command)
+
+    @command("COPY", "COPY <sequence set> <mailbox>", "RFC 3501 §6.4.7, RFC 4315")
+    def _copy(self, cmd: Command) -> None:
+        self._copy_or_move(cmd, move=False)
+
+    @command("MOVE", "MOVE <sequence set> <mailbox>", "RFC 6851")
+    def _move(self, cmd: Command) -> None:
+        self._copy_or_move(cmd, move=True)
+
+    def _copy_or_move(self, cmd: Command, *, move: bool) -> None:
+        args: CopyArgs = cmd.arguments
+        view = self.selected
+        assert view is not None
+        if move and view.read_only:
+            self._complete(cmd.tag, R.READ_ONLY)
+            return
+        targets = self._resolve(cmd, args.sequence)
+        if targets is None:
+            return
+        if not self.store.has_mailbox(self.user, args.mailbox):
+            self._complete(cmd.tag, R.TRYCREATE, mailbox=_quoted(args.mailbox))
+            self._note("imap.trycreate", mailbox=args.mailbox)
+            return
+        live = [m for _, m in targets if m.uid not in view.expunged]
+        if not live:
+            self._complete(cmd.tag, R.COPY_NOTHING, verb=self.last_command)
+            return
+        destination = self.store.mailbox(self.user, args.mailbox)
+        copies = [
+            self.store.append(self.user, destination.name, m.raw, flags=m.flags, internal_date=m.internal_date)
+            for m in live
+        ]
+        source_uids = _uid_set([m.uid for m in live])
+        target_uids = _uid_set([m.uid for m in copies])
+        if not move:
+            self._complete(
+                cmd.tag, R.COPY_OK, uidvalidity=destination.uidvalidity,
+                source=source_uids, target=target_uids, verb=self.last_command,
+            )
+            return
+        # RFC 6851 §4.3: COPYUID in an untagged OK, then the EXPUNGEs, then the tag.
+        self._reply(R.MOVE_COPYUID, uidvalidity=destination.uidvalidity, source=source_uids, target=target_uids)
+        moved = [m.uid for m in live]
+        if destination.name != view.name:
+            self._report_updates(expunges=True)
+            self._remove_from_view(view, moved)
+            self.store.expunge(self.user, view.name, moved, origin=self.session_id)
+        self._complete(cmd.tag, R.EXPUNGE_OK, verb=self.last_command)
+
+    @command("UID", "UID FETCH|STORE|SEARCH|COPY|MOVE|EXPUNGE <uid set> ...", "RFC 3501 §6.4.8, RFC 4315")
+    def _uid(self, cmd: Command) -> None:
+        handlers = {
+            "FETCH": self._fetch, "STORE": self._store, "SEARCH": self._search,
+            "COPY": self._copy, "MOVE": self._move, "EXPUNGE": self._expunge,
+        }
+        handlers[cmd.verb](cmd)
+
+    # -- sequence sets -----------------------------------------------------------------------
+
+    def _resolve(self, cmd: Command, sequence: SequenceSet) -> list[tuple[int, StoredMessage]] | None:
+        """(sequence number, message) pairs named by a set, or None after a BAD."""
+        view = self.selected
+        assert view is not None
+        messages = view.messages
+        if cmd.uid:
+            largest = messages[-1].uid if messages else 0
+            if not messages:
+                return []
+            ranges = sequence.ranges
+            if len(ranges) == 1 and ranges[0][1] is None:  # n:* — the common case, no scan of ranges
+                low = ranges[0][0] or largest
+                low = min(low, largest)
+                return [(n, m) for n, m in enumerate(messages, 1) if m.uid >= low]
+            return [(n, m) for n, m in enumerate(messages, 1) if sequence.contains(m.uid, largest)]
+        count = len(messages)
+        for start, end in sequence.ranges:
+            for number in (start, end):
+                if number is not None and number > count:
+                    self._complete(cmd.tag, R.BAD_SEQUENCE, number=number, count=count)
+                    return None
+        if not count:
+            return []
+        return [(n, messages[n - 1]) for n in sequence.resolve(count)]
+
+    # -- other sessions' changes ------------------------------------------------------------------
+
+    def _on_store_change(self, change: StoreChange) -> None:
+        """Store observer: remember what changed in the selected mailbox."""
+        view = self.selected
+        if view is None or change.account != self.user:
+            return
+        if isinstance(change, MailboxRenamed) and change.mailbox == view.name:
+            view.name = change.new_name
+            return
+        if change.mailbox != view.name:
+            return
+        if isinstance(change, MessageAdded):
+            mailbox = self.store.mailbox(self.user, view.name)
+            message = mailbox.messages[-1] if mailbox.messages and mailbox.messages[-1].uid == change.uid else None
+            message = message or mailbox.by_uid(change.uid)
+            if message is None:
+                return
+            if message.cache.setdefault(RECENT_KEY, self.session_id) == self.session_id:
+                view.recent.add(message.uid)
+            view.added.append(message)
+        elif isinstance(change, FlagsChanged):
+            if change.origin != self.session_id:
+                view.flags_changed[change.uid] = None
+        elif isinstance(change, MessagesExpunged):
+            if change.origin != self.session_id:
+                view.expunged.update(change.uids)
+        elif isinstance(change, MailboxDeleted):
+            view.expunged.update(m.uid for m in view.messages)
+        else:
+            return
+        if self.state is S.IDLE:
+            self._report_updates(expunges=True)
+            self._note("imap.idle-wakeup")
+            if self.on_output is not None:
+                self.on_output()
+
+    def _report_updates(self, *, expunges: bool) -> None:
+        """Send the untagged EXPUNGE / EXISTS / RECENT / FETCH FLAGS that are due."""
+        view = self.selected
+        if view is None:
+            return
+        if expunges and view.expunged:
+            held = set(view.expunged)
+            self._remove_from_view(view, held)
+            view.expunged.clear()
+            view.added = [m for m in view.added if m.uid not in held]
+        elif view.expunged and (view.added or view.flags_changed):
+            self._note("imap.expunge-deferred", count=len(view.expunged), verb=self._verb)
+        if view.added:
+            known = {m.uid for m in view.messages[-len(view.added):]} if view.messages else set()
+            for message in view.added:
+                if message.uid not in known:
+                    view.messages.append(message)
+            view.added.clear()
+            view.changed()
+            self._untagged(f"{len(view.messages)} EXISTS")
+            self._untagged(f"{len(view.recent)} RECENT")
+        if view.flags_changed:
+            for uid in view.flags_changed:
+                number = view.sequence_of(uid)
+                if number is not None:
+                    message = view.messages[number - 1]
+                    self._untagged(f"{number} FETCH (FLAGS {format_flags(message.flags, uid in view.recent)})")
+            view.flags_changed.clear()
+
+    def _remove_from_view(self, view: SelectedMailbox, uids: Iterable[int]) -> None:
+        """Drop messages from the view, sending `* n EXPUNGE` for each (RFC 3501 §7.4.1:
+        each EXPUNGE renumbers the messages after it, hence the running offset)."""
+        doomed = set(uids)
+        if not doomed:
+            return
+        kept: list[StoredMessage] = []
+        removed = 0
+        for index, message in enumerate(view.messages):
+            if message.uid in doomed:
+                self._untagged(f"{index + 1 - removed} EXPUNGE")
+                removed += 1
+                view.recent.discard(message.uid)
+                view.flags_changed.pop(message.uid, None)
+            else:
+                kept.append(message)
+        view.messages = kept
+        view.changed()
+
+
+def _quoted(name: str) -> str:
+    """A mailbox name as an IMAP quoted string."""
+    return '"' + name.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _uid_set(uids: list[int]) -> str:
+    """Compact `1:3,7` form for COPYUID (order kept, as RFC 4315 pairs them)."""
+    parts: list[str] = []
+    start = previous = None
+    for uid in uids:
+        if start is None:
+            start = previous = uid
+        elif uid == previous + 1:  # type: ignore[operator]
+            previous = uid
+        else:
+            parts.append(str(start) if start == previous else f"{start}:{previous}")
+            start = previous = uid
+    if start is not None:
+        parts.append(str(start) if start == previous else f"{start}:{previous}")
+    return ",".join(parts)
+
+
+def _outside_literals(data: bytes) -> bytes:
+    """The command's own text, literal octets left out (they may hold anything)."""
+    out = bytearray()
+    position = 0
+    while position < len(data):
+        end = data.find(b"\r\n", position)
+        if end < 0:
+            out += data[position:]
+            break
+        line = data[position:end]
+        out += line
+        mark = literal_at_end(line)
+        position = end + 2 + (mark.size if mark else 0)
+    return bytes(out)
