@@ -4,7 +4,14 @@ The transcript view highlights whole sessions with these lexers, and ``pygmentiz
 (or ``pop3``, ``imap``) does the same on a saved transcript. A transcript is written in
 the RFC style, each line optionally prefixed with ``C: `` (client) or ``S: `` (server);
 bare protocol lines work too, and then the lexer tells client from server by content.
-Line endings may be CRLF or LF.
+Line endings may be CRLF or LF. RFC examples indent after the prefix (``S:    +OK``) and
+write stand-ins such as ``<the POP3 server sends message 1>``; both are understood.
+
+The lexers follow the dialog: after SMTP's 354 the client's lines are a message up to the
+lone dot; after POP3's RETR/TOP (LIST/UIDL/CAPA without argument) a ``+OK`` opens a
+multi-line answer; after an IMAP ``{n}`` exactly n octets (UTF-8, CRLF line ends, line
+prefixes not counted) are the literal. A transcript whose count is wrong (a hand-written
+example) ends the literal at the next status line or the other side's line.
 
 Reply classes get their own token types, one per :class:`mailsim.events.ReplyClass`, so
 the UI colours a 250, a ``+OK`` and an IMAP ``OK`` alike (``REPLY_TOKENS`` maps one onto
@@ -17,6 +24,7 @@ Which token each construct gets:
 Construct                                        Token
 ===============================================  ==========================================
 ``C:`` / ``S:`` line prefix                       ``Generic.Prompt``
+RFC stand-in line ``<open connection>``          ``Comment``
 command verb (``MAIL``, ``RETR``, ``FETCH``),    ``Keyword``
 SMTP ``FROM:`` / ``TO:``, IMAP ``UID``, the
 untagged response name (``EXISTS``, ``FETCH``)
@@ -47,6 +55,7 @@ lone ``.`` ending DATA or a POP3 multi-line      ``Punctuation.Marker``
 POP3 LIST/UIDL lines                             ``Number.Integer`` (+ ``String`` for a UID)
 POP3 CAPA lines                                  ``Name.Builtin`` capability, arguments
 IMAP tag                                         ``Name.Tag``
+IMAP ``DONE`` (ends IDLE)                        ``Keyword``
 IMAP ``NIL``                                     ``Keyword.Constant``
 IMAP flag / attribute ``\\Seen``, ``\\Noselect``   ``Name.Builtin``
 IMAP number, sequence set ``1:*``, ``2,4:7``     ``Number.Integer``
@@ -99,25 +108,39 @@ REPLY_TOKENS: Mapping[ReplyClass, _TokenType] = MappingProxyType({
 
 _FLAGS = re.MULTILINE | re.IGNORECASE
 _SPACE = r"[^\S\n]"
-_CLIENT = r"(?:C:[^\S\n]?)?"   # optional "C: " prefix, as a regex fragment
-_SERVER = r"(?:S:[^\S\n]?)?"
-_LINE_PREFIX = re.compile(r"[CS]:[^\S\n]?")
+# RFC examples indent after the prefix ("S:    +OK"): a protocol line's prefix takes all of
+# it, while inside a message only the indentation of the line that opened it is prefix.
+_CLIENT = r"(?:C:[^\S\n]*)?"   # optional "C: " prefix, as a regex fragment
+_SERVER = r"(?:S:[^\S\n]*)?"
+_LINE_PREFIX = re.compile(r"[CS]:([^\S\n]*)")
+_NARRATIVE = re.compile(r"[^\S\n]*<[^<>@\n]*>[^\S\n]*")   # "<the server sends message 1>"
 _LINES = re.compile(r"[^\n]*\n|[^\n]+")
 _BASE64_LINE = r"[A-Za-z0-9+/=]*"
 _PATH = r"(<)([^<>\s]*@[^<>\s]*|)(>)"   # <alice@mailsim.test>, or the null path <>
 _NOTHING = bygroups()  # an action for a lookahead that only changes state
+_NARRATIVE_LINE = (rf"^([CS]:{_SPACE}*)(<[^<>@\n]*>)({_SPACE}*)(?=\n|$)",
+                   bygroups(Generic.Prompt, Comment, Whitespace))
 
 
 # -- messages embedded in a dialog -------------------------------------------------------
 
-def _split_prefixed(text: str) -> list[tuple[str, str]]:
-    """Lines of ``text`` as (prefix, rest) pairs; the prefix is ``C: ``, ``S: `` or ``''``."""
-    pieces = []
-    for line in _LINES.findall(text):
-        prefix = _LINE_PREFIX.match(line)
-        cut = prefix.end() if prefix else 0
-        pieces.append((line[:cut], line[cut:]))
-    return pieces
+def _indent_of_line_at(text: str, pos: int) -> int:
+    """The indentation after the ``C:``/``S:`` prefix of the line holding ``pos`` (1 if none)."""
+    prefix = _LINE_PREFIX.match(text, text.rfind("\n", 0, pos) + 1)
+    return len(prefix.group(1)) if prefix else 1
+
+
+def _split_prefix(line: str, indent: int) -> tuple[str, str]:
+    """A content line as (prefix, rest): ``C:``/``S:`` and up to ``indent`` spaces."""
+    prefix = _LINE_PREFIX.match(line)
+    if not prefix:
+        return "", line
+    cut = prefix.start(1) + min(len(prefix.group(1)), indent)
+    return line[:cut], line[cut:]
+
+
+def _split_prefixed(text: str, indent: int) -> list[tuple[str, str]]:
+    return [_split_prefix(line, indent) for line in _LINES.findall(text)]
 
 
 def _embedded_tokens(start: int, pieces: list[tuple[str, str]], *, as_message: bool,
@@ -135,6 +158,10 @@ def _embedded_tokens(start: int, pieces: list[tuple[str, str]], *, as_message: b
         if dot_stuffed and rest.startswith(".."):  # RFC 5321 §4.5.2, RFC 1939 §3
             inserted.append((0, String.Escape, "."))
             rest = rest[1:]
+        elif _NARRATIVE.fullmatch(rest.rstrip("\r\n")):   # an RFC example's stand-in
+            narrative = rest.rstrip("\r\n")
+            inserted.append((0, Comment, narrative))
+            rest = rest[len(narrative):]
         if inserted:
             insertions.append((length, inserted))
         content.append(rest)
@@ -166,7 +193,8 @@ def _plain_content_tokens(body: str) -> Iterator[tuple[int, _TokenType, str]]:
 def _message_until_dot(*, dot_stuffed: bool = True):
     """Callback for the lines of a message sent between a go-ahead and a lone dot."""
     def callback(lexer, match):
-        yield from _embedded_tokens(match.start(), _split_prefixed(match.group()),
+        indent = _indent_of_line_at(match.string, match.start() - 1)
+        yield from _embedded_tokens(match.start(), _split_prefixed(match.group(), indent),
                                     as_message=True, dot_stuffed=dot_stuffed,
                                     options=lexer.options)
     return callback
@@ -174,20 +202,20 @@ def _message_until_dot(*, dot_stuffed: bool = True):
 
 def _message_lines(sender: str, other: str) -> str:
     """Regex for message lines up to (not including) the lone dot or the other side's line."""
-    end = rf"(?:{sender}:{_SPACE}?)?\.{_SPACE}*$"
+    end = rf"(?:{sender}:{_SPACE}*)?\.{_SPACE}*$"
     line = rf"(?!{end})(?!{other}:{_SPACE})(?:[^\n]*\n|[^\n]+\Z)"
     return rf"(?:{line})+"
 
 
 def _lone_dot(sender: str) -> tuple[str, object, str]:
-    return (rf"^((?:{sender}:{_SPACE}?)?)(\.)({_SPACE}*)(\n|$)",
+    return (rf"^((?:{sender}:{_SPACE}*)?)(\.)({_SPACE}*)(\n|$)",
             bygroups(Generic.Prompt, Punctuation.Marker, Whitespace, Whitespace), "#pop")
 
 
 def _sasl_response_state() -> list:
     """The client line that answers a SASL challenge: base64, or ``*`` to cancel."""
     return [
-        (rf"^(?=S:{_SPACE})", _NOTHING, "#pop"),
+        (rf"^(?=S:)", _NOTHING, "#pop"),
         (rf"^({_CLIENT})(\*)({_SPACE}*)(\n|$)",
          bygroups(Generic.Prompt, Keyword, Whitespace, Whitespace), "#pop"),
         (rf"^({_CLIENT})({_BASE64_LINE})({_SPACE}*)(\n|$)",
@@ -222,6 +250,7 @@ class SmtpLexer(RegexLexer):
     tokens = {
         "root": [
             (r"\n", Whitespace),
+            _NARRATIVE_LINE,
             # 354: the message follows, up to the lone dot; 334: a SASL challenge.
             (rf"^({_SERVER})(354)({_SPACE}|(?=\n)|$)",
              bygroups(Generic.Prompt, _smtp_code, Whitespace), ("data", "reply-text")),
@@ -231,7 +260,7 @@ class SmtpLexer(RegexLexer):
              "reply-text"),
             (rf"{_SMTP_REPLY_START}({_SPACE}|(?=\n)|$)",
              bygroups(Generic.Prompt, _smtp_code, Whitespace), "reply-text"),
-            (rf"^(S:{_SPACE}?)", Generic.Prompt, "server-text"),
+            (rf"^(S:{_SPACE}*)", Generic.Prompt, "server-text"),
             (rf"^({_CLIENT})(MAIL)({_SPACE}+)(FROM:)",
              bygroups(Generic.Prompt, Keyword, Whitespace, Keyword), "arguments"),
             (rf"^({_CLIENT})(RCPT)({_SPACE}+)(TO:)",
@@ -242,7 +271,7 @@ class SmtpLexer(RegexLexer):
              r"STARTTLS|ETRN|TURN|ATRN|BURL)\b",
              bygroups(Generic.Prompt, Keyword), "arguments"),
             (rf"^({_CLIENT})([^\s]+)", bygroups(Generic.Prompt, Name), "arguments"),
-            (rf"^(C:{_SPACE}?)", Generic.Prompt, "arguments"),
+            (rf"^(C:{_SPACE}*)", Generic.Prompt, "arguments"),
             (r"[^\n]+", Text),
         ],
         # An enhanced status code (RFC 3463) comes first in the text, if at all.
@@ -310,12 +339,13 @@ class Pop3Lexer(RegexLexer):
     tokens = {
         "root": [
             (r"\n", Whitespace),
+            _NARRATIVE_LINE,
             (_POP3_OK, bygroups(Generic.Prompt, Reply.Success), "status-text"),
             (_POP3_ERR, bygroups(Generic.Prompt, Reply.Permanent), "status-text"),
             (rf"^({_SERVER})(\+)({_SPACE}|(?=\n)|$)",
              bygroups(Generic.Prompt, Reply.Intermediate, Whitespace),
              ("sasl-response", "challenge")),
-            (rf"^(S:{_SPACE}?)", Generic.Prompt, "server-text"),
+            (rf"^(S:{_SPACE}*)", Generic.Prompt, "server-text"),
             (rf"^({_CLIENT})(RETR|TOP)\b", bygroups(Generic.Prompt, Keyword),
              ("await-message", "arguments")),
             (rf"^({_CLIENT})(LIST|UIDL|CAPA)(?={_SPACE}*$)", bygroups(Generic.Prompt, Keyword),
@@ -325,7 +355,7 @@ class Pop3Lexer(RegexLexer):
              r"(USER|PASS|APOP|STAT|LIST|UIDL|DELE|NOOP|RSET|QUIT|STLS|UTF8|LANG|CAPA)\b",
              bygroups(Generic.Prompt, Keyword), "arguments"),
             (rf"^({_CLIENT})([^\s]+)", bygroups(Generic.Prompt, Name), "arguments"),
-            (rf"^(C:{_SPACE}?)", Generic.Prompt, "arguments"),
+            (rf"^(C:{_SPACE}*)", Generic.Prompt, "arguments"),
             (r"[^\n]+", Text),
         ],
         # After RETR/TOP (or LIST/UIDL/CAPA): a +OK opens the multi-line answer.
@@ -385,7 +415,7 @@ class Pop3Lexer(RegexLexer):
         ],
         "listing": [
             _lone_dot("S"),
-            (rf"^(?=C:{_SPACE})", _NOTHING, "#pop"),
+            (rf"^(?=C:)", _NOTHING, "#pop"),
             (rf"^({_SERVER})(\d+)({_SPACE}+)(\d+)(?=\s|$)",
              bygroups(Generic.Prompt, Number.Integer, Whitespace, Number.Integer), "listing-rest"),
             (rf"^({_SERVER})(\d+)({_SPACE}+)(\S+)",
@@ -412,8 +442,8 @@ _IMAP_STATUS_TOKENS = {"OK": Reply.Success, "PREAUTH": Reply.Success, "NO": Repl
 _TAG = r"""[^\s()\[\]{}"\\%*+]+"""
 _ATOM_END = r"(?=[\s()\[\]<>]|$)"
 _IMAP_STATUS_LINE = re.compile(
-    rf"(?:[CS]:{_SPACE}?)?(?:\*|{_TAG}){_SPACE}+(?:OK|NO|BAD|BYE|PREAUTH)\b", re.IGNORECASE)
-_IMAP_CONTINUATION_LINE = re.compile(rf"((?:S:{_SPACE}?)?)(\+)({_SPACE}?)([^\n]*)(\n?)",
+    rf"(?:[CS]:{_SPACE}*)?(?:\*|{_TAG}){_SPACE}+(?:OK|NO|BAD|BYE|PREAUTH)\b", re.IGNORECASE)
+_IMAP_CONTINUATION_LINE = re.compile(rf"((?:S:{_SPACE}*)?)(\+)({_SPACE}?)([^\n]*)(\n?)",
                                      re.IGNORECASE)
 # A literal holds a message (or its header) after these fetch items, and in APPEND.
 _MESSAGE_ITEM_BEFORE = re.compile(
@@ -487,6 +517,7 @@ def _imap_literal(*, from_client: bool):
                 return
         content_start = pos
         remaining = int(match.group(3))
+        indent = _indent_of_line_at(text, match.start())
         pieces: list[tuple[str, str]] = []
         while remaining > 0 and pos < len(text):
             line_end = text.find("\n", pos)
@@ -497,9 +528,15 @@ def _imap_literal(*, from_client: bool):
                 break
             if _IMAP_STATUS_LINE.match(line):
                 break
-            prefix = prefix_match.group() if prefix_match else ""
-            rest = line[len(prefix):]
+            prefix, rest = _split_prefix(line, indent)
+            if not pieces and _NARRATIVE.fullmatch(rest.rstrip("\r\n")):
+                pieces.append((prefix, rest))   # "<342 octets of header data>"
+                pos = line_end
+                remaining = 0
+                break
             content = rest.rstrip("\n")
+            if content != rest:
+                content = content.removesuffix("\r")   # CRLF is two octets, not three
             content_octets = len(content.encode("utf-8", "surrogatepass"))
             if rest.endswith("\n") and content_octets < remaining:
                 pieces.append((prefix, rest))
@@ -544,6 +581,7 @@ class ImapLexer(ExtendedRegexLexer):
     tokens = {
         "root": [
             (r"\n", Whitespace),
+            _NARRATIVE_LINE,
             (rf"^({_SERVER})(\*)({_SPACE}+)(OK|NO|BAD|BYE|PREAUTH)\b",
              bygroups(Generic.Prompt, Reply.Data, Whitespace, _imap_status), "resp-text"),
             (rf"^({_SERVER})(\*)({_SPACE}+)(\d+)({_SPACE}+)([a-z]+)\b",
@@ -557,7 +595,9 @@ class ImapLexer(ExtendedRegexLexer):
              ("sasl-response", "human-text")),
             (rf"^({_SERVER})({_TAG})({_SPACE}+)(OK|NO|BAD)\b",
              bygroups(Generic.Prompt, Name.Tag, Whitespace, _imap_status), "resp-text"),
-            (rf"^(S:{_SPACE}?)", Generic.Prompt, "response"),
+            (rf"^(S:{_SPACE}*)", Generic.Prompt, "response"),
+            (rf"^({_CLIENT})(DONE)({_SPACE}*)(?=\n|$)",     # ends IDLE (RFC 2177)
+             bygroups(Generic.Prompt, Keyword, Whitespace)),
             (rf"^({_CLIENT})({_TAG})({_SPACE}+)(AUTHENTICATE)({_SPACE}+)([\w-]+)",
              bygroups(Generic.Prompt, Name.Tag, Whitespace, Keyword, Whitespace, Name.Builtin),
              "sasl-initial"),
@@ -567,16 +607,20 @@ class ImapLexer(ExtendedRegexLexer):
             (rf"^({_CLIENT})({_TAG})({_SPACE}+)({words(_IMAP_COMMANDS).get()})(?=\s|$)",
              bygroups(Generic.Prompt, Name.Tag, Whitespace, Keyword), "command"),
             (rf"^({_CLIENT})({_TAG})", bygroups(Generic.Prompt, Name.Tag), "command"),
-            (rf"^(C:{_SPACE}?)", Generic.Prompt, "command"),
+            (rf"^(C:{_SPACE}*)", Generic.Prompt, "command"),
+            # RFC examples wrap a long response onto indented lines.
+            (rf"^({_SPACE}+)(?=\S)", Whitespace, "response"),
             (r"[^\n]+", Text),
         ],
         "command": [
             (r"\n", Whitespace, "#pop"),
+            (rf"^C:{_SPACE}*", Generic.Prompt),     # the line goes on after a literal
             (_LITERAL, _imap_literal(from_client=True)),
             include("data"),
         ],
         "response": [
             (r"\n", Whitespace, "#pop"),
+            (rf"^S:{_SPACE}*", Generic.Prompt),     # the line goes on after a literal
             (_LITERAL, _imap_literal(from_client=False)),
             include("data"),
         ],
