@@ -79,7 +79,7 @@ import re
 from collections.abc import Iterator, Mapping
 from types import MappingProxyType
 
-from pygments.lexer import (ExtendedRegexLexer, LexerContext, RegexLexer, bygroups,
+from pygments.lexer import (ExtendedRegexLexer, RegexLexer, bygroups,
                             default, do_insertions, include, words)
 from pygments.lexers.email import EmailLexer
 from pygments.style import Style
