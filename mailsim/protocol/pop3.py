@@ -52,6 +52,7 @@ TRANSITIONS: dict[tuple[Pop3State, str], Pop3State] = {
 OBSOLETE = ("LAST", "RPOP")
 
 # RFC 2449 §4: a server MUST accept command lines of 255 octets; we allow a little more.
+BODY_LOG_LIMIT = 256 * 1024  # octets of a RETR/TOP body logged line by line
 COMMAND_LINE_LIMIT = 512
 AUTH_LINE_LIMIT = 12288  # RFC 5034 §4: SASL responses may be longer than commands
 CAPABILITIES = (
@@ -215,7 +216,9 @@ class Pop3Session(Session[Pop3State]):
         self.user = ""       # name given by USER, waiting for PASS
         self.maildrop: Maildrop | None = None
         self.errors = 0
-        self.log_body_lines = True  # one ServerLine event per line of RETR/TOP bodies
+        # One ServerLine event per line of a multi-line body, for the first
+        # `body_log_limit` octets of each; 0 sends bodies without line events.
+        self.body_log_limit = BODY_LOG_LIMIT
         self._sasl: SaslExchange | None = None
         self._unsubscribe: Any = None
 
@@ -228,11 +231,29 @@ class Pop3Session(Session[Pop3State]):
         # "+OK" may stand alone; a continuation is "+" SP [base64] (RFC 5034 §4).
         self._send_line(f"{spec.code} {text}" if text or spec.code == "+" else spec.code)
         if body is not None:
-            self._send_raw(body, log_lines=self.log_body_lines)
+            self._send_body(body)
             self._send_line(b".")
         self._announce_reply(spec.code, _CODE_CLASS[spec.code], text, key=spec.key)
         if spec.code == "-ERR" and spec not in (R.TOO_MANY_ERRORS, R.SHUTDOWN, R.TOO_MANY_CONNECTIONS):
             self._count_error()
+
+    def _send_body(self, body: bytes) -> None:
+        """Queue a body; log it line by line up to the limit, and say what was not logged.
+
+        A transcript wants lines, but half a million events for a 25 MB attachment
+        would help nobody and cost more than sending it.
+        """
+        limit = self.body_log_limit
+        if len(body) <= limit:
+            self._send_raw(body)
+            return
+        last_line_end = body.rfind(b"\r\n", 0, limit) if limit > 0 else -1
+        cut = last_line_end + 2 if last_line_end >= 0 else 0
+        if cut:
+            self._send_raw(body[:cut])
+        self._send_raw(body[cut:], log_lines=False)
+        rest = len(body) - cut
+        self._note("pop3.body-not-logged", octets=rest, lines=body.count(b"\r\n", cut))
 
     def _count_error(self) -> None:
         self.errors += 1

@@ -183,11 +183,32 @@ def test_body_lines_are_logged_one_event_per_line() -> None:
 
 def test_body_line_logging_can_be_switched_off_for_bulk_transfers() -> None:
     session = logged_in(new_store())
-    session.log_body_lines = False
+    session.body_log_limit = 0
     session.events()
-    say(session, "RETR 6")
+    data = say(session, "RETR 6")
     lines = [e.data for e in session.events() if isinstance(e, ServerLine)]
     assert lines == [b"+OK 29933 octets\r\n", b".\r\n"]
+    assert len(data) > 29933
+
+
+def test_a_huge_body_is_logged_up_to_the_limit_then_summed_up() -> None:
+    store = new_store()
+    raw = b"Subject: big\r\n\r\n" + b"".join(b"line %06d\r\n" % n for n in range(10000))
+    store.append("bob", "INBOX", raw)
+    session = logged_in(store, "bob", "builder")
+    session.body_log_limit = 1000
+    session.events()
+    data = say(session, "RETR 5")
+    assert data == f"+OK {len(raw)} octets\r\n".encode() + raw + b".\r\n"
+    events = session.events()
+    logged = b"".join(e.data for e in events if isinstance(e, ServerLine))
+    assert data.startswith(logged[:-3]) and len(logged) < 1100
+    assert all(e.data.endswith(b"\r\n") for e in events if isinstance(e, ServerLine))
+    note = next(e for e in events if isinstance(e, Note) and e.key == "pop3.body-not-logged")
+    params = dict(note.params)
+    unlogged = len(raw) - (len(logged) - len(f"+OK {len(raw)} octets\r\n") - len(b".\r\n"))
+    assert int(params["octets"]) == unlogged
+    assert int(params["lines"]) == raw.count(b"\r\n") - (logged.count(b"\r\n") - 2)
 
 
 # -- authentication ------------------------------------------------------------------------
