@@ -228,6 +228,10 @@ class Session(Generic[S]):
         self._events: list[Event] = []
         self._started = False
         self._delay = 0.0
+        # Set by the transport or the console: called when the session has output
+        # that no input asked for (an IMAP IDLE woken by a delivery), so it is sent
+        # without waiting for the client to speak.
+        self.on_output: Callable[[], None] | None = None
 
     # -- the four verbs the transports use ------------------------------------------
 

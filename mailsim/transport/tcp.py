@@ -75,9 +75,7 @@ class SessionConnection(asyncio.Protocol):
             peer=peer,
             config=self.server.options.session_config,
         )
-        if hasattr(self.session, "on_output"):
-            # Engines that push output with no input to answer (IMAP IDLE) call this.
-            self.session.on_output = self._session_pushed  # type: ignore[attr-defined]
+        self.session.on_output = self._session_pushed
         self.server.connections.add(self)
         if len(self.server.connections) > self.server.options.max_connections:
             self.session.refuse_busy()
