@@ -1,12 +1,15 @@
 """Benchmark of the POP3 server with poplib over loopback; run on demand:
 
-    python tests/perf/bench_pop3.py [--messages 1000] [--size 2048] [--rounds 3] [--profile]
+    python tests/perf/bench_pop3.py [--messages 1000] [--size 2048] [--rounds 3]
+                                    [--no-body-lines] [--profile]
 
 A maildrop of N messages of about SIZE octets; the server runs in a child process
 (its own interpreter, as under `mailsim serve`), with a Bus but no subscribers.
 Prints LIST and RETR of all messages (messages/s, MB/s) and the NOOP round trip
-(p50/p99). With --profile the server runs in this process under cProfile instead
-and the top functions are printed.
+(p50/p99). By default every line of a RETR body becomes a ServerLine event, as the
+transcript needs; --no-body-lines measures bulk sessions that skip those events.
+With --profile the server runs in this process under cProfile instead and the top
+functions are printed.
 
 Not collected by pytest (the name does not start with ``test_``).
 """
@@ -71,8 +74,23 @@ async def serve(store: MailStore, port_out, stop: threading.Event | None = None)
     await servers.stop()
 
 
-def child(messages: int, size: int, queue) -> None:
+def child(messages: int, size: int, queue, body_lines: bool = True) -> None:
+    if not body_lines:
+        use_bulk_sessions()
     asyncio.run(serve(build_store(messages, size), queue.put))
+
+
+def use_bulk_sessions() -> None:
+    """Serve POP3 with sessions that send bodies without one event per line."""
+    from mailsim.protocol import registry
+    from mailsim.protocol.pop3 import Pop3Session
+
+    class BulkPop3Session(Pop3Session):
+        def __init__(self, *args, **kwargs) -> None:
+            super().__init__(*args, **kwargs)
+            self.body_log_limit = 0
+
+    registry.ENGINES[Protocol.POP3] = BulkPop3Session
 
 
 def measure(port: int, rounds: int) -> dict[str, list[float]]:
@@ -99,7 +117,8 @@ def measure(port: int, rounds: int) -> dict[str, list[float]]:
     return results
 
 
-def report(results: dict[str, list[float]], messages: int) -> None:
+def report(results: dict[str, list[float]], messages: int, body_lines: bool) -> None:
+    print("body lines as events:", "yes (default)" if body_lines else "no (bulk sessions)")
     best_list, best_retr = min(results["list"]), min(results["retr"])
     octets = results["octets"][0]
     noop = sorted(results["noop"])
@@ -116,7 +135,7 @@ def report(results: dict[str, list[float]], messages: int) -> None:
     print(f"(best of {len(results['retr'])} rounds; poplib client in this process)")
 
 
-def run_profiled(messages: int, size: int, rounds: int) -> None:
+def run_profiled(messages: int, size: int, rounds: int, body_lines: bool) -> None:
     store = build_store(messages, size)
     ready: list[int] = []
     stop = threading.Event()
@@ -131,7 +150,7 @@ def run_profiled(messages: int, size: int, rounds: int) -> None:
     thread.start()
     while not ready:
         time.sleep(0.01)
-    report(measure(ready[0], rounds), messages)
+    report(measure(ready[0], rounds), messages, body_lines)
     stop.set()
     thread.join()
     pstats.Stats(profiler).sort_stats("tottime").print_stats(18)
@@ -143,15 +162,22 @@ def main() -> None:
     parser.add_argument("--size", type=int, default=2048)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--profile", action="store_true")
+    parser.add_argument(
+        "--no-body-lines", action="store_true", help="bodies without one ServerLine event per line"
+    )
     args = parser.parse_args()
     if args.profile:
-        run_profiled(args.messages, args.size, args.rounds)
+        if args.no_body_lines:
+            use_bulk_sessions()
+        run_profiled(args.messages, args.size, args.rounds, not args.no_body_lines)
         return
     queue: multiprocessing.Queue = multiprocessing.Queue()
-    process = multiprocessing.Process(target=child, args=(args.messages, args.size, queue), daemon=True)
+    process = multiprocessing.Process(
+        target=child, args=(args.messages, args.size, queue, not args.no_body_lines), daemon=True
+    )
     process.start()
     try:
-        report(measure(queue.get(timeout=60), args.rounds), args.messages)
+        report(measure(queue.get(timeout=60), args.rounds), args.messages, not args.no_body_lines)
     finally:
         process.terminate()
         process.join()
