@@ -1,0 +1,451 @@
+"""The mailsim app, and `make_app()`: the one factory the CLI and the tests use.
+
+Determinism comes from configuration (a fixed clock, sequential ids, no cursor blink),
+never from patching: a test builds the same app the student runs, with other settings.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable, Sequence
+
+from textual.app import App, SystemCommand
+from textual.binding import Binding, BindingsMap
+from textual.command import CommandPalette
+from textual.screen import Screen
+
+from mailsim.clock import Clock, IdGenerator
+from mailsim.events import Closed, Connected, Delivered, Event, Note, Protocol
+from mailsim.protocol.explain import Explainer
+from mailsim.protocol.registry import ENGINES
+from mailsim.store.store import MailStore
+from mailsim.transcript.bus import Bus
+from mailsim.ui.console import CONSOLE_PEER, ConsoleConnection
+from mailsim.ui.model import Direction, SessionModel, TranscriptLine
+from mailsim.ui.screens.compose import ComposeScreen, body_lines
+from mailsim.ui.screens.help import HelpScreen
+from mailsim.ui.screens.main import MainScreen
+from mailsim.ui.strings import Strings, default_language
+from mailsim.ui.widgets.mailbox_view import MailboxView
+from mailsim.ui.widgets.session_pane import SessionPane
+
+DARK_THEME = "textual-dark"
+LIGHT_THEME = "textual-light"
+
+
+class MailsimApp(App[int]):
+    CSS_PATH = "styles/app.tcss"
+    TITLE = "mailsim"
+    # Descriptions are keys into strings/<lang>.toml; `_localize_bindings` fills them in.
+    BINDINGS = [
+        Binding("f1", "help", "keys.help"),
+        Binding("f2", "open_session('smtp')", "keys.smtp"),
+        Binding("f3", "open_session('pop3')", "keys.pop3"),
+        Binding("f4", "open_session('imap')", "keys.imap"),
+        Binding("f5", "close_session", "keys.close"),
+        Binding("f6", "split", "keys.split"),
+        Binding("f7", "toggle_mailboxes", "keys.mailboxes"),
+        Binding("f8", "toggle_bytes", "keys.bytes"),
+        Binding("f9", "toggle_language", "keys.language"),
+        Binding("f10", "toggle_theme", "keys.theme"),
+        Binding("ctrl+o", "compose", "keys.compose", priority=True),
+        Binding("ctrl+l", "toggle_listen", "keys.listen", show=False),
+        Binding("ctrl+pagedown", "cycle(1)", "keys.next", show=False),
+        Binding("ctrl+pageup", "cycle(-1)", "keys.previous", show=False),
+        Binding("ctrl+s", "screenshot", "keys.screenshot", show=False),
+        Binding("ctrl+q", "quit", "keys.quit", priority=True),
+    ]
+
+    def __init__(
+        self,
+        store: MailStore,
+        *,
+        lang: str = "en",
+        clock: Clock | None = None,
+        ids: IdGenerator | None = None,
+        bus: Bus | None = None,
+        listen: bool = False,
+        server_options: object | None = None,
+        open_on_start: Sequence[Protocol] = (Protocol.SMTP,),
+        cursor_blink: bool = True,
+        dark: bool = True,
+        engines: dict[Protocol, type] | None = None,
+    ) -> None:
+        super().__init__()
+        self.store = store
+        self.clock = clock
+        self.ids = ids
+        self.bus = bus or Bus()
+        self.engines = dict(ENGINES) if engines is None else engines
+        self.sessions: dict[str, SessionModel] = {}
+        self.listen_on_start = listen
+        self.server_options = server_options
+        self.servers: object | None = None
+        self.listening: dict[Protocol, tuple[str, int]] = {}
+        self.open_on_start = tuple(open_on_start)
+        self.cursor_blink = cursor_blink
+        self.show_bytes = False
+        self.lang = lang
+        self.strings = Strings(lang)
+        self.explainer = Explainer(lang)
+        self.theme = DARK_THEME if dark else LIGHT_THEME
+        self._counter = 0
+        self._dirty: dict[str, None] = {}
+        self._flush_pending = False
+        self._pristine_bindings = self._bindings.copy()
+        self._localize_bindings()
+        self._unsubscribe = self.bus.subscribe(self._on_event)
+
+    # -- screens and language ----------------------------------------------------------
+
+    @property
+    def main(self) -> MainScreen:
+        for screen in self.screen_stack:
+            if isinstance(screen, MainScreen):
+                return screen
+        raise LookupError("the main screen is not up")
+
+    def _localize_bindings(self) -> None:
+        localized = BindingsMap()
+        for _key, binding in self._pristine_bindings:
+            if binding.action == "command_palette":
+                description = self.strings("keys.palette")
+            elif binding.description.startswith("keys."):
+                description = self.strings(binding.description)
+            else:
+                description = binding.description
+            localized._add_binding(dataclasses.replace(binding, description=description, tooltip=description))
+        self._bindings = localized
+
+    def set_language(self, lang: str) -> None:
+        self.lang = lang
+        self.strings = Strings(lang)
+        self.explainer = Explainer(lang)
+        self._localize_bindings()
+        self.sub_title = self._sub_title()
+        self.main.relabel()
+        self.refresh_bindings()
+
+    def key_list(self) -> list[tuple[str, str]]:
+        """(key, what it does) for every binding, for the help screen."""
+        rows = []
+        for _key, binding in self._bindings:
+            rows.append((self.get_key_display(binding), binding.description))
+        rows.append(("↑ ↓", self.strings("keys.history")))
+        rows.append(("→", self.strings("keys.accept")))
+        return rows
+
+    def tab_title(self, model: SessionModel) -> str:
+        protocol = model.protocol.value.upper()
+        if model.read_only:
+            return self.strings("tab.remote", protocol=protocol, peer=model.peer)
+        return self.strings("tab.console", protocol=protocol, number=model.number)
+
+    def describe(self, line: TranscriptLine) -> str:
+        """The text of a transcript line that is not on the wire."""
+        t, event = self.strings, line.event
+        if isinstance(event, Connected):
+            if event.peer == CONSOLE_PEER or not event.peer:
+                return t("line.connected-console", protocol=event.protocol.value.upper())
+            return t("line.connected-remote", protocol=event.protocol.value.upper(), peer=event.peer)
+        if isinstance(event, Closed):
+            reason = t(f"reason.{event.reason}") if t.has(f"reason.{event.reason}") else event.reason
+            return t("line.closed", reason=reason)
+        if isinstance(event, Delivered):
+            if event.relayed:
+                return t("line.relayed", recipient=event.recipient, queue_id=event.queue_id)
+            return t("line.delivered", recipient=event.recipient, account=event.account, mailbox=event.mailbox,
+                     uid=event.uid, size=event.size)
+        if isinstance(event, Note):
+            return "» " + (self.explainer.note(event.protocol, event.key, event.params) or event.key)
+        return ""
+
+    def _sub_title(self) -> str:
+        if not self.listening:
+            return self.strings("app.subtitle", domain=self.store.domain)
+        ports = "  ".join(f"{p.value.upper()} {host}:{port}" for p, (host, port) in self.listening.items())
+        return self.strings("app.subtitle-listening", domain=self.store.domain, ports=ports)
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    def on_mount(self) -> None:
+        self.title = self.strings("app.title")
+        self.sub_title = self._sub_title()
+        self.push_screen(MainScreen())
+
+    async def main_screen_ready(self) -> None:
+        """The main screen is up: open the first sessions, start listening if asked."""
+        for protocol in self.open_on_start:
+            await self.open_session(protocol)
+        if self.listen_on_start:
+            await self.start_listening()
+
+    async def on_unmount(self) -> None:
+        await self.stop_listening()
+        for model in self.sessions.values():
+            if model.connection is not None:
+                model.connection.hang_up()
+        self._unsubscribe()
+
+    # -- sessions ----------------------------------------------------------------------------
+
+    async def open_session(self, protocol: Protocol | str, *, right: bool = False) -> SessionModel:
+        protocol = Protocol(protocol)
+        self._counter += 1
+        session_id = f"console-{protocol.value}-{self._counter}"
+        engine = self.engines.get(protocol)
+        model = SessionModel(session_id, protocol, engine, number=self._counter)
+        self.sessions[session_id] = model
+        await self.main.add_session(model, right=right)
+        if engine is not None:
+            model.connection = ConsoleConnection(
+                engine, self.store, self.bus, session_id=session_id, schedule=self._schedule,
+                clock=self.clock, ids=self.ids,
+            )
+            model.connection.open()
+        self._flush_views()
+        return model
+
+    def _schedule(self, seconds: float, callback) -> object:
+        return self.set_timer(seconds, callback)
+
+    async def close_session(self, session_id: str) -> None:
+        model = self.sessions.pop(session_id, None)
+        if model is None:
+            return
+        if model.connection is not None:
+            model.connection.hang_up()
+        self._dirty.pop(session_id, None)
+        await self.main.remove_session(session_id)
+
+    def send(self, session_id: str, line: str) -> None:
+        """Send one typed line to a console session."""
+        model = self.sessions.get(session_id)
+        if model is None or model.connection is None or model.closed:
+            return
+        model.connection.send_line(line)
+
+    def _on_event(self, event: Event) -> None:
+        """Bus subscriber: route every event to its session's model, then redraw soon."""
+        model = self.sessions.get(event.session_id)
+        if model is None:
+            if not isinstance(event, Connected):
+                return
+            self._counter += 1
+            model = SessionModel(event.session_id, event.protocol, self.engines.get(event.protocol),
+                                 number=self._counter, read_only=True, peer=event.peer)
+            self.sessions[event.session_id] = model
+            self.call_later(self._add_remote, model)
+        model.apply(event)
+        self._dirty[event.session_id] = None
+        if not self._flush_pending:
+            self._flush_pending = True
+            self.call_later(self._flush_views)
+
+    async def _add_remote(self, model: SessionModel) -> None:
+        await self.main.add_session(model, activate=False)
+        self.notify(self.strings("notify.remote", protocol=model.protocol.value.upper(), peer=model.peer))
+        self._dirty[model.session_id] = None
+        self._flush_views()
+
+    def _flush_views(self) -> None:
+        self._flush_pending = False
+        dirty, self._dirty = self._dirty, {}
+        try:
+            main = self.main
+        except LookupError:
+            return
+        for session_id in dirty:
+            model = self.sessions.get(session_id)
+            if model is not None:
+                main.refresh_session(model)
+
+    # -- TCP servers for real clients ---------------------------------------------------------
+
+    async def start_listening(self) -> None:
+        from mailsim.protocol.base import SessionConfig
+        from mailsim.transport.tcp import MailServers, ServerOptions
+
+        if self.servers is not None:
+            return
+        options = self.server_options or ServerOptions(session_config=SessionConfig(hostname=self.store.domain))
+        servers = MailServers(self.store, self.bus, options)  # type: ignore[arg-type]
+        try:
+            self.listening = await servers.start()
+        except OSError as exc:
+            await servers.stop()
+            self.notify(self.strings("notify.listen-failed", error=str(exc)), severity="error")
+            return
+        self.servers = servers
+        self.sub_title = self._sub_title()
+        self.notify(self.strings("notify.listening", ports=self._ports_text()))
+
+    def _ports_text(self) -> str:
+        return ", ".join(f"{p.value.upper()} {host}:{port}" for p, (host, port) in self.listening.items())
+
+    async def stop_listening(self) -> None:
+        servers, self.servers = self.servers, None
+        if servers is not None:
+            await servers.stop()  # type: ignore[attr-defined]
+            self.listening = {}
+            self.sub_title = self._sub_title()
+
+    # -- actions ---------------------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "compose":
+            model = self.active_model()
+            return bool(model and model.multiline and not model.read_only)
+        if action == "close_session":
+            return self.active_model() is not None
+        return True
+
+    def active_model(self) -> SessionModel | None:
+        try:
+            session_id = self.main.active_session
+        except LookupError:
+            return None
+        return self.sessions.get(session_id) if session_id else None
+
+    async def action_open_session(self, protocol: str) -> None:
+        await self.open_session(protocol)
+
+    async def action_close_session(self) -> None:
+        model = self.active_model()
+        if model is not None:
+            await self.close_session(model.session_id)
+
+    async def action_split(self) -> None:
+        await self.main.toggle_split()
+
+    def action_cycle(self, step: int) -> None:
+        self.main.cycle(step)
+
+    def action_toggle_mailboxes(self) -> None:
+        self.main.toggle_mailboxes()
+
+    def action_toggle_bytes(self) -> None:
+        self.show_bytes = not self.show_bytes
+        for view in self.main.panes():
+            if view.transcript is not None:
+                view.transcript.show_bytes = self.show_bytes
+        self.notify(self.strings("notify.bytes-on" if self.show_bytes else "notify.bytes-off"), timeout=2)
+
+    def action_toggle_language(self) -> None:
+        self.set_language("es" if self.lang == "en" else "en")
+
+    def action_toggle_theme(self) -> None:
+        self.theme = LIGHT_THEME if self.theme == DARK_THEME else DARK_THEME
+
+    async def action_toggle_listen(self) -> None:
+        if self.servers is None:
+            await self.start_listening()
+        else:
+            await self.stop_listening()
+            self.notify(self.strings("notify.stopped"))
+
+    def action_help(self) -> None:
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen(self.strings, self.key_list()))
+
+    def action_compose(self) -> None:
+        model = self.active_model()
+        if model is None or not model.multiline:
+            return
+        envelope = model.envelope
+        template = self.strings(
+            "compose.template",
+            sender=getattr(envelope, "sender", "") or "",
+            recipients=", ".join(getattr(envelope, "recipients", []) or []),
+        )
+        session_id = model.session_id
+
+        def sent(text: str | None) -> None:
+            if text is None:
+                return
+            for line in body_lines(text):
+                self.send(session_id, line)
+
+        self.push_screen(ComposeScreen(self.strings, template), sent)
+
+    def action_screenshot(self) -> None:
+        path = self.save_screenshot()
+        self.notify(self.strings("notify.screenshot", path=path))
+
+    def action_command_palette(self) -> None:
+        if self.use_command_palette and not CommandPalette.is_open(self):
+            self.push_screen(CommandPalette(id="--command-palette", placeholder=self.strings("palette.placeholder")))
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        t = self.strings
+        for protocol in Protocol:
+            yield SystemCommand(t("palette.open", protocol=protocol.value.upper()), t("palette.open-help"),
+                                lambda p=protocol: self.run_action(f"open_session('{p.value}')"))
+        entries = [
+            ("palette.close", "close_session"),
+            ("palette.split", "split"),
+            ("palette.mailboxes", "toggle_mailboxes"),
+            ("palette.bytes", "toggle_bytes"),
+            ("palette.language", "toggle_language"),
+            ("palette.theme", "toggle_theme"),
+            ("palette.listen", "toggle_listen"),
+            ("palette.help", "help"),
+            ("palette.screenshot", "screenshot"),
+            ("palette.quit", "quit"),
+        ]
+        for key, action in entries:
+            yield SystemCommand(t(key), t(key + "-help"), lambda a=action: self.run_action(a))
+
+    # -- messages from the widgets ---------------------------------------------------------------
+
+    def on_session_pane_line_entered(self, message: SessionPane.LineEntered) -> None:
+        self.send(message.pane.model.session_id, message.line)
+
+    def on_mailbox_view_message_chosen(self, message: MailboxView.MessageChosen) -> None:
+        self.open_message(message.account, message.mailbox, message.uid)
+
+    def open_message(self, account: str, mailbox: str, uid: int) -> None:
+        """Open a stored message for inspection: the MIME inspector plugs in here."""
+        self.notify(self.strings("notify.inspector-later", account=account, mailbox=mailbox, uid=uid))
+
+
+def make_app(
+    store: MailStore | None = None,
+    *,
+    lang: str | None = "en",
+    clock: Clock | None = None,
+    ids: IdGenerator | None = None,
+    listen: bool = False,
+    server_options: object | None = None,
+    open_on_start: Sequence[Protocol | str] = (Protocol.SMTP,),
+    cursor_blink: bool = True,
+    dark: bool = True,
+    bus: Bus | None = None,
+    engines: dict[Protocol, type] | None = None,
+) -> MailsimApp:
+    """The app on `store` (default: the embedded default world)."""
+    if store is None:
+        from mailsim.store.world import build_store
+
+        store = build_store(clock=clock, ids=ids)
+    app = MailsimApp(
+        store,
+        lang=lang or default_language(),
+        clock=clock,
+        ids=ids,
+        bus=bus,
+        listen=listen,
+        server_options=server_options,
+        open_on_start=tuple(Protocol(p) for p in open_on_start),
+        cursor_blink=cursor_blink,
+        dark=dark,
+        engines=engines,
+    )
+    return app
+
+
+def run_app(store: MailStore, *, lang: str | None = None, listen: bool = False) -> int:
+    """`mailsim`: the app on the store the command line built. Returns the exit code."""
+    app = make_app(store, lang=lang, listen=listen)
+    result = app.run()
+    return result if isinstance(result, int) else 0

@@ -1,0 +1,141 @@
+"""What an engine's transition table says, in the shapes the views need.
+
+Each engine module keeps one `TRANSITIONS` table, `(state, verb) -> next state`
+(h11's idea: the table is the truth). The suggestions, the state diagram and the input
+modes are all read from it here, so a new engine appears correctly with no UI change.
+"""
+
+from __future__ import annotations
+
+import enum
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from mailsim.protocol.base import CommandInfo, Session
+
+# Pseudo-verbs (in angle brackets) name input that is not a command. These ones mean
+# "the client is now sending a body, line by line", so the input becomes multi-line.
+MULTILINE_INPUT = frozenset({"<end of data>"})
+
+
+def transitions_of(engine: type[Session] | None) -> Mapping[tuple[Any, str], Any]:
+    """The engine's table: a `TRANSITIONS` attribute, or the one in its module."""
+    if engine is None:
+        return {}
+    table = getattr(engine, "TRANSITIONS", None)
+    if table is None:
+        table = getattr(sys.modules.get(engine.__module__), "TRANSITIONS", None)
+    return table if isinstance(table, Mapping) else {}
+
+
+def state_name(state: Any) -> str:
+    return str(state.value) if isinstance(state, enum.Enum) else str(state)
+
+
+def states_of(engine: type[Session] | None) -> list[str]:
+    """Every state, in the enum's order (that order reads as the session's flow)."""
+    if engine is None:
+        return []
+    initial = getattr(engine, "initial_state", None)
+    if isinstance(initial, enum.Enum):
+        return [state_name(s) for s in type(initial)]
+    seen: dict[str, None] = {}
+    for source, _verb in transitions_of(engine):
+        seen.setdefault(state_name(source))
+    return list(seen)
+
+
+def initial_state(engine: type[Session] | None) -> str:
+    initial = getattr(engine, "initial_state", None) if engine is not None else None
+    return state_name(initial) if initial is not None else ""
+
+
+def is_pseudo(verb: str) -> bool:
+    return verb.startswith("<")
+
+
+def valid_verbs(engine: type[Session] | None, state: str) -> list[str]:
+    """The verbs the table allows in `state`, pseudo-verbs included, in table order."""
+    return list(dict.fromkeys(verb for source, verb in transitions_of(engine) if state_name(source) == state))
+
+
+def valid_verbs_all(engine: type[Session] | None) -> list[str]:
+    """Every verb of the table, in table order."""
+    return list(dict.fromkeys(verb for _source, verb in transitions_of(engine)))
+
+
+def commands_now(engine: type[Session] | None, state: str) -> list[CommandInfo]:
+    """The real commands valid in `state`, with their syntax and RFC section."""
+    if engine is None:
+        return []
+    return [engine.COMMANDS[verb] for verb in valid_verbs(engine, state) if verb in engine.COMMANDS]
+
+
+def is_multiline(engine: type[Session] | None, state: str) -> bool:
+    return any(verb in MULTILINE_INPUT for verb in valid_verbs(engine, state))
+
+
+@dataclass(frozen=True)
+class Edge:
+    source: str
+    target: str
+    verbs: tuple[str, ...]
+
+    @property
+    def loops(self) -> bool:
+        return self.source == self.target
+
+
+def edges_of(engine: type[Session] | None) -> list[Edge]:
+    """The table grouped into arrows: one per (source, target), with every verb on it."""
+    grouped: dict[tuple[str, str], list[str]] = {}
+    for (source, verb), target in transitions_of(engine).items():
+        targets = target if isinstance(target, (set, frozenset, tuple, list)) else (target,)
+        for each in targets:
+            key = (state_name(source), state_name(each) if each is not None else state_name(source))
+            verbs = grouped.setdefault(key, [])
+            if verb not in verbs:
+                verbs.append(verb)
+    return [Edge(source, target, tuple(verbs)) for (source, target), verbs in grouped.items()]
+
+
+def syntax_stub(info: CommandInfo) -> str:
+    """What to type before the first argument: `MAIL FROM:<reverse-path>` -> `MAIL FROM:<`."""
+    syntax = info.syntax
+    cut = min((i for i in (syntax.find("<"), syntax.find("[")) if i >= 0), default=len(syntax))
+    stub = syntax[:cut]
+    if stub.endswith(":") and cut < len(syntax) and syntax[cut] == "<":
+        stub += "<"
+    if not stub.strip():
+        return info.verb + " "
+    return stub if stub.endswith(("<", " ")) else stub.rstrip() + (" " if cut < len(syntax) else "")
+
+
+COMMON_MIN_STATES = 3
+
+
+def common_verbs(engine: type[Session] | None) -> tuple[set[str], set[str]]:
+    """Verbs the diagram states once instead of on every row.
+
+    (loops, exits): verbs that leave the state unchanged wherever they are valid, and
+    verbs that lead to the same final state (one with no way out) from everywhere,
+    each valid in at least COMMON_MIN_STATES states (NOOP, HELP; QUIT).
+    """
+    edges = edges_of(engine)
+    sources = {e.source for e in edges}
+    finals = {e.target for e in edges} - sources
+    by_verb: dict[str, list[Edge]] = {}
+    for edge in edges:
+        for verb in edge.verbs:
+            by_verb.setdefault(verb, []).append(edge)
+    loops, exits = set(), set()
+    for verb, its in by_verb.items():
+        if len({e.source for e in its}) < COMMON_MIN_STATES:
+            continue
+        if all(e.loops for e in its):
+            loops.add(verb)
+        elif len({e.target for e in its}) == 1 and its[0].target in finals:
+            exits.add(verb)
+    return loops, exits

@@ -1,0 +1,1 @@
+"""Reusable widgets of the app; each renders a model and posts messages up."""

@@ -1,0 +1,214 @@
+"""Accounts → mailboxes → messages, live from the store's change notifications.
+
+What just changed (a delivery, a flag, a deletion mark, an expunge) is highlighted for a
+few seconds, and the view follows a delivery to the mailbox it landed in. Enter on a
+message posts `MailboxView.MessageChosen`: the app opens it (the MIME inspector's hook).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from email.parser import BytesHeaderParser
+from email import policy
+from typing import Any, Callable
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Horizontal
+from textual.message import Message
+from textual.widgets import DataTable, Tree
+
+from mailsim.store.changes import FlagsChanged, MessageAdded, MessagesExpunged, StoreChange
+from mailsim.store.model import SystemFlag, StoredMessage
+from mailsim.store.store import MailStore
+from mailsim.ui.strings import Strings
+
+HIGHLIGHT_SECONDS = 4.0
+SUBJECT_WIDTH = 60
+
+
+def _shorten(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+_HEADER_PARSER = BytesHeaderParser(policy=policy.default)
+
+
+def subject_of(message: StoredMessage) -> str:
+    """The Subject header decoded (RFC 2047) and unfolded; cached on the message."""
+    cached = message.cache.get("ui.subject")
+    if isinstance(cached, str):
+        return cached
+    try:
+        header = _HEADER_PARSER.parsebytes(message.raw).get("subject")
+        subject = " ".join(str(header).split()) if header is not None else ""
+    except Exception:  # a malformed header shows as raw text rather than nothing
+        subject = ""
+    message.cache["ui.subject"] = subject
+    return subject
+
+
+def flags_text(flags: set[str] | frozenset[str]) -> str:
+    order = [f.value for f in SystemFlag]
+    ordered = sorted(flags, key=lambda f: (order.index(f) if f in order else len(order), f))
+    return " ".join(flag.lstrip("\\") for flag in ordered)
+
+
+@dataclass(frozen=True)
+class Mark:
+    kind: str    # "added", "flags", "deleted", "expunged"
+    until: float
+
+
+class MailboxView(Horizontal):
+    COMPONENT_CLASSES = {"mailbox-view--added", "mailbox-view--flags", "mailbox-view--deleted"}
+
+    class MessageChosen(Message):
+        """The student asked to open a message (Enter on its row)."""
+
+        def __init__(self, account: str, mailbox: str, uid: int) -> None:
+            super().__init__()
+            self.account, self.mailbox, self.uid = account, mailbox, uid
+
+    def __init__(self, store: MailStore, clock: Callable[[], float] = time.monotonic, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.store = store
+        self.strings = Strings()
+        self.selected: tuple[str, str] | None = None
+        self._marks: dict[tuple[str, str, int], Mark] = {}
+        self._box_marks: dict[tuple[str, str], Mark] = {}
+        self._now = clock
+        self._unsubscribe: Callable[[], None] | None = None
+
+    def compose(self) -> ComposeResult:
+        tree: Tree[tuple[str, str]] = Tree("accounts", id="mailbox-tree")
+        tree.show_root = False
+        tree.guide_depth = 2
+        yield tree
+        yield DataTable(id="message-table", cursor_type="row", zebra_stripes=True)
+
+    @property
+    def tree(self) -> Tree[tuple[str, str]]:
+        return self.query_one("#mailbox-tree", Tree)
+
+    @property
+    def table(self) -> DataTable:
+        return self.query_one("#message-table", DataTable)
+
+    def on_mount(self) -> None:
+        self._unsubscribe = self.store.subscribe(self._on_store_change)
+        first = next(iter(self.store.accounts.values()), None)
+        if first is not None:
+            self.selected = (first.name, "INBOX")
+        self.rebuild()
+
+    def on_unmount(self) -> None:
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+
+    def set_strings(self, strings: Strings) -> None:
+        self.strings = strings
+        if self.is_mounted:
+            self.rebuild()
+
+    # -- store changes -------------------------------------------------------------------
+
+    def _on_store_change(self, change: StoreChange) -> None:
+        until = self._now() + HIGHLIGHT_SECONDS
+        box = (change.account, change.mailbox)
+        if isinstance(change, MessageAdded):
+            self._marks[(*box, change.uid)] = Mark("added", until)
+            self._box_marks[box] = Mark("added", until)
+            self.selected = box  # follow the delivery
+        elif isinstance(change, FlagsChanged):
+            deleted = SystemFlag.DELETED.value in change.flags
+            self._marks[(*box, change.uid)] = Mark("deleted" if deleted else "flags", until)
+            self._box_marks[box] = Mark("flags", until)
+        elif isinstance(change, MessagesExpunged):
+            self._box_marks[box] = Mark("deleted", until)
+        self.rebuild()
+        self.set_timer(HIGHLIGHT_SECONDS + 0.1, self._expire)
+
+    def _expire(self) -> None:
+        now = self._now()
+        self._marks = {k: m for k, m in self._marks.items() if m.until > now}
+        self._box_marks = {k: m for k, m in self._box_marks.items() if m.until > now}
+        self.rebuild()
+
+    def mark_of(self, account: str, mailbox: str, uid: int) -> str:
+        mark = self._marks.get((account, mailbox, uid))
+        return mark.kind if mark is not None and mark.until > self._now() else ""
+
+    # -- drawing ------------------------------------------------------------------------------
+
+    def rebuild(self) -> None:
+        if not self.is_mounted:
+            return
+        self._rebuild_tree()
+        self._rebuild_table()
+
+    def _rebuild_tree(self) -> None:
+        tree = self.tree
+        tree.clear()
+        for account in self.store.accounts.values():
+            node = tree.root.add(Text(account.address, style="bold"), data=(account.name, ""), expand=True)
+            for name, mailbox in account.mailboxes.items():
+                label = Text(f"{name} ", overflow="ellipsis")
+                label.append(str(len(mailbox.messages)), "dim")
+                mark = self._box_marks.get((account.name, name))
+                if mark is not None and mark.until > self._now():
+                    label.stylize(self.get_component_rich_style(f"mailbox-view--{mark.kind}", partial=True))
+                leaf = node.add_leaf(label, data=(account.name, name))
+                if self.selected == (account.name, name):
+                    self.call_after_refresh(tree.move_cursor, leaf)
+
+    def _rebuild_table(self) -> None:
+        t = self.strings
+        table = self.table
+        table.clear(columns=True)
+        table.add_column(t("mailbox.col.uid"), key="uid")
+        table.add_column(t("mailbox.col.flags"), key="flags")
+        table.add_column(t("mailbox.col.size"), key="size")
+        table.add_column(t("mailbox.col.subject"), key="subject")
+        if self.selected is None:
+            return
+        account, name = self.selected
+        try:
+            mailbox = self.store.mailbox(account, name)
+        except Exception:
+            self.selected = None
+            return
+        self.border_title = t("mailbox.title-of", account=account, mailbox=name)
+        cursor = None
+        for row, message in enumerate(mailbox.messages):
+            kind = self.mark_of(account, name, message.uid)
+            style = self.get_component_rich_style(f"mailbox-view--{kind}", partial=True) if kind else ""
+            if SystemFlag.DELETED.value in message.flags and not kind:
+                style = self.get_component_rich_style("mailbox-view--deleted", partial=True)
+            table.add_row(
+                Text(str(message.uid), style),
+                Text(flags_text(message.flags), style),
+                Text(f"{message.size:,}", style, justify="right"),
+                Text(_shorten(subject_of(message) or t("mailbox.no-subject"), SUBJECT_WIDTH), style),
+                key=f"{account}\0{name}\0{message.uid}",
+            )
+            if kind:
+                cursor = row
+        if cursor is not None:
+            table.move_cursor(row=cursor, animate=False)
+
+    # -- student actions ----------------------------------------------------------------
+
+    def on_tree_node_selected(self, event: Tree.NodeSelected) -> None:
+        event.stop()
+        data = event.node.data
+        if data and data[1]:
+            self.selected = data
+            self._rebuild_table()
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        if event.data_table is not self.table or event.row_key.value is None:
+            return
+        event.stop()
+        account, mailbox, uid = event.row_key.value.split("\0")
+        self.post_message(self.MessageChosen(account, mailbox, int(uid)))

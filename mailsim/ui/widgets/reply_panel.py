@@ -1,0 +1,112 @@
+"""The last reply explained in the student's language, the notes, and every reply so far.
+
+The explanation comes from `mailsim.protocol.explain` (data files beside the engines);
+the reply class is always shown, coloured the way the transcript colours it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.console import Group, RenderableType
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.widgets import DataTable, Static
+
+from mailsim.events import Reply, ReplyClass
+from mailsim.protocol.explain import Explainer
+from mailsim.ui.model import SessionModel
+from mailsim.ui.strings import Strings
+
+CLASS_COMPONENT = {
+    ReplyClass.SUCCESS: "reply-panel--success",
+    ReplyClass.INTERMEDIATE: "reply-panel--intermediate",
+    ReplyClass.TRANSIENT: "reply-panel--transient",
+    ReplyClass.PERMANENT: "reply-panel--permanent",
+    ReplyClass.BAD: "reply-panel--bad",
+    ReplyClass.DATA: "reply-panel--data",
+}
+
+
+class ReplyExplanation(Static):
+    COMPONENT_CLASSES = {*CLASS_COMPONENT.values(), "reply-panel--label", "reply-panel--note", "reply-panel--muted"}
+
+    def _c(self, name: str):
+        return self.get_component_rich_style(f"reply-panel--{name}", partial=True)
+
+    def build(self, model: SessionModel | None, t: Strings, explainer: Explainer) -> RenderableType:
+        if model is None or not model.replies:
+            return Text(t("reply.none"), self._c("muted"))
+        reply = model.replies[-1]
+        explained = explainer.reply(reply.protocol, reply.key, reply.code, reply.reply_class)
+        badge_style = self._c(CLASS_COMPONENT[reply.reply_class].split("--")[1])
+        head = Text(overflow="fold")
+        head.append(f" {reply.code} ", badge_style + self._reverse())
+        if reply.enhanced:
+            head.append(f" {reply.enhanced}", badge_style)
+        head.append("  " + t(f"class.{reply.reply_class.value}"), badge_style)
+        head.append("  " + t("reply.answers", command=reply.command or t("reply.greeting")), self._c("muted"))
+        rows: list[RenderableType] = [head, Text(reply.text.split("\n")[0], overflow="fold")]
+        rows.append(self._labelled(t("reply.meaning"), explained.meaning or explained.reply_class or t("reply.no-explanation")))
+        if explained.next_step:
+            rows.append(self._labelled(t("reply.next"), explained.next_step))
+        for note in model.notes[-3:]:
+            text = explainer.note(note.protocol, note.key, note.params) or note.key
+            rows.append(self._labelled(t("reply.note"), text, self._c("note")))
+        return Group(*rows)
+
+    def _reverse(self):
+        from rich.style import Style
+
+        return Style(reverse=True, bold=True)
+
+    def _labelled(self, label: str, value: str, style: Any = None) -> Text:
+        text = Text(overflow="fold")
+        text.append(label + " ", self._c("label"))
+        text.append(value, style or "")
+        return text
+
+
+class ReplyPanel(Vertical):
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._model: SessionModel | None = None
+        self._rows = 0
+        self._lang = ""
+
+    def compose(self) -> ComposeResult:
+        yield ReplyExplanation(id="reply-explained")
+        yield DataTable(id="reply-table", cursor_type="row", zebra_stripes=True)
+
+    @property
+    def explanation(self) -> ReplyExplanation:
+        return self.query_one("#reply-explained", ReplyExplanation)
+
+    @property
+    def table(self) -> DataTable:
+        return self.query_one("#reply-table", DataTable)
+
+    def show(self, model: SessionModel | None, t: Strings, explainer: Explainer) -> None:
+        self.border_title = t("reply.title")
+        explanation = self.explanation
+        explanation.update(explanation.build(model, t, explainer))
+        table = self.table
+        if model is not self._model or t.lang != self._lang or self._rows > len(model.replies if model else []):
+            self._model, self._lang, self._rows = model, t.lang, 0
+            table.clear(columns=True)
+            table.add_columns(t("reply.col.number"), t("reply.col.command"), t("reply.col.code"), t("reply.col.class"),
+                              t("reply.col.text"))
+        if model is None:
+            return
+        for index in range(self._rows, len(model.replies)):
+            table.add_row(*self._cells(index + 1, model.replies[index], t), key=str(index))
+        if len(model.replies) > self._rows:
+            self._rows = len(model.replies)
+            table.move_cursor(row=self._rows - 1, animate=False)
+
+    def _cells(self, number: int, reply: Reply, t: Strings) -> tuple[Any, ...]:
+        style = self.explanation._c(CLASS_COMPONENT[reply.reply_class].split("--")[1])
+        first = reply.text.split("\n")[0]
+        return (str(number), reply.command or "—", Text(reply.code, style), Text(t(f"class.{reply.reply_class.value}"), style),
+                first)

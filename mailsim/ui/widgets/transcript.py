@@ -1,0 +1,238 @@
+"""The transcript: every line of a session, `C:` / `S:` in the gutter, virtualised.
+
+A line-API widget (only the visible rows are rendered, each once, from a cache), so a
+session of 100,000 lines scrolls as fast as one of ten. The lines live in the
+SessionModel; this widget only draws them. Server lines are coloured by reply class;
+commands and replies are highlighted by the Pygments lexers of `mailsim.lexers` when
+that module provides one for the protocol. The byte view shows what is really on the
+wire: control characters as symbols, CRLF as `␍␊`, and the octet count of each line.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import lru_cache
+from typing import Any
+
+from rich.segment import Segment
+from rich.style import Style
+from rich.text import Text
+from textual.geometry import Size
+from textual.reactive import reactive
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+from mailsim.events import Protocol, ReplyClass
+from mailsim.ui.model import Direction, SessionModel, TranscriptLine
+
+Describe = Callable[[TranscriptLine], str]
+
+_CLASS_COMPONENT = {
+    ReplyClass.SUCCESS: "transcript--success",
+    ReplyClass.INTERMEDIATE: "transcript--intermediate",
+    ReplyClass.TRANSIENT: "transcript--transient",
+    ReplyClass.PERMANENT: "transcript--permanent",
+    ReplyClass.BAD: "transcript--bad",
+    ReplyClass.DATA: "transcript--data",
+}
+
+# Pygments token families -> our component classes (the theme decides the colours).
+_TOKEN_COMPONENT = (
+    ("Keyword", "transcript--keyword"),
+    ("Name.Tag", "transcript--tag"),
+    ("Name", "transcript--name"),
+    ("Literal.String", "transcript--string"),
+    ("Literal.Number", "transcript--number"),
+    ("Generic.Error", "transcript--permanent"),
+    ("Generic.Heading", "transcript--success"),
+    ("Comment", "transcript--data"),
+    ("Operator", "transcript--operator"),
+    ("Punctuation", "transcript--operator"),
+)
+
+_LEXER_NAMES = {Protocol.SMTP: "SmtpLexer", Protocol.POP3: "Pop3Lexer", Protocol.IMAP: "ImapLexer"}
+
+
+@lru_cache(maxsize=None)
+def lexer_for(protocol: Protocol) -> Any | None:
+    """The dialog lexer of `mailsim.lexers` for this protocol, or None if not there yet."""
+    try:
+        from mailsim import lexers  # type: ignore[attr-defined]
+    except ImportError:
+        return None
+    cls = getattr(lexers, _LEXER_NAMES[protocol], None)
+    try:
+        return cls(stripnl=False, ensurenl=False) if cls is not None else None
+    except Exception:  # a half-written lexer must not take the console down
+        return None
+
+
+def _control_pictures(data: bytes) -> str:
+    """Bytes as text with every control character visible (U+2400 Control Pictures)."""
+    text = data.decode("utf-8", errors="replace")
+    out = []
+    for char in text:
+        code = ord(char)
+        if code < 32:
+            out.append(chr(0x2400 + code))
+        elif code == 127:
+            out.append("\u2421")
+        else:
+            out.append(char)
+    return "".join(out)
+
+
+def _plain(data: bytes) -> str:
+    text = data.decode("utf-8", errors="replace").rstrip("\r\n")
+    return "".join(chr(0x2400 + ord(c)) if ord(c) < 32 and c != "\t" else c for c in text).expandtabs(4)
+
+
+class TranscriptView(ScrollView, can_focus=True):
+    COMPONENT_CLASSES = {
+        "transcript--gutter-client",
+        "transcript--gutter-server",
+        "transcript--gutter-info",
+        "transcript--client",
+        "transcript--content",
+        "transcript--info",
+        "transcript--octets",
+        "transcript--crlf",
+        *_CLASS_COMPONENT.values(),
+        *(component for _token, component in _TOKEN_COMPONENT),
+    }
+
+    show_bytes: reactive[bool] = reactive(False)
+
+    def __init__(self, model: SessionModel, describe: Describe, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.model = model
+        self.describe = describe
+        self._cache: dict[int, Strip] = {}
+        self._shown = 0
+        self._width = 0
+
+    # -- feeding ------------------------------------------------------------------------
+
+    def sync(self) -> None:
+        """Take the lines the model gained since the last call; follow the end if there."""
+        count = len(self.model.lines)
+        if count == self._shown:
+            return
+        follow = self.is_vertical_scroll_end or self._shown == 0
+        start, self._shown = self._shown, count
+        if count - start < 2000:
+            for index in range(start, count):
+                self._width = max(self._width, self._line_width(self.model.lines[index]))
+        else:  # a huge burst: measure a sample rather than every line
+            self._width = max(self._width, 120)
+        self.virtual_size = Size(self._width, count)
+        if follow:
+            self.call_after_refresh(self.scroll_end, animate=False, x_axis=False)
+        self.refresh()
+
+    def redraw(self) -> None:
+        """Forget every rendered line (language, byte view or theme changed)."""
+        self._cache.clear()
+        self._width = 0
+        self._shown = 0
+        self.sync()
+        self.refresh()
+
+    def watch_show_bytes(self) -> None:
+        self.redraw()
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._cache.clear()
+
+    def _line_width(self, line: TranscriptLine) -> int:
+        if line.direction is Direction.INFO:
+            return 4 + len(self.describe(line))
+        return (9 if self.show_bytes else 3) + len(line.data) + (1 if self.show_bytes else -2)
+
+    # -- rendering --------------------------------------------------------------------------
+
+    def render_line(self, y: int) -> Strip:
+        scroll_x, scroll_y = self.scroll_offset
+        index = scroll_y + y
+        width = self.size.width
+        base = self.rich_style
+        if index >= len(self.model.lines):
+            return Strip.blank(width, base)
+        strip = self._cache.get(index)
+        if strip is None:
+            strip = self._render(self.model.lines[index], base)
+            if len(self._cache) > 4000:
+                self._cache.clear()
+            self._cache[index] = strip
+        return strip.crop_extend(scroll_x, scroll_x + width, base).apply_offsets(scroll_x, index)
+
+    def _style(self, component: str) -> Style:
+        return self.get_component_rich_style(component, partial=True)
+
+    def _render(self, line: TranscriptLine, base: Style) -> Strip:
+        text = Text(no_wrap=True, end="")
+        if line.direction is Direction.INFO:
+            text.append(" ·  ", self._style("transcript--gutter-info"))
+            text.append(self.describe(line), self._style("transcript--info"))
+        else:
+            client = line.direction is Direction.CLIENT
+            gutter = "C: " if client else "S: "
+            text.append(gutter, self._style("transcript--gutter-client" if client else "transcript--gutter-server"))
+            if self.show_bytes:
+                text.append(f"{len(line.data):>5} ", self._style("transcript--octets"))
+                body = _control_pictures(line.data)
+                crlf = body.endswith("\u240d\u240a")
+                if crlf:
+                    body = body[:-2]
+                text.append_text(self._highlight(line, body))
+                if crlf:
+                    text.append("\u240d\u240a", self._style("transcript--crlf"))
+            else:
+                text.append_text(self._highlight(line, _plain(line.data)))
+        segments = list(text.render(self.app.console))
+        strip = Strip(segments, text.cell_len)
+        return strip.apply_style(base) if base else strip
+
+    def _highlight(self, line: TranscriptLine, body: str) -> Text:
+        if line.content:
+            return Text(body, self._style("transcript--content"), end="")
+        if line.direction is Direction.SERVER:
+            component = _CLASS_COMPONENT.get(line.reply_class) if line.reply_class else None
+            base = self._style(component) if component else self._style("transcript--content")
+        else:
+            base = self._style("transcript--client")
+        lexer = lexer_for(self.model.protocol)
+        if lexer is None:
+            return Text(body, base, end="")
+        text = Text(end="")
+        try:
+            prefix = "C: " if line.direction is Direction.CLIENT else "S: "
+            tokens = list(lexer.get_tokens(prefix + body))
+        except Exception:
+            return Text(body, base, end="")
+        # The lexers read RFC-style dialogs; drop the prefix we gave them again.
+        skip = len(prefix)
+        code_pending = line.direction is Direction.SERVER  # the code keeps its class colour
+        for token, value in tokens:
+            if skip:
+                cut = min(skip, len(value))
+                value, skip = value[cut:], skip - cut
+            if not value:
+                continue
+            value = value.rstrip("\n")
+            if code_pending and value.strip():
+                code_pending = False
+                text.append(value, base + Style(bold=True))
+            else:
+                text.append(value, base + self._token_style(token))
+        if text.plain != body:  # the lexer rewrote something: trust the bytes
+            return Text(body, base, end="")
+        return text
+
+    def _token_style(self, token: Any) -> Style:
+        name = str(token).removeprefix("Token.")
+        for family, component in _TOKEN_COMPONENT:
+            if name == family or name.startswith(family + "."):
+                return self._style(component)
+        return Style()
