@@ -11,13 +11,13 @@ from __future__ import annotations
 import enum
 import hashlib
 import hmac
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from mailsim.events import DeletionMarked, Protocol, ReplyClass
 from mailsim.protocol.base import Line, ReplyCatalog, ReplySpec, Session, command, split_verb
-from mailsim.protocol.sasl import MECHANISMS, Challenge, SaslExchange, Success, encode_challenge
+from mailsim.protocol.sasl import MECHANISMS, Challenge, Failure, SaslExchange, Step, Success, encode_challenge
 from mailsim.store.changes import MessagesExpunged, StoreChange
 from mailsim.store.model import INBOX, StoredMessage
 from mailsim.store.store import MailStore
@@ -220,7 +220,7 @@ class Pop3Session(Session[Pop3State]):
         # `body_log_limit` octets of each; 0 sends bodies without line events.
         self.body_log_limit = BODY_LOG_LIMIT
         self._sasl: SaslExchange | None = None
-        self._unsubscribe: Any = None
+        self._unsubscribe: Callable[[], None] | None = None
 
     # -- replies -------------------------------------------------------------------------
 
@@ -428,7 +428,7 @@ class Pop3Session(Session[Pop3State]):
             return
         self._sasl_step(self._sasl.respond(line.data.decode("utf-8", errors="replace")))
 
-    def _sasl_step(self, step: Any) -> None:
+    def _sasl_step(self, step: Step) -> None:
         if isinstance(step, Challenge):
             challenge = encode_challenge(step.data)
             self._reply(R.AUTH_CHALLENGE, challenge=challenge)
@@ -438,13 +438,13 @@ class Pop3Session(Session[Pop3State]):
         if isinstance(step, Success):
             self._log_in(step.user, step.user)
             return
-        reason = getattr(step, "reason", "malformed")
-        if reason == "cancelled":
+        assert isinstance(step, Failure)
+        if step.reason == "cancelled":
             self._reply(R.AUTH_CANCELLED)
-        elif reason in ("bad-base64", "malformed"):
+        elif step.reason in ("bad-base64", "malformed"):
             self._reply(R.BAD_BASE64)
         else:
-            self._log_in(None, getattr(step, "user", ""))
+            self._log_in(None, step.user)
 
     def _log_in(self, account: str | None, given: str) -> None:
         """Open the maildrop of an authenticated account, or refuse (slowly)."""

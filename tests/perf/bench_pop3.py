@@ -22,7 +22,6 @@ import cProfile
 import multiprocessing
 import poplib
 import pstats
-import statistics
 import sys
 import threading
 import time
