@@ -201,11 +201,19 @@ class ImapReplies(ReplyCatalog):
 R = ImapReplies
 _CLASS = {"OK": ReplyClass.SUCCESS, "PREAUTH": ReplyClass.SUCCESS, "NO": ReplyClass.PERMANENT,
           "BAD": ReplyClass.BAD, "BYE": ReplyClass.TRANSIENT, "+": ReplyClass.INTERMEDIATE}
-_STATE_HINTS = {
-    S.NOT_AUTHENTICATED: "; log in first (LOGIN user password)",
-    S.AUTHENTICATED: "; open a mailbox first (SELECT INBOX)",
-    S.SELECTED: "",
-}
+
+
+def _wrong_state_hint(state: ImapState, verb: str) -> str:
+    """What would make `verb` legal, for the BAD text the student reads."""
+    if state is S.NOT_AUTHENTICATED:
+        return "; log in first (LOGIN user password)"
+    if verb in ("LOGIN", "AUTHENTICATE"):
+        return "; already logged in"
+    if verb == "ENABLE":
+        return "; ENABLE must come before SELECT (RFC 5161)"
+    if state is S.AUTHENTICATED and (S.SELECTED, verb) in TRANSITIONS:
+        return "; open a mailbox first (SELECT INBOX)"
+    return ""
 
 
 @dataclass
@@ -461,7 +469,7 @@ class ImapSession(Session[ImapState]):
         return text if text and text.isprintable() and "+" not in text and len(text) < 64 else "*"
 
     def _wrong_state(self, tag: str, verb: str) -> None:
-        self._complete(tag, R.WRONG_STATE, verb=verb, state=self.state.value, hint=_STATE_HINTS.get(self.state, ""))
+        self._complete(tag, R.WRONG_STATE, verb=verb, state=self.state.value, hint=_wrong_state_hint(self.state, verb))
         self._note("imap.wrong-state", verb=verb, state=self.state.value)
 
     # -- any state ---------------------------------------------------------------------------
