@@ -890,7 +890,7 @@ def parse_command(data: bytes) -> Command:
             c.end()
             return Command(tag, verb, True, arguments)
         if verb not in UID_VERBS:
-            raise ParseError(f"UID must be followed by {', '.join(UID_VERBS)}, not {verb or 'nothing'}")
+            raise ParseError(f"expected {', '.join(UID_VERBS)} after UID, not {verb or 'nothing'}")
         uid = True
     grammar = ARGUMENTS.get(verb)
     if grammar is None:
