@@ -18,7 +18,7 @@ def test_bad_syntax_names_the_problem(logged_in):
     assert logged_in.command('a4 STATUS INBOX (MESSAGES BOGUS)')[-1].startswith(b"a4 BAD STATUS: unknown STATUS item BOGUS")
     assert logged_in.command('a5 CREATE "unterminated')[-1] == b"a5 BAD CREATE: unterminated quoted string"
     logged_in.command("s SELECT INBOX")
-    assert logged_in.command("a6 UID FROB 1")[-1].== b"a6 BAD UID: expected FETCH, STORE, SEARCH, COPY, MOVE, EXPUNGE after UID, not FROB"
+    assert logged_in.command("a6 UID FROB 1")[-1] == b"a6 BAD UID: expected FETCH, STORE, SEARCH, COPY, MOVE, EXPUNGE after UID, not FROB"
 
 
 def test_empty_line_and_missing_tag(raw):
