@@ -85,7 +85,7 @@ class Connected(Event):
 
 @dataclass(frozen=True, slots=True)
 class ClientLine(Event):
-    """Bytes the client sent: one command line, one DATA line, or one literal."""
+    """Bytes the client sent: one command line, a block of DATA lines, or one literal."""
 
     protocol: Protocol
     data: bytes
@@ -95,7 +95,8 @@ class ClientLine(Event):
 
 @dataclass(frozen=True, slots=True)
 class ServerLine(Event):
-    """Bytes the server sent: one line of a reply, CRLF included."""
+    """Bytes the server sent: one reply line, or a block of message lines (a RETR or
+    FETCH body), CRLF included."""
 
     protocol: Protocol
     data: bytes

@@ -316,12 +316,12 @@ class Session(Generic[S]):
         self._emit(ServerLine(self.session_id, self._now(), self.protocol, data))
 
     def _send_raw(self, data: bytes, *, log_lines: bool = True) -> None:
-        """Bulk data (a message body): queued as is, logged line by line."""
+        """Bulk data (a message body): queued as is and logged as one block event —
+        one event per line would cost more than sending the bytes. Views split the
+        block into lines (`split_wire_lines`)."""
         self._out += data
-        if log_lines:
-            now = self._now()
-            for line in data.splitlines(keepends=True):
-                self._emit(ServerLine(self.session_id, now, self.protocol, line))
+        if log_lines and data:
+            self._emit(ServerLine(self.session_id, self._now(), self.protocol, data))
 
     def _announce_reply(
         self, code: str, reply_class: ReplyClass, text: str, *, enhanced: str = "", tag: str = "", key: str = ""
@@ -364,6 +364,11 @@ class Session(Generic[S]):
 
     def _delay_reply(self, seconds: float) -> None:
         self._delay = max(self._delay, seconds)
+
+
+def split_wire_lines(data: bytes) -> list[bytes]:
+    """The lines of a ClientLine/ServerLine block, each with its line end."""
+    return data.splitlines(keepends=True) if data.count(b"\n") > 1 else [data]
 
 
 def split_verb(line: bytes) -> tuple[str, str]:

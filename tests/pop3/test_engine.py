@@ -10,7 +10,7 @@ import pytest
 
 from mailsim.clock import FixedClock, SequentialIds
 from mailsim.events import Closed, DeletionMarked, Note, Reply, ServerLine, StateChanged, event_from_record
-from mailsim.protocol.base import SessionConfig
+from mailsim.protocol.base import SessionConfig, split_wire_lines
 from mailsim.protocol.pop3 import (
     TRANSITIONS,
     Pop3Session,
@@ -172,11 +172,14 @@ def test_top_counts_body_lines() -> None:
     assert top_of(b"\r\nbody\r\nmore\r\n", 1) == b"\r\nbody\r\n"  # no headers
 
 
-def test_body_lines_are_logged_one_event_per_line() -> None:
+def test_body_is_logged_as_one_block_that_splits_into_the_wire_lines() -> None:
     session = logged_in(new_store())
     session.events()
     data = say(session, "RETR 1")
-    lines = [e.data for e in session.events() if isinstance(e, ServerLine)]
+    blocks = [e.data for e in session.events() if isinstance(e, ServerLine)]
+    assert b"".join(blocks) == data
+    assert len(blocks) == 3  # status line, body block, terminating dot
+    lines = [line for block in blocks for line in split_wire_lines(block)]
     assert b"".join(lines) == data
     assert all(line.endswith(b"\r\n") and line.count(b"\r\n") == 1 for line in lines)
 
