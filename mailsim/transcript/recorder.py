@@ -10,12 +10,17 @@ event as produced by `Event.to_record()`: `{"kind": ..., "session_id": ..., "tim
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from mailsim.events import Event, RecordError, event_from_record
+
+if TYPE_CHECKING:
+    from mailsim.protocol.base import SessionConfig
+    from mailsim.store.store import MailStore
+    from mailsim.transcript.bus import Bus
 
 SCHEMA_VERSION = 1
 HEADER_KEY = "mailsim_transcript"
@@ -60,18 +65,103 @@ class TranscriptError(Exception):
 
 def read_transcript(path: str | Path) -> tuple[dict[str, Any], list[Event]]:
     """The header and the events of a JSON Lines transcript, or TranscriptError."""
+    header, numbered = read_numbered(path)
+    return header, [event for _, event in numbered]
+
+
+def read_numbered(
+    path: str | Path, *, progress: Callable[[float], None] | None = None
+) -> tuple[dict[str, Any], list[tuple[int, Event]]]:
+    """The header and `(line number, event)` pairs; `progress` hears the fraction read."""
     path = Path(path)
-    with path.open(encoding="utf-8", errors="replace") as stream:
+    try:
+        total = path.stat().st_size or 1
+        stream = path.open(encoding="utf-8", errors="replace")
+    except OSError as exc:
+        raise TranscriptError(str(path), 0, f"cannot read: {exc.strerror}") from None
+    with stream:
         lines = _numbered(stream)
         header = _read_header(str(path), lines)
-        events = [_read_event(str(path), number, text) for number, text in lines]
+        events = []
+        done = 0
+        for number, text in lines:
+            events.append((number, _read_event(str(path), number, text)))
+            done += len(text)
+            if progress is not None and number % 5000 == 0:
+                progress(min(done / total, 1.0))
+    if progress is not None:
+        progress(1.0)
     return header, events
+
+
+def is_transcript_text(first_line: str) -> bool:
+    """Whether a file's first line is a JSON Lines transcript header."""
+    return first_line.lstrip().startswith("{") and HEADER_KEY in first_line
 
 
 def _numbered(stream: IO[str]) -> Iterator[tuple[int, str]]:
     for number, text in enumerate(stream, start=1):
         if text.strip():
             yield number, text
+
+
+# -- recording what the app and `mailsim serve` do ----------------------------------------
+
+
+def recordings_dir() -> Path:
+    """Where the app keeps its recordings: `<user data dir>/mailsim/recordings`."""
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir("mailsim")) / "recordings"
+
+
+class Recording:
+    """A Recorder attached to a Bus, with the starting world in its header."""
+
+    def __init__(self, path: Path, recorder: Recorder, unsubscribe: Callable[[], None]) -> None:
+        self.path = path
+        self._recorder = recorder
+        self._unsubscribe = unsubscribe
+
+    def stop(self) -> None:
+        self._unsubscribe()
+        self._recorder.close()
+
+
+def start_recording(
+    store: "MailStore",
+    bus: "Bus",
+    path: str | Path | None = None,
+    *,
+    source: str = "app",
+    config: "SessionConfig | None" = None,
+    metadata: dict[str, Any] | None = None,
+) -> Recording:
+    """Record every event on `bus` into `path` (default: a new file named by the time in
+    `recordings_dir()`), with what a replay needs to rebuild `store` as it is now.
+
+    Call it before any session opens: the store's id generator may be replaced by a
+    reproducible one.
+    """
+    from datetime import datetime, timezone
+
+    from mailsim.transcript.snapshot import starting_point
+
+    created = datetime.now(timezone.utc)
+    if path is None:
+        path = recordings_dir() / f"{created.strftime('%Y%m%d-%H%M%S')}.jsonl"
+        number = 1
+        while path.exists():
+            number += 1
+            path = path.with_name(f"{created.strftime('%Y%m%d-%H%M%S')}-{number}.jsonl")
+    header = {
+        "source": source,
+        "created": created.isoformat(timespec="seconds"),
+        **(metadata or {}),
+        "start": starting_point(store, config),
+    }
+    recorder = Recorder.to_file(path, metadata=header)
+    return Recording(Path(path), recorder, bus.subscribe(recorder))
 
 
 def _read_header(path: str, lines: Iterator[tuple[int, str]]) -> dict[str, Any]:
@@ -100,6 +190,8 @@ def _parse_json(path: str, number: int, text: str) -> dict[str, Any]:
     try:
         value = json.loads(text)
     except json.JSONDecodeError as exc:
+        if not text.endswith("\n"):
+            raise TranscriptError(path, number, "the last line is cut short: the recording was truncated") from None
         raise TranscriptError(path, number, f"not valid JSON ({exc.msg}, column {exc.colno})") from None
     if not isinstance(value, dict):
         raise TranscriptError(path, number, "a line must be a JSON object")
