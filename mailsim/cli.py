@@ -59,7 +59,10 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--imap-port", type=_port, default=1143, help="IMAP port (default 1143; 0 = any free)")
     serve.add_argument("--max-connections", type=int, default=100, help="simultaneous connections (default 100)")
     serve.add_argument(
-        "--idle-timeout", type=float, default=300.0, help="seconds before an idle client is dropped (default 300)"
+        "--idle-timeout",
+        type=float,
+        default=None,
+        help="seconds before an idle client is dropped (default: SMTP 300, POP3 600, IMAP 1800, as the RFCs ask)",
     )
     serve.add_argument("--max-message-size", type=int, default=10 * 1024 * 1024, help="SMTP SIZE limit in octets")
     serve.add_argument("--record", metavar="FILE", help="also record every event as JSON Lines into FILE")

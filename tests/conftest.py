@@ -2,87 +2,20 @@
 
 from __future__ import annotations
 
-import asyncio
-import threading
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 
 import pytest
+from running_servers import RunningServers, start_servers
 
 from mailsim.clock import FixedClock, SequentialIds
-from mailsim.events import Event, Protocol
-from mailsim.protocol.base import SessionConfig
 from mailsim.store.store import MailStore
 from mailsim.store.world import build_store
-from mailsim.transcript.bus import Bus
-from mailsim.transport.tcp import MailServers, ServerOptions
 
 
 @pytest.fixture
 def store() -> MailStore:
     """The default world, with a fixed clock and predictable ids."""
     return build_store(clock=FixedClock(1_790_000_000.0), ids=SequentialIds("Q"))
-
-
-@dataclass
-class RunningServers:
-    store: MailStore
-    bus: Bus
-    ports: dict[Protocol, int]
-    loop: asyncio.AbstractEventLoop
-    servers: MailServers
-    events: list[Event] = field(default_factory=list)
-
-    @property
-    def smtp(self) -> int:
-        return self.ports[Protocol.SMTP]
-
-    def call(self, func, *args):
-        """Run `func` on the servers' loop thread and return its result (store reads
-        from the test thread must not race the loop)."""
-        async def run():
-            return func(*args)
-
-        return asyncio.run_coroutine_threadsafe(run(), self.loop).result(timeout=10)
-
-
-def start_servers(store: MailStore, *, config: SessionConfig | None = None, **options) -> Iterator[RunningServers]:
-    bus = Bus()
-    loop = asyncio.new_event_loop()
-    ready = threading.Event()
-    holder: dict[str, object] = {}
-
-    def run() -> None:
-        asyncio.set_event_loop(loop)
-        servers = MailServers(
-            store,
-            bus,
-            ServerOptions(
-                ports={protocol: 0 for protocol in Protocol},
-                session_config=config or SessionConfig(hostname=store.domain, auth_failure_delay=0.05),
-                **options,
-            ),
-        )
-        holder["servers"] = servers
-        holder["ports"] = loop.run_until_complete(servers.start())
-        ready.set()
-        loop.run_forever()
-
-    thread = threading.Thread(target=run, daemon=True)
-    thread.start()
-    assert ready.wait(10), "servers did not start"
-    servers = holder["servers"]
-    running = RunningServers(
-        store, bus, {p: port for p, (_, port) in holder["ports"].items()}, loop, servers  # type: ignore[union-attr]
-    )
-    bus.subscribe(running.events.append)
-    try:
-        yield running
-    finally:
-        asyncio.run_coroutine_threadsafe(servers.stop(), loop).result(timeout=10)  # type: ignore[union-attr]
-        loop.call_soon_threadsafe(loop.stop)
-        thread.join(timeout=10)
-        loop.close()
 
 
 @pytest.fixture

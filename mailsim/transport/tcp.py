@@ -24,8 +24,10 @@ from mailsim.transcript.bus import Bus
 log = logging.getLogger(__name__)
 
 DEFAULT_PORTS = {Protocol.SMTP: 2525, Protocol.POP3: 1110, Protocol.IMAP: 1143}
-# RFC 5321 §4.5.3.2.7: a server SHOULD wait at least 5 minutes for the next command.
-DEFAULT_IDLE_TIMEOUT = 300.0
+# How long each protocol's RFC says a server should wait for an idle client:
+# SMTP at least 5 minutes (RFC 5321 §4.5.3.2.7), POP3 at least 10 (RFC 1939 §3),
+# IMAP's autologout at least 30 (RFC 3501 §5.4).
+DEFAULT_IDLE_TIMEOUTS = {Protocol.SMTP: 300.0, Protocol.POP3: 600.0, Protocol.IMAP: 1800.0}
 DEFAULT_MAX_CONNECTIONS = 100
 
 _session_numbers = itertools.count(1)
@@ -41,7 +43,7 @@ class ServerOptions:
     host: str = "127.0.0.1"
     ports: dict[Protocol, int] = field(default_factory=lambda: dict(DEFAULT_PORTS))
     max_connections: int = DEFAULT_MAX_CONNECTIONS
-    idle_timeout: float = DEFAULT_IDLE_TIMEOUT
+    idle_timeout: float | None = None  # None: each protocol's RFC default
     session_config: SessionConfig | None = None
 
 
@@ -152,6 +154,8 @@ class SessionConnection(asyncio.Protocol):
         if self._idle is not None:
             self._idle.cancel()
         timeout = self.server.options.idle_timeout
+        if timeout is None:
+            timeout = DEFAULT_IDLE_TIMEOUTS[self.protocol]
         if timeout > 0 and not self._closing:
             self._idle = asyncio.get_running_loop().call_later(timeout, self._on_idle)
 

@@ -108,7 +108,7 @@ def test_quit_closes_connection(dialog: Dialog) -> None:
 
 
 def test_connection_limit_answers_421(store) -> None:
-    from conftest import start_servers
+    from running_servers import start_servers
 
     for running in start_servers(store, max_connections=1):
         first = Dialog(running.smtp)
@@ -122,7 +122,7 @@ def test_connection_limit_answers_421(store) -> None:
 
 
 def test_idle_timeout_answers_421(store) -> None:
-    from conftest import start_servers
+    from running_servers import start_servers
 
     for running in start_servers(store, idle_timeout=0.3):
         d = Dialog(running.smtp)
@@ -133,7 +133,7 @@ def test_idle_timeout_answers_421(store) -> None:
 
 
 def test_server_stop_says_421_to_connected_clients(store) -> None:
-    from conftest import start_servers
+    from running_servers import start_servers
 
     d = None
     for running in start_servers(store):

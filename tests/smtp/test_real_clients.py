@@ -83,7 +83,7 @@ def test_utf8_body_and_address_with_smtputf8(servers) -> None:
 
 
 def test_size_refusal(store) -> None:
-    from conftest import start_servers
+    from running_servers import start_servers
 
     from mailsim.protocol.base import SessionConfig
 
