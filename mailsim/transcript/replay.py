@@ -15,7 +15,7 @@ and a bounded number of deltas — independent of the recording's length.
 from __future__ import annotations
 
 import bisect
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from email.parser import BytesHeaderParser
 from email.policy import default as default_policy
@@ -394,8 +394,8 @@ class Replay:
             session.shutdown()
 
     def _result(self, index: int, step: ScriptStep, produced: list[Event]) -> StepResult:
-        expected = tuple(step.expected_lines())
-        actual = tuple((e.session_id, e.data) for e in produced if isinstance(e, ServerLine))
+        expected = _split_lines(step.expected_lines())
+        actual = _split_lines((e.session_id, e.data) for e in produced if isinstance(e, ServerLine))
         differences: list[Difference] = []
         if expected != actual:
             order = list(dict.fromkeys([step.session_id, *(s for s, _ in expected), *(s for s, _ in actual)]))
@@ -444,6 +444,22 @@ class Replay:
                 if reply.session_id == session_id:
                     return reply
         return None
+
+
+def _split_lines(chunks: Iterable[tuple[str, bytes]]) -> tuple[tuple[str, bytes], ...]:
+    """Server output as single lines, however the engine grouped them into events (a
+    message body may be one event): recordings compare line by line."""
+    lines: list[tuple[str, bytes]] = []
+    for session_id, data in chunks:
+        if data.count(b"\n") <= 1:
+            lines.append((session_id, data))
+        else:
+            pieces = data.split(b"\n")
+            last = pieces.pop()
+            lines.extend((session_id, piece + b"\n") for piece in pieces)
+            if last:
+                lines.append((session_id, last))
+    return tuple(lines)
 
 
 def format_difference(difference: Difference) -> str:
