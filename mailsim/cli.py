@@ -2,6 +2,7 @@
 
     mailsim                  open the app on the default world
     mailsim serve            run the SMTP/POP3/IMAP servers on TCP with a live wire log
+    mailsim replay FILE      step through a recorded session (--check, --export md|html|txt)
 """
 
 from __future__ import annotations
@@ -67,6 +68,12 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--max-message-size", type=int, default=10 * 1024 * 1024, help="SMTP SIZE limit in octets")
     serve.add_argument("--record", metavar="FILE", help="also record every event as JSON Lines into FILE")
     serve.add_argument("--quiet", action="store_true", help="no wire log, only the listening addresses")
+
+    replay = commands.add_parser("replay", help="replay a recorded session against today's servers")
+    replay.add_argument("file", metavar="FILE", help="a recording (JSON Lines) or a C:/S: transcript")
+    replay.add_argument("--check", action="store_true", help="no screen: print differences, exit 1 if any")
+    replay.add_argument("--export", choices=("md", "html", "txt"), help="write the replay as a document")
+    replay.add_argument("-o", "--output", metavar="OUT", help="where --export writes (default: standard output)")
     return parser
 
 
@@ -87,6 +94,8 @@ def open_store(args: argparse.Namespace) -> MailStore:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.command == "replay":
+        return _replay(args)
     try:
         store = open_store(args)
     except (WorldError, ValueError, OSError) as exc:
@@ -106,6 +115,19 @@ def _app(args: argparse.Namespace, store: MailStore) -> int:
     return run_app(store, lang=args.lang, listen=args.listen)
 
 
+def _replay(args: argparse.Namespace) -> int:
+    from mailsim.transcript.replaycli import run_headless, show_as_text
+
+    if args.check or args.export:
+        return run_headless(args.file, check=args.check, export=args.export, output=args.output)
+    try:
+        from mailsim.ui.replay import run_replay_app
+    except ImportError:
+        print("mailsim: the replay screen is not available in this build; showing the steps as text", file=sys.stderr)
+        return show_as_text(args.file)
+    return run_replay_app(args.file, lang=args.lang)
+
+
 def _serve(args: argparse.Namespace, store: MailStore) -> int:
     try:
         return asyncio.run(_serve_async(args, store))
@@ -116,22 +138,24 @@ def _serve(args: argparse.Namespace, store: MailStore) -> int:
 async def _serve_async(args: argparse.Namespace, store: MailStore) -> int:
     from mailsim.protocol.base import SessionConfig
     from mailsim.transcript.bus import Bus
-    from mailsim.transcript.recorder import Recorder
+    from mailsim.transcript.recorder import start_recording
     from mailsim.transcript.wirelog import WireLog
     from mailsim.transport.tcp import MailServers, ServerOptions
 
     bus = Bus()
     if not args.quiet:
         bus.subscribe(WireLog(sys.stdout, colour=sys.stdout.isatty()))
-    recorder = Recorder.to_file(args.record, metadata={"source": "serve"}) if args.record else None
-    if recorder is not None:
-        bus.subscribe(recorder)
     options = ServerOptions(
         host=args.host,
         ports={Protocol.SMTP: args.smtp_port, Protocol.POP3: args.pop3_port, Protocol.IMAP: args.imap_port},
         max_connections=args.max_connections,
         idle_timeout=args.idle_timeout,
         session_config=SessionConfig(hostname=store.domain, max_message_size=args.max_message_size),
+    )
+    recorder = (
+        start_recording(store, bus, args.record, source="serve", config=options.session_config)
+        if args.record
+        else None
     )
     servers = MailServers(store, bus, options)
     try:
@@ -155,6 +179,6 @@ async def _serve_async(args: argparse.Namespace, store: MailStore) -> int:
     await stop.wait()
     await servers.stop()
     if recorder is not None:
-        recorder.close()
+        recorder.stop()
     print("stopped.", flush=True)
     return 0
