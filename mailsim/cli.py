@@ -3,6 +3,8 @@
     mailsim                  open the app on the default world
     mailsim serve            run the SMTP/POP3/IMAP servers on TCP with a live wire log
     mailsim replay FILE      step through a recorded session (--check, --export md|html|txt)
+    mailsim lessons          pick a lesson (list: print them; check FILE...: validate)
+    mailsim lesson ID|PATH   open one lesson
 """
 
 from __future__ import annotations
@@ -74,6 +76,14 @@ def build_parser() -> argparse.ArgumentParser:
     replay.add_argument("--check", action="store_true", help="no screen: print differences, exit 1 if any")
     replay.add_argument("--export", choices=("md", "html", "txt"), help="write the replay as a document")
     replay.add_argument("-o", "--output", metavar="OUT", help="where --export writes (default: standard output)")
+
+    lessons = commands.add_parser("lessons", help="pick a lesson; 'list' prints them, 'check' validates files")
+    lesson_commands = lessons.add_subparsers(dest="lessons_command", metavar="SUBCOMMAND")
+    lesson_commands.add_parser("list", help="print the lessons: id, title, protocols, level, minutes")
+    check = lesson_commands.add_parser("check", help="validate lesson files; problems as file:line: message")
+    check.add_argument("files", nargs="*", metavar="FILE", help="lesson files (default: the shipped lessons)")
+    lesson = commands.add_parser("lesson", help="open one lesson by id or file")
+    lesson.add_argument("lesson", metavar="ID|PATH")
     return parser
 
 
@@ -96,6 +106,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command == "replay":
         return _replay(args)
+    if args.command in ("lessons", "lesson"):
+        return _lessons(args)
     try:
         store = open_store(args)
     except (WorldError, ValueError, OSError) as exc:
@@ -113,6 +125,18 @@ def _app(args: argparse.Namespace, store: MailStore) -> int:
         print("mailsim: the app is not available in this build; use 'mailsim serve'", file=sys.stderr)
         return 1
     return run_app(store, lang=args.lang, listen=args.listen)
+
+
+def _lessons(args: argparse.Namespace) -> int:
+    from mailsim.lesson import commands
+
+    if args.command == "lesson":
+        return commands.open_in_ui(args.lesson, args.lang)
+    if args.lessons_command == "check":
+        return commands.check(args.files)
+    if args.lessons_command == "list":
+        return commands.list_lessons(args.lang or "es")
+    return commands.open_in_ui(None, args.lang)
 
 
 def _replay(args: argparse.Namespace) -> int:

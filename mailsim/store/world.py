@@ -8,6 +8,7 @@ can be found, and what is wrong.
 from __future__ import annotations
 
 import csv
+import re
 import tomllib
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -80,20 +81,27 @@ def load_world(path: Path | str | None = None) -> World:
     return world_from_data(data, path, text)
 
 
-def world_from_data(data: dict[str, Any], path: Path, text: str = "") -> World:
-    """Build a World from parsed TOML; `path` anchors relative message files."""
-    lines = _KeyLines(text)
+def world_from_data(
+    data: dict[str, Any], path: Path, text: str = "", *, lines: "KeyLines | None" = None, prefix: str = ""
+) -> World:
+    """Build a World from parsed TOML; `path` anchors relative message files.
+
+    A world can also be one table of a larger file (a lesson's `[world]`): `prefix`
+    is then its dotted name ("world.") so errors point at `[[world.messages]]`, and
+    `lines` the enclosing file's line index.
+    """
+    lines = lines if lines is not None else KeyLines(text)
     version = data.get("format_version", FORMAT_VERSION)
     if version != FORMAT_VERSION:
         raise WorldError(path, f"format_version {version!r} is not {FORMAT_VERSION}", lines.find("format_version"))
-    _only(path, lines, "world", data, {"format_version", "domain", "accounts", "mailboxes", "messages"})
+    _only(path, lines, prefix.rstrip(".") or "world", data, {"format_version", "domain", "accounts", "mailboxes", "messages"})
     accounts = []
     for entry in data.get("accounts", []):
-        _only(path, lines, "accounts", entry, {"name", "password", "display_name", "aliases"})
+        _only(path, lines, f"{prefix}accounts", entry, {"name", "password", "display_name", "aliases"})
         accounts.append(
             AccountSpec(
-                name=_required(path, lines, entry, "name", "accounts"),
-                password=_required(path, lines, entry, "password", "accounts"),
+                name=_required(path, lines, entry, "name", f"{prefix}accounts"),
+                password=_required(path, lines, entry, "password", f"{prefix}accounts"),
                 display_name=entry.get("display_name", ""),
                 aliases=tuple(entry.get("aliases", ())),
             )
@@ -101,23 +109,25 @@ def world_from_data(data: dict[str, Any], path: Path, text: str = "") -> World:
     known = {a.name.lower() for a in accounts}
     mailboxes = []
     for entry in data.get("mailboxes", []):
-        _only(path, lines, "mailboxes", entry, {"account", "name", "special_use", "subscribed"})
-        account = _required(path, lines, entry, "account", "mailboxes")
+        _only(path, lines, f"{prefix}mailboxes", entry, {"account", "name", "special_use", "subscribed"})
+        account = _required(path, lines, entry, "account", f"{prefix}mailboxes")
         _known_account(path, lines, account, known)
         mailboxes.append(
             MailboxSpec(
                 account=account,
-                name=_required(path, lines, entry, "name", "mailboxes"),
+                name=_required(path, lines, entry, "name", f"{prefix}mailboxes"),
                 special_use=entry.get("special_use", ""),
                 subscribed=bool(entry.get("subscribed", True)),
             )
         )
     messages = []
     for entry in data.get("messages", []):
-        _only(path, lines, "messages", entry, {"account", "mailbox", "file", "raw", "internal_date", "flags"})
-        account = _required(path, lines, entry, "account", "messages")
+        _only(
+            path, lines, f"{prefix}messages", entry, {"account", "mailbox", "file", "asset", "raw", "internal_date", "flags"}
+        )
+        account = _required(path, lines, entry, "account", f"{prefix}messages")
         _known_account(path, lines, account, known)
-        messages.append(_message(path, lines, entry, account))
+        messages.append(_message(path, lines, entry, account, prefix))
     return World(
         domain=data.get("domain", "mailsim.test"),
         accounts=tuple(accounts),
@@ -126,18 +136,21 @@ def world_from_data(data: dict[str, Any], path: Path, text: str = "") -> World:
     )
 
 
-def _message(path: Path, lines: "_KeyLines", entry: dict[str, Any], account: str) -> MessageSpec:
-    if "file" in entry:
-        source = path.parent / entry["file"]
+def _message(path: Path, lines: "KeyLines", entry: dict[str, Any], account: str, prefix: str = "") -> MessageSpec:
+    """A message from `file` (relative to the world file), `asset` (relative to the
+    shipped `assets/` folder, so lessons can share the sample messages) or `raw` text."""
+    if "file" in entry or "asset" in entry:
+        key = "file" if "file" in entry else "asset"
+        source = (path.parent if key == "file" else assets_dir()) / entry[key]
         try:
             raw = source.read_bytes()
         except OSError:
-            raise WorldError(path, f"message file {entry['file']!r} not found", lines.find(entry["file"])) from None
+            raise WorldError(path, f"message {key} {entry[key]!r} not found", lines.find(entry[key])) from None
     elif "raw" in entry:
         source = path
         raw = entry["raw"].replace("\r\n", "\n").replace("\n", "\r\n").encode("utf-8")
     else:
-        raise WorldError(path, "a message needs 'file' or 'raw'", lines.find("[[messages]]"))
+        raise WorldError(path, "a message needs 'file', 'asset' or 'raw'", lines.find(f"[[{prefix}messages]]"))
     date = entry.get("internal_date")
     if date is not None and not isinstance(date, datetime):
         raise WorldError(path, "internal_date must be a TOML date-time", lines.find("internal_date"))
@@ -218,7 +231,7 @@ def build_store(
     return store
 
 
-def _only(path: Path, lines: "_KeyLines", table: str, entry: Any, allowed: set[str]) -> None:
+def _only(path: Path, lines: "KeyLines", table: str, entry: Any, allowed: set[str]) -> None:
     if not isinstance(entry, dict):
         raise WorldError(path, f"[{table}] entries must be tables")
     for key in entry:
@@ -228,26 +241,54 @@ def _only(path: Path, lines: "_KeyLines", table: str, entry: Any, allowed: set[s
             )
 
 
-def _required(path: Path, lines: "_KeyLines", entry: dict[str, Any], key: str, table: str) -> Any:
+def _required(path: Path, lines: "KeyLines", entry: dict[str, Any], key: str, table: str) -> Any:
     if key not in entry or entry[key] in ("", None):
         raise WorldError(path, f"[{table}] entry lacks {key!r}", lines.find(f"[[{table}]]"))
     return entry[key]
 
 
-def _known_account(path: Path, lines: "_KeyLines", account: str, known: set[str]) -> None:
+def _known_account(path: Path, lines: "KeyLines", account: str, known: set[str]) -> None:
     if account.lower() not in known:
         raise WorldError(path, f"unknown account {account!r}", lines.find(account))
 
 
-class _KeyLines:
-    """Finds the first line that mentions a key, for error messages (tomllib gives
-    no positions for values)."""
+class KeyLines:
+    """Finds the line where something is written in a TOML text, for error messages
+    (tomllib gives no positions for values).
+
+    `find` looks for the first line mentioning a needle, optionally within a range of
+    lines; `key` for the line that assigns a key; `headers` for the lines of each
+    `[[name]]` table, so a search can stay inside the n-th entry of an array.
+    """
 
     def __init__(self, text: str) -> None:
         self._lines = text.splitlines()
 
-    def find(self, needle: str) -> int:
-        for number, line in enumerate(self._lines, start=1):
-            if needle in line:
+    def __len__(self) -> int:
+        return len(self._lines)
+
+    def find(self, needle: str, start: int = 1, end: int | None = None) -> int:
+        """First line (1-based) in [start, end] containing `needle`, or 0."""
+        stop = len(self._lines) if end is None else min(end, len(self._lines))
+        for number in range(max(start, 1), stop + 1):
+            if needle in self._lines[number - 1]:
                 return number
         return 0
+
+    def key(self, name: str, start: int = 1, end: int | None = None) -> int:
+        """First line in [start, end] that assigns `name` (`name =` or `name.x =`,
+        possibly inside an inline table), or 0."""
+        pattern = re.compile(rf"(^|[{{,])\s*{re.escape(name)}\s*(=|\.\w)")
+        stop = len(self._lines) if end is None else min(end, len(self._lines))
+        for number in range(max(start, 1), stop + 1):
+            if pattern.search(self._lines[number - 1]):
+                return number
+        return 0
+
+    def headers(self, name: str) -> list[int]:
+        """The lines of every `[[name]]` (or `[name]`) header, in order."""
+        wanted = {f"[[{name}]]", f"[{name}]"}
+        return [n for n, line in enumerate(self._lines, start=1) if line.split("#", 1)[0].strip() in wanted]
+
+
+_KeyLines = KeyLines  # the former private name

@@ -1,0 +1,80 @@
+"""The `mailsim lessons ...` and `mailsim lesson ...` subcommands (text output only;
+the picker and the lesson panel live in the UI)."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TextIO
+
+from mailsim.lesson.loader import LessonError, check_files, lesson_files, load_lesson
+
+
+def check(paths: Sequence[str], out: TextIO = sys.stdout) -> int:
+    """Validate lesson files (default: the shipped library); 1 if any problem."""
+    files = [Path(p) for p in paths] if paths else lesson_files()
+    problems = check_files(files)
+    for problem in problems:
+        print(problem, file=out)
+    if not problems:
+        print(f"{len(files)} lesson file(s) OK", file=out)
+    return 1 if problems else 0
+
+
+def list_lessons(lang: str = "es", out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> int:
+    """One line per shipped lesson: id, title, protocols, level, minutes."""
+    status = 0
+    rows = []
+    for path in lesson_files():
+        try:
+            lesson = load_lesson(path)
+        except LessonError as exc:
+            print(exc, file=err)
+            status = 1
+            continue
+        protocols = ",".join(p.value.upper() for p in lesson.protocols)
+        rows.append((lesson.id, lesson.title.get(lang), protocols, lesson.level.value, f"{lesson.minutes} min"))
+    widths = [max((len(r[i]) for r in rows), default=0) for i in range(5)]
+    for row in rows:
+        print("  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)).rstrip(), file=out)
+    return status
+
+
+def find_lesson(reference: str) -> Path | None:
+    """A lesson given as a path, or as the id of a shipped lesson."""
+    path = Path(reference)
+    if path.suffix == ".toml" or path.exists():
+        return path
+    for candidate in lesson_files():
+        try:
+            if load_lesson(candidate).id == reference:
+                return candidate
+        except LessonError:
+            continue
+    return None
+
+
+def open_in_ui(reference: str | None, lang: str | None, out: TextIO = sys.stderr) -> int:
+    """`mailsim lessons` (picker) and `mailsim lesson ID|PATH`: handed to the UI."""
+    path = None
+    if reference is not None:
+        path = find_lesson(reference)
+        if path is None:
+            print(f"mailsim: no lesson {reference!r} (see 'mailsim lessons list')", file=out)
+            return 2
+        try:
+            load_lesson(path)
+        except LessonError as exc:
+            print(exc, file=out)
+            return 1
+    try:
+        from mailsim.ui import lessons as ui_lessons  # type: ignore[attr-defined]
+    except ImportError:
+        print(
+            "mailsim: the lesson screens are not part of this build yet; "
+            "'mailsim lessons list' and 'mailsim lessons check' work",
+            file=out,
+        )
+        return 1
+    return ui_lessons.run(path, lang=lang)
