@@ -20,8 +20,11 @@ _SECTION_TEXT = Section(text="TEXT")
 
 
 def format_flags(flags: set[str] | frozenset[str], recent: bool = False) -> str:
+    """System flags in a fixed order, then keywords sorted: the same set always
+    reads the same, which keeps transcripts comparable."""
     ordered = [f for f in SYSTEM_FLAG_ORDER if f in flags]
-    ordered += sorted(f for f in flags if f not in SYSTEM_FLAG_ORDER)
+    if len(ordered) != len(flags):
+        ordered += sorted(f for f in flags if f not in SYSTEM_FLAG_ORDER)
     if recent:
         ordered.append("\\Recent")
     return "(" + " ".join(ordered) + ")"

@@ -580,13 +580,11 @@ class ImapSession(Session[ImapState]):
             self._complete(cmd.tag, R.NO_SUCH_MAILBOX, mailbox=_quoted(args.mailbox))
             return
         view = SelectedMailbox(mailbox.name, read_only, mailbox.uidvalidity, list(mailbox.messages))
-        for message in view.messages:
-            if message.cache.setdefault(RECENT_KEY, self.session_id) == self.session_id:
-                view.recent.add(message.uid)
+        self._claim_recent(view)
         self.selected = view
         self._unsubscribe = self.store.subscribe(self._on_store_change)
-        keywords = sorted({f for m in view.messages for f in m.flags if not f.startswith("\\")})
-        self._untagged("FLAGS " + format_flags(set(keywords) | {"\\Answered", "\\Flagged", "\\Deleted", "\\Seen", "\\Draft"}))
+        in_use = set().union(*(m.flags for m in view.messages))
+        self._untagged("FLAGS " + format_flags(in_use | {"\\Answered", "\\Flagged", "\\Deleted", "\\Seen", "\\Draft"}))
         self._reply(R.PERMANENTFLAGS, flags="()" if read_only else PERMANENT_FLAGS)
         self._untagged(f"{len(view.messages)} EXISTS")
         self._untagged(f"{len(view.recent)} RECENT")
@@ -600,6 +598,19 @@ class ImapSession(Session[ImapState]):
             self._complete(cmd.tag, R.EXAMINE_OK, verb=cmd.verb)
         else:
             self._complete(cmd.tag, R.SELECT_OK)
+
+    def _claim_recent(self, view: SelectedMailbox) -> None:
+        """Make the messages no session has seen yet \\Recent in this one.
+
+        Claims only ever happen at SELECT (for the whole mailbox) and on arrival
+        (while some session has it selected), so the claimed messages are always a
+        prefix: walking back from the newest until a claimed one finds all new ones.
+        """
+        for message in reversed(view.messages):
+            owner = message.cache.setdefault(RECENT_KEY, self.session_id)
+            if owner != self.session_id:
+                break
+            view.recent.add(message.uid)
 
     def _close_mailbox(self) -> None:
         if self._unsubscribe is not None:
@@ -836,6 +847,7 @@ class ImapSession(Session[ImapState]):
         with_flags = items
         if mark_seen and not any(item.name == "FLAGS" for item in items):
             with_flags = (*items, FetchItem("FLAGS"))
+        wants_flags = any(item.name == "FLAGS" for item in items)
         seen_now = 0
         for number, message in targets:
             wanted = items
@@ -846,7 +858,7 @@ class ImapSession(Session[ImapState]):
                     )
                     seen_now += 1
                 wanted = with_flags
-            flags = format_flags(message.flags, message.uid in view.recent)
+            flags = format_flags(message.flags, message.uid in view.recent) if wants_flags or wanted is with_flags else ""
             self._send_raw(b"* %d FETCH " % number + render_items(message, wanted, flags) + b"\r\n")
         if seen_now:
             self._note("imap.seen-set", count=seen_now)
