@@ -32,11 +32,14 @@ import base64
 import json
 import re
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mailsim.events import Protocol, ServerLine
 from mailsim.transcript.recorder import HEADER_KEY, SCHEMA_VERSION, TranscriptError
 from mailsim.transcript.script import Action, ActionKind, CLOSE_REASONS, Script, ScriptStep
+
+if TYPE_CHECKING:
+    from mailsim.transcript.replay import Replay
 
 DEFAULT_TIME = 1_790_000_000.0
 _PROTOCOL_WORDS = {
@@ -307,3 +310,14 @@ def write_jsonl(script: Script, path: str | Path) -> None:
     with Path(path).open("w", encoding="utf-8") as stream:
         for record in script_to_records(script):
             stream.write(json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n")
+
+
+def rfc_style_of_replay(replay: "Replay", *, header: bool = False, times: bool = True) -> str:
+    """The replayed client side with today's server answers as the expected lines: how
+    an example is refreshed after a deliberate change of the server's wording."""
+    steps = []
+    for original, result in zip(replay.script.steps, replay.steps):
+        answered = [e for e in result.events if isinstance(e, ServerLine)]
+        steps.append(ScriptStep(original.session_id, original.protocol, original.line, list(original.actions), answered))
+    script = Script(replay.script.path, replay.script.header, steps, replay.script.sessions)
+    return to_rfc_style(script, header=header, times=times)
