@@ -5,6 +5,7 @@
     mailsim replay FILE      step through a recorded session (--check, --export md|html|txt)
     mailsim lessons          pick a lesson (list: print them; check FILE...: validate)
     mailsim lesson ID|PATH   open one lesson
+    mailsim inspect FILE     open a message file in the MIME inspector
 """
 
 from __future__ import annotations
@@ -84,6 +85,10 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("files", nargs="*", metavar="FILE", help="lesson files (default: the shipped lessons)")
     lesson = commands.add_parser("lesson", help="open one lesson by id or file")
     lesson.add_argument("lesson", metavar="ID|PATH")
+
+    inspect = commands.add_parser("inspect", help="open a message file (.eml) in the MIME inspector")
+    inspect.add_argument("path", metavar="FILE.eml", help="a message as raw bytes (RFC 5322)")
+    inspect.add_argument("--lang", choices=("es", "en"), default=argparse.SUPPRESS, help="language of the inspector")
     return parser
 
 
@@ -108,6 +113,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _replay(args)
     if args.command in ("lessons", "lesson"):
         return _lessons(args)
+    if args.command == "inspect":
+        from mailsim.ui.inspector.app import run_inspect
+
+        return run_inspect(args.path, lang=args.lang)
     try:
         store = open_store(args)
     except (WorldError, ValueError, OSError) as exc:
