@@ -48,7 +48,7 @@ def test_expunge_waits_for_a_command_that_allows_it(pair):
     second.send("c STORE 2 +FLAGS.SILENT (\\Deleted)")
     assert second.send("d EXPUNGE") == [b"* 2 EXPUNGE", b"d OK EXPUNGE completed"]
     fetch = first.send("e FETCH 2 (UID)")
-    assert fetch == [b"* 2 FETCH (UID 2)", b"* 2 FETCH (FLAGS (\\Deleted \\Recent))", b"e OK FETCH completed"]
+    assert fetch == [b"* 2 FETCH (UID 2)", b"* 2 FETCH (FLAGS (\\Flagged \\Deleted \\Recent))", b"e OK FETCH completed"]
     assert any(isinstance(e, Note) and e.key == "imap.expunge-deferred" for e in first.events)
     assert first.send("f SEARCH ALL") == [b"* SEARCH 1 2 3 4 5 6 7", b"f OK SEARCH completed"]
     assert first.send("g NOOP") == [b"* 2 EXPUNGE", b"g OK NOOP completed"]
