@@ -192,6 +192,8 @@ class _Reader:
             else:
                 self.fail(number, "expected 'C: ', 'S: ', '@directive' or '# comment'")
         if not self.steps:
+            if not any(line.strip() for line in lines):
+                self.fail(1, "empty file: nothing to replay")
             self.fail(max(len(lines), 1), "no 'C:' or 'S:' lines: nothing to replay")
         return Script(self.path, self.header, self.steps, self.sessions,
                       sum(len(s.actions) + len(s.expected) for s in self.steps))
