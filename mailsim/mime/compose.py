@@ -29,6 +29,7 @@ from pathlib import Path
 __all__ = [
     "Attachment",
     "Draft",
+    "Submission",
     "guess_content_type",
     "smtp_submission",
     "split_addresses",
@@ -123,6 +124,11 @@ class Draft:
             message.set_content(_lines(self.html), subtype="html", cte="quoted-printable")
         for attachment in self.attachments:
             maintype, _, subtype = attachment.content_type.partition("/")
+            if maintype == "message":
+                # RFC 2046 §5.2.1: message/rfc822 is never base64; attach it parsed.
+                inner = message_from_bytes(attachment.data, policy=email_policy.default)
+                message.add_attachment(inner, disposition="attachment", filename=attachment.filename)
+                continue
             if maintype == "text":
                 # Bytes keep the file exactly as it is (base64); no charset guessing.
                 maintype, subtype = "application", "octet-stream"
@@ -208,3 +214,19 @@ def smtp_submission(
     lines.extend(b"." + line if line.startswith(b".") else line for line in body)
     lines.append(b".")
     return lines
+
+
+@dataclass(frozen=True)
+class Submission:
+    """A composed message ready to go: the envelope and the octets."""
+
+    sender: str
+    recipients: tuple[str, ...]
+    raw: bytes = field(repr=False)
+
+    @classmethod
+    def of(cls, draft: Draft) -> Submission:
+        return cls(draft.envelope_sender, tuple(draft.recipients), draft.as_bytes())
+
+    def lines(self, client_name: str = "composer.mailsim.test") -> list[bytes]:
+        return smtp_submission(self.raw, self.sender, self.recipients, client_name=client_name)
