@@ -11,8 +11,9 @@ from typing import TextIO
 from mailsim.lesson.loader import LessonError, check_files, lesson_files, load_lesson
 
 
-def check(paths: Sequence[str], out: TextIO = sys.stdout) -> int:
+def check(paths: Sequence[str], out: TextIO | None = None) -> int:
     """Validate lesson files (default: the shipped library); 1 if any problem."""
+    out = out or sys.stdout
     files = [Path(p) for p in paths] if paths else lesson_files()
     problems = check_files(files)
     for problem in problems:
@@ -22,8 +23,9 @@ def check(paths: Sequence[str], out: TextIO = sys.stdout) -> int:
     return 1 if problems else 0
 
 
-def list_lessons(lang: str = "es", out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> int:
+def list_lessons(lang: str = "es", out: TextIO | None = None, err: TextIO | None = None) -> int:
     """One line per shipped lesson: id, title, protocols, level, minutes."""
+    out, err = out or sys.stdout, err or sys.stderr
     status = 0
     rows = []
     for path in lesson_files():
@@ -55,8 +57,9 @@ def find_lesson(reference: str) -> Path | None:
     return None
 
 
-def open_in_ui(reference: str | None, lang: str | None, out: TextIO = sys.stderr) -> int:
+def open_in_ui(reference: str | None, lang: str | None, out: TextIO | None = None) -> int:
     """`mailsim lessons` (picker) and `mailsim lesson ID|PATH`: handed to the UI."""
+    out = out or sys.stderr
     path = None
     if reference is not None:
         path = find_lesson(reference)

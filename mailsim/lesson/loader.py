@@ -199,6 +199,7 @@ class _Reader:
         self.path = path
         self.lines = KeyLines(text)
         self.text = text
+        self.text_lines = text.splitlines()
         self.known_ids = known_ids
         self.problems: list[LessonProblem] = []
         self.protocols: tuple[Protocol, ...] = ()
@@ -211,7 +212,13 @@ class _Reader:
         self.problems.append(LessonProblem(str(self.path), line, message))
 
     def key_line(self, key: str, span: _Span) -> int:
-        return self.lines.key(key, span.start, span.end) or span.start
+        """Where `key` is set within `span`: `key = ...` or a `[....key]` table header."""
+        assigned = self.lines.key(key, span.start, span.end)
+        header = re.compile(rf"^\s*\[\[?([\w.-]+\.)?{re.escape(key)}\]\]?\s*(#.*)?$")
+        stop = len(self.text_lines) if span.end is None else min(span.end, len(self.text_lines))
+        table = next((n for n in range(max(span.start, 1), stop + 1) if header.match(self.text_lines[n - 1])), 0)
+        found = [n for n in (assigned, table) if n]
+        return min(found) if found else span.start
 
     def only(self, table: dict[str, Any], allowed: set[str], where: str, span: _Span) -> None:
         for key in table:
@@ -308,7 +315,7 @@ class _Reader:
             self.problem(first, "'format_version' must come first")
 
     def _meaningful(self, number: int) -> bool:
-        line = self.text.splitlines()[number - 1].strip()
+        line = self.text_lines[number - 1].strip()
         return bool(line) and not line.startswith("#")
 
     def protocol_list(self, value: Any, span: _Span) -> tuple[Protocol, ...]:
