@@ -194,8 +194,6 @@ class ImapReplies(ReplyCatalog):
     AUTOLOGOUT = ReplySpec("autologout", "BYE", "Autologout; idle for too long")
     SHUTDOWN = ReplySpec("shutdown", "BYE", "{host} IMAP4rev1 server shutting down")
     TOO_MANY_CONNECTIONS = ReplySpec("too-many-connections", "BYE", "Too many connections, try again later")
-    MAILBOX_GONE = ReplySpec("mailbox-gone", "BYE", "Selected mailbox {mailbox} was deleted")
-    CANNOT = ReplySpec("cannot", "NO", "[CANNOT] {problem}")
 
 
 R = ImapReplies

@@ -1,0 +1,92 @@
+"""Every reply, command, state and note of the IMAP engine is explained in both languages."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from mailsim.events import Protocol, ReplyClass
+from mailsim.protocol.explain import LANGUAGES, Explainer, load_explanations
+from mailsim.protocol.imap import session as imap_session
+from mailsim.protocol.imap.session import ImapReplies, ImapSession, ImapState
+
+DATA = load_explanations("imap")
+
+
+def note_keys() -> set[str]:
+    """Every note key the engine's source can emit (`self._note("imap.<key>", ...)`)."""
+    source = Path(imap_session.__file__).read_text(encoding="utf-8")
+    assert 'self._note(f"' not in source, "note keys must be literal to be checked"
+    return set(re.findall(r'self\._note\("imap\.([a-z0-9-]+)"', source))
+
+
+def test_the_file_has_every_section() -> None:
+    assert {"classes", "replies", "commands", "states", "notes"} <= DATA.keys()
+
+
+@pytest.mark.parametrize("spec", ImapReplies.all(), ids=lambda spec: spec.key)
+def test_every_reply_is_explained(spec) -> None:
+    entry = DATA["replies"].get(spec.key)
+    assert entry is not None, f"no explanation for reply {spec.key!r}"
+    assert entry["code"] == spec.code
+    for lang in LANGUAGES:
+        assert entry[lang].strip(), (spec.key, lang)
+        assert entry["next"][lang].strip(), (spec.key, lang)
+
+
+def test_reply_keys_are_unique_and_none_is_stale() -> None:
+    keys = [spec.key for spec in ImapReplies.all()]
+    assert len(keys) == len(set(keys))
+    assert set(DATA["replies"]) == set(keys)
+
+
+@pytest.mark.parametrize("verb", sorted(ImapSession.COMMANDS))
+def test_every_command_is_explained(verb: str) -> None:
+    entry = DATA["commands"][verb]
+    for lang in LANGUAGES:
+        assert entry[lang].startswith(verb), (verb, lang)
+
+
+def test_no_stale_commands() -> None:
+    assert set(DATA["commands"]) == set(ImapSession.COMMANDS)
+
+
+@pytest.mark.parametrize("state", list(ImapState), ids=lambda s: s.value)
+def test_every_state_is_explained(state: ImapState) -> None:
+    entry = DATA["states"][state.value]
+    for lang in LANGUAGES:
+        assert entry[lang].strip() and entry["name"][lang].strip()
+
+
+def test_every_note_is_explained_and_none_is_stale() -> None:
+    keys = note_keys()
+    assert len(keys) >= 15
+    assert set(DATA["notes"]) == keys
+    for key in keys:
+        for lang in LANGUAGES:
+            assert DATA["notes"][key][lang].strip(), (key, lang)
+
+
+def test_every_reply_class_is_explained() -> None:
+    for reply_class in (ReplyClass.SUCCESS, ReplyClass.PERMANENT, ReplyClass.BAD, ReplyClass.TRANSIENT,
+                        ReplyClass.INTERMEDIATE, ReplyClass.DATA):
+        for lang in LANGUAGES:
+            assert DATA["classes"][reply_class.value][lang].strip()
+
+
+def test_note_placeholders_are_filled_by_the_explainer() -> None:
+    for lang in LANGUAGES:
+        text = Explainer(lang).note(Protocol.IMAP, "imap.expunge-deferred", (("count", "2"), ("verb", "FETCH")))
+        assert "2" in text and "FETCH" in text and "{" not in text
+        literal = Explainer(lang).note(Protocol.IMAP, "imap.literal-continuation", (("size", "12"),))
+        assert "12" in literal and "+}" in literal
+
+
+def test_explainer_finds_replies_states_in_both_languages() -> None:
+    english = Explainer("en").reply(Protocol.IMAP, "trycreate", "NO", ReplyClass.PERMANENT)
+    spanish = Explainer("es").reply(Protocol.IMAP, "trycreate", "NO", ReplyClass.PERMANENT)
+    assert "CREATE" in english.meaning and "crea" in spanish.meaning
+    assert english.reply_class.startswith("NO") and spanish.reply_class.startswith("NO")
+    assert Explainer("es").state(Protocol.IMAP, "not authenticated")[0] == "No autenticado"
