@@ -847,6 +847,7 @@ class ImapSession(Session[ImapState]):
             with_flags = (*items, FetchItem("FLAGS"))
         wants_flags = any(item.name == "FLAGS" for item in items)
         seen_now = 0
+        batch = _Batch(self._send_raw)
         for number, message in targets:
             wanted = items
             if mark_seen and "\\Seen" not in message.flags:
@@ -857,7 +858,8 @@ class ImapSession(Session[ImapState]):
                     seen_now += 1
                 wanted = with_flags
             flags = format_flags(message.flags, message.uid in view.recent) if wants_flags or wanted is with_flags else ""
-            self._send_raw(b"* %d FETCH " % number + render_items(message, wanted, flags) + b"\r\n")
+            batch.add(b"* %d FETCH " % number + render_items(message, wanted, flags) + b"\r\n")
+        batch.flush()
         if seen_now:
             self._note("imap.seen-set", count=seen_now)
         self._complete(cmd.tag, R.FETCH_OK, verb=self.last_command)
@@ -877,6 +879,7 @@ class ImapSession(Session[ImapState]):
         if targets is None:
             return
         given = set(args.flags)
+        batch = _Batch(self._send_raw)
         for number, message in targets:
             if message.uid not in view.expunged:
                 if args.mode == "+":
@@ -890,7 +893,8 @@ class ImapSession(Session[ImapState]):
             if not args.silent:
                 flags = format_flags(message.flags, message.uid in view.recent)
                 uid = f"UID {message.uid} " if cmd.uid else ""
-                self._untagged(f"{number} FETCH ({uid}FLAGS {flags})")
+                batch.add(f"* {number} FETCH ({uid}FLAGS {flags})\r\n".encode())
+        batch.flush()
         self._complete(cmd.tag, R.STORE_OK, verb=self.last_command)
 
     @command("COPY", "COPY <sequence set> <mailbox>", "RFC 3501 §6.4.7, RFC 4315")
@@ -1060,6 +1064,30 @@ class ImapSession(Session[ImapState]):
                 kept.append(message)
         view.messages = kept
         view.changed()
+
+
+class _Batch:
+    """Gathers many untagged responses into blocks of about 64 KiB: one write and
+    one wire event per block instead of one per message."""
+
+    LIMIT = 65536
+
+    def __init__(self, send: Callable[[bytes], None]) -> None:
+        self._send = send
+        self._parts: list[bytes] = []
+        self._size = 0
+
+    def add(self, data: bytes) -> None:
+        self._parts.append(data)
+        self._size += len(data)
+        if self._size >= self.LIMIT:
+            self.flush()
+
+    def flush(self) -> None:
+        if self._parts:
+            self._send(b"".join(self._parts))
+            self._parts.clear()
+            self._size = 0
 
 
 def _quoted(name: str) -> str:
