@@ -88,7 +88,7 @@ class SmtpReplies(ReplyCatalog):
     BAD_ADDRESS = ReplySpec("bad-address", "501", "Bad address syntax: {address}", "5.1.3")
     BAD_BASE64 = ReplySpec("bad-base64", "501", "Cannot decode response: not base64", "5.5.2")
     AUTH_CANCELLED = ReplySpec("auth-cancelled", "501", "Authentication cancelled", "5.7.0")
-    OBSOLETE_COMMAND = ReplySpec("obsolete", "502", "{verb} is not implemented: RFC 5321 removed it", "5.5.1")
+    OBSOLETE_COMMAND = ReplySpec("obsolete", "502", "{verb} is obsolete (RFC 5321 Appendix F): not implemented", "5.5.1")
     EXPN_DISABLED = ReplySpec("expn", "502", "EXPN is disabled on this server", "5.5.1")
     NEED_EHLO = ReplySpec("need-ehlo", "503", "Send EHLO or HELO first", "5.5.1")
     NEED_MAIL = ReplySpec("need-mail", "503", "Need MAIL command first", "5.5.1")
