@@ -43,9 +43,9 @@ class PartDetails(VerticalScroll, can_focus=True):
 
     def compose(self) -> ComposeResult:
         yield Static(id="part-summary")
+        yield Static(id="part-defects")
         yield Static(id="part-headers")
         yield Static(id="part-explained")
-        yield Static(id="part-defects")
         yield Static(id="part-view", classes="part-view")
         with Horizontal(id="part-content"):
             yield Static(id="content-encoded", classes="content-column")
