@@ -49,6 +49,8 @@ class MailsimApp(App[int]):
         Binding("f9", "toggle_language", "keys.language"),
         Binding("f10", "toggle_theme", "keys.theme"),
         Binding("ctrl+o", "compose", "keys.compose", priority=True),
+        Binding("ctrl+t", "inspect_session", "Inspect the session's last message", show=False, priority=True),
+        Binding("ctrl+n", "new_message", "Compose a MIME message", show=False, priority=True),
         Binding("ctrl+l", "toggle_listen", "keys.listen", show=False),
         Binding("ctrl+pagedown", "cycle(1)", "keys.next", show=False),
         Binding("ctrl+pageup", "cycle(-1)", "keys.previous", show=False),
@@ -395,6 +397,13 @@ class MailsimApp(App[int]):
         ]
         for key, action in entries:
             yield SystemCommand(t(key), t(key + "-help"), lambda a=action: self.run_action(a))
+        from mailsim.ui.inspector.texts import Texts
+
+        texts = Texts(self.lang)
+        yield SystemCommand(texts("ui.palette-inspect"), texts("ui.palette-inspect-help"),
+                            lambda: self.run_action("inspect_session"))
+        yield SystemCommand(texts("ui.palette-composer"), texts("ui.palette-composer-help"),
+                            lambda: self.run_action("new_message"))
 
     # -- messages from the widgets ---------------------------------------------------------------
 
@@ -405,8 +414,23 @@ class MailsimApp(App[int]):
         self.open_message(message.account, message.mailbox, message.uid)
 
     def open_message(self, account: str, mailbox: str, uid: int) -> None:
-        """Open a stored message for inspection: the MIME inspector plugs in here."""
-        self.notify(self.strings("notify.inspector-later", account=account, mailbox=mailbox, uid=uid))
+        """Open a stored message in the MIME inspector."""
+        from mailsim.ui.inspector.hooks import inspect_stored
+
+        inspect_stored(self, account, mailbox, uid)
+
+    def action_inspect_session(self) -> None:
+        """The inspector on the message the active session last sent (DATA),
+        retrieved (RETR/TOP) or fetched (FETCH)."""
+        from mailsim.ui.inspector.hooks import inspect_session
+
+        inspect_session(self, self.active_model())
+
+    def action_new_message(self) -> None:
+        """The composer; what it sends goes through a new SMTP console session."""
+        from mailsim.ui.composer.hooks import open_composer
+
+        open_composer(self)
 
 
 def make_app(
