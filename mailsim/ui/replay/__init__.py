@@ -1,0 +1,41 @@
+"""The replay screen: step through a recorded session, forward and back, against
+today's server. `mailsim replay FILE` opens it; the main app can push `ReplayScreen`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from textual.app import App
+
+from mailsim.transcript.replay import Replay
+from mailsim.ui.replay.screen import ReplayScreen
+
+__all__ = ["ReplayApp", "ReplayScreen", "make_replay_app", "run_replay_app"]
+
+
+class ReplayApp(App[int]):
+    """The replay screen on its own, for `mailsim replay FILE`."""
+
+    TITLE = "mailsim"
+
+    def __init__(self, path: str | Path, *, lang: str = "en", replay: Replay | None = None) -> None:
+        super().__init__()
+        self.path = Path(path)
+        self.lang = lang
+        self._replay = replay
+
+    def on_mount(self) -> None:
+        self.push_screen(ReplayScreen(self.path, lang=self.lang, replay=self._replay))
+
+
+def make_replay_app(path: str | Path, *, lang: str | None = None, replay: Replay | None = None) -> ReplayApp:
+    if lang is None:
+        from mailsim.ui.strings import default_language
+
+        lang = default_language()
+    return ReplayApp(path, lang=lang, replay=replay)
+
+
+def run_replay_app(path: str | Path, *, lang: str | None = None) -> int:
+    result = make_replay_app(path, lang=lang).run()
+    return result if isinstance(result, int) else 0

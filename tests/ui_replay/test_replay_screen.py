@@ -1,0 +1,142 @@
+"""The replay screen driven with Pilot: loading, stepping forward and back, jumping,
+searching, playing, and differences shown side by side."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from mailsim.resources import assets_dir
+from mailsim.transcript.replay import Replay
+from mailsim.ui.replay import ReplayScreen, make_replay_app
+from mailsim.ui.replay.texts import Texts
+
+POP3 = assets_dir() / "transcripts" / "pop3-three-states.txt"
+SMTP = assets_dir() / "transcripts" / "smtp-several-recipients.txt"
+
+
+async def loaded(pilot) -> ReplayScreen:
+    for _ in range(200):
+        await pilot.pause()
+        screen = pilot.app.screen
+        if isinstance(screen, ReplayScreen) and screen.replay is not None and screen.query_one("#body").display:
+            return screen
+    raise AssertionError("the recording did not load")
+
+
+def state_text(screen: ReplayScreen) -> str:
+    return str(screen.query_one("#state").render())
+
+
+def listing_rows(screen: ReplayScreen) -> list[list[str]]:
+    table = screen.query_one("#listing")
+    return [[str(cell) for cell in table.get_row_at(index)] for index in range(table.row_count)]
+
+
+async def test_stepping_forward_and_back_shows_state_and_mailbox() -> None:
+    app = make_replay_app(POP3, lang="en")
+    async with app.run_test(size=(140, 45)) as pilot:
+        screen = await loaded(pilot)
+        assert screen.position == 0
+        await pilot.press("right")
+        assert screen.position == 1
+        assert "pop3-1 POP3 authorization" in state_text(screen)
+        password = next(s.number for s in screen.replay.steps if s.client == b"PASS wonderland\r\n")
+        for _ in range(password - 1):
+            await pilot.press("right")
+        assert screen.position == password
+        assert "transaction" in state_text(screen)
+        await pilot.press("left")
+        assert screen.position == password - 1 and "authorization" in state_text(screen)
+        dele = next(s.number for s in screen.replay.steps if s.client == b"DELE 1\r\n")
+        await pilot.press("g", *str(dele), "enter")
+        assert screen.position == dele
+        first = listing_rows(screen)[0]
+        assert first[0] == "1" and "(marked for deletion)" in first[3]
+        await pilot.press("left")
+        assert "(marked for deletion)" not in listing_rows(screen)[0][3]
+        await pilot.press("end")
+        assert screen.position == len(screen.replay.steps)
+        assert "7" not in [row[0] for row in listing_rows(screen)]  # DELE 7 committed by QUIT
+        await pilot.press("home")
+        assert screen.position == 0
+
+
+async def test_search_finds_the_next_matching_step() -> None:
+    app = make_replay_app(POP3, lang="en")
+    async with app.run_test(size=(140, 45)) as pilot:
+        screen = await loaded(pilot)
+        await pilot.press("slash", *"uidl", "enter")
+        assert screen.replay.steps[screen.position - 1].client == b"CAPA\r\n"  # UIDL is a capability
+        await pilot.press("enter")
+        assert screen.replay.steps[screen.position - 1].client == b"UIDL 1\r\n"
+        await pilot.press(*"zzz-nothing")
+        await pilot.press("enter")
+        assert "Not found" in str(screen.query_one("#status").render())
+
+
+async def test_play_advances_and_pauses() -> None:
+    app = make_replay_app(SMTP, lang="es")
+    async with app.run_test(size=(140, 45)) as pilot:
+        screen = await loaded(pilot)
+        await pilot.press("plus")  # 10 steps a second
+        await pilot.press("space")
+        assert screen.playing
+        await pilot.pause(0.35)
+        await pilot.press("space")
+        reached = screen.position
+        assert reached > 1 and not screen.playing
+        await pilot.pause(0.2)
+        assert screen.position == reached
+        assert "en pausa" in str(screen.query_one("#status").render())
+
+
+async def test_differences_are_shown_side_by_side(tmp_path: Path) -> None:
+    changed = tmp_path / "changed.txt"
+    changed.write_text(SMTP.read_text().replace("no such user here", "who?"), encoding="utf-8")
+    app = make_replay_app(changed, lang="en")
+    async with app.run_test(size=(140, 45)) as pilot:
+        screen = await loaded(pilot)
+        await pilot.press("d")
+        step = screen.replay.steps[screen.position - 1]
+        assert step.differs and step.client == b"RCPT TO:<carol@mailsim.test>\r\n"
+        shown = screen.query_one("#step").content
+        from rich.console import Console
+
+        console = Console(width=90, record=True)
+        console.print(shown)
+        text = console.export_text()
+        assert "recorded" in text and "today" in text and "who?" in text and "no such user here" in text
+        assert "1 steps answer differently" in str(screen.query_one("#status").render())
+
+
+async def test_an_unreadable_recording_says_why(tmp_path: Path) -> None:
+    broken = tmp_path / "broken.txt"
+    broken.write_text("C: hello there\n", encoding="utf-8")
+    app = make_replay_app(broken, lang="en")
+    async with app.run_test(size=(100, 30)) as pilot:
+        for _ in range(100):
+            await pilot.pause()
+            if "Cannot replay" in str(pilot.app.screen.query_one("#loading-text").render()):
+                break
+        text = str(pilot.app.screen.query_one("#loading-text").render())
+        assert f"{broken}:1: cannot tell the protocol" in text
+
+
+def test_both_languages_have_every_text() -> None:
+    assert Texts.keys("en") == Texts.keys("es")
+
+
+@pytest.mark.parametrize("lang", ["en", "es"])
+def test_snapshot_of_the_replay_screen(snap_compare, lang: str) -> None:
+    replay = Replay.load(POP3)
+    app = make_replay_app(POP3.name, lang=lang, replay=replay)
+
+    async def run_before(pilot) -> None:
+        await loaded(pilot)
+        dele = next(s.number for s in replay.steps if s.client == b"DELE 1\r\n")
+        pilot.app.screen.go(dele)
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=(130, 40), run_before=run_before)
