@@ -7,20 +7,23 @@ BODY and BODYSTRUCTURE, and keeps lower-cased decoded text for SEARCH. The resul
 lives in `StoredMessage.cache` (raw bytes never change once stored).
 
 `attach_index(store)` does this work when a message is stored rather than when it is
-first fetched, so the first FETCH of a large mailbox costs no parsing.
+first fetched, so the first FETCH of a large mailbox costs no parsing; it also keeps
+the keywords in use per mailbox, so SELECT need not look at every message.
 """
 
 from __future__ import annotations
 
 import weakref
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from email.utils import parsedate_to_datetime
+from operator import attrgetter
 
 from mailsim.mime import MimeModel, build_model
 from mailsim.mime.imap import bodystructure, envelope, to_crlf
-from mailsim.store.changes import MessageAdded, StoreChange
-from mailsim.store.model import StoredMessage
+from mailsim.store.changes import FlagsChanged, MailboxDeleted, MailboxRenamed, MessageAdded, StoreChange
+from mailsim.store.model import Mailbox, StoredMessage
 from mailsim.store.store import MailStore, StoreError
 
 CACHE_KEY = "imap.facts"
@@ -91,26 +94,54 @@ def facts(message: StoredMessage) -> MessageFacts:
     return found  # type: ignore[return-value]
 
 
-_indexed: "weakref.WeakKeyDictionary[MailStore, object]" = weakref.WeakKeyDictionary()
+class StoreIndex:
+    """Per-store work done as changes happen: facts of each new message, and the
+    keywords in use per mailbox (SELECT's FLAGS line) without scanning every message."""
+
+    def __init__(self, store: MailStore) -> None:
+        self.store = store
+        self._keywords: dict[tuple[str, str], set[str]] = {}
+
+    def keywords(self, account: str, mailbox: Mailbox) -> set[str]:
+        key = (account, mailbox.name)
+        found = self._keywords.get(key)
+        if found is None:
+            found = self._keywords[key] = {
+                flag for flag in set().union(*map(_FLAGS, mailbox.messages)) if not flag.startswith("\\")
+            }
+        return found
+
+    def __call__(self, change: StoreChange) -> None:
+        key = (change.account, change.mailbox)
+        if isinstance(change, MessageAdded):
+            try:
+                mailbox = self.store.mailbox(change.account, change.mailbox)
+            except StoreError:
+                return
+            last = mailbox.messages[-1] if mailbox.messages else None
+            message = last if last is not None and last.uid == change.uid else mailbox.by_uid(change.uid)
+            if message is not None:
+                facts(message)
+                self._add_keywords(key, message.flags)
+        elif isinstance(change, FlagsChanged):
+            self._add_keywords(key, change.flags)
+        elif isinstance(change, (MailboxRenamed, MailboxDeleted)):
+            self._keywords.pop(key, None)
+
+    def _add_keywords(self, key: tuple[str, str], flags: Iterable[str]) -> None:
+        known = self._keywords.get(key)
+        if known is not None:
+            known.update(flag for flag in flags if not flag.startswith("\\"))
 
 
-def attach_index(store: MailStore) -> None:
-    """Compute facts for every message as it is stored (idempotent per store)."""
-    if store in _indexed:
-        return
+_FLAGS = attrgetter("flags")
+_indexes: "weakref.WeakKeyDictionary[MailStore, StoreIndex]" = weakref.WeakKeyDictionary()
 
-    def on_change(change: StoreChange) -> None:
-        if not isinstance(change, MessageAdded):
-            return
-        try:
-            mailbox = store.mailbox(change.account, change.mailbox)
-        except StoreError:
-            return
-        message = mailbox.messages[-1] if mailbox.messages and mailbox.messages[-1].uid == change.uid else None
-        if message is None:
-            message = mailbox.by_uid(change.uid)
-        if message is not None:
-            facts(message)
 
-    _indexed[store] = on_change
-    store.subscribe(on_change)
+def attach_index(store: MailStore) -> StoreIndex:
+    """The store's index, created and subscribed on first use (idempotent)."""
+    index = _indexes.get(store)
+    if index is None:
+        index = _indexes[store] = StoreIndex(store)
+        store.subscribe(index)
+    return index

@@ -245,7 +245,7 @@ class ImapSession(Session[ImapState]):
 
     def __init__(self, store: MailStore, **kwargs: Any) -> None:
         super().__init__(store, **kwargs)
-        attach_index(store)
+        self.index = attach_index(store)
         self.user = ""
         self.selected: SelectedMailbox | None = None
         self.enabled: set[str] = set()
@@ -581,7 +581,7 @@ class ImapSession(Session[ImapState]):
         self._claim_recent(view)
         self.selected = view
         self._unsubscribe = self.store.subscribe(self._on_store_change)
-        in_use = set().union(*(m.flags for m in view.messages))
+        in_use = self.index.keywords(self.user, mailbox)
         self._untagged("FLAGS " + format_flags(in_use | {"\\Answered", "\\Flagged", "\\Deleted", "\\Seen", "\\Draft"}))
         self._reply(R.PERMANENTFLAGS, flags="()" if read_only else PERMANENT_FLAGS)
         self._untagged(f"{len(view.messages)} EXISTS")
