@@ -212,11 +212,12 @@ class MailsimApp(App[int]):
         return self.set_timer(seconds, callback)
 
     async def close_session(self, session_id: str) -> None:
-        model = self.sessions.pop(session_id, None)
+        model = self.sessions.get(session_id)
         if model is None:
             return
         if model.connection is not None:
-            model.connection.hang_up()
+            model.connection.hang_up()  # its Closed event still reaches the model
+        del self.sessions[session_id]
         self._dirty.pop(session_id, None)
         await self.main.remove_session(session_id)
 

@@ -36,6 +36,7 @@ class PartTree(Tree[MimeNode]):
         """Rebuild the rows for ``model`` and put the cursor on its root."""
         self.clear()
         self._by_node.clear()
+        self._styles = {name: self.get_component_rich_style(name, partial=True) for name in self.COMPONENT_CLASSES}
         self.root.data = model.root
         self.root.set_label(self._label(model.root))
         self._by_node[id(model.root)] = self.root
@@ -64,7 +65,10 @@ class PartTree(Tree[MimeNode]):
 
     def _label(self, node: MimeNode) -> Text:
         marker, section, content_type, detail = tree_label(node, self.texts)
-        style = lambda name: self.get_component_rich_style(name, partial=True)  # noqa: E731
+        styles = getattr(self, "_styles", None) or {
+            name: self.get_component_rich_style(name, partial=True) for name in self.COMPONENT_CLASSES
+        }
+        style = styles.__getitem__
         label = Text(no_wrap=True, overflow="ellipsis", end="")
         label.append(marker + " ", style("part-tree--marker"))
         if section:

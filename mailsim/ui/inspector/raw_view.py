@@ -31,7 +31,6 @@ from mailsim.mime import MimeModel, MimeNode
 GUTTER = 8
 MAX_LINE_CHARS = 4000
 _NEWLINE = re.compile(b"\n")
-_LONG_LINE = re.compile(rb"[^\n]{160,}")
 _CONTROL = {code: chr(0x2400 + code) for code in range(32) if code not in (9,)}
 _CONTROL[9] = " "
 _CONTROL[127] = "\u2421"
@@ -125,6 +124,7 @@ class RawSourceView(ScrollView, can_focus=True):
         self.selection_label = ""
         self._lexed: dict[int, list[list[tuple[Any, str]]]] = {}
         self._cache: dict[int, Strip] = {}
+        self._width = 0
         if model is not None:
             self.set_model(model)
 
@@ -144,8 +144,12 @@ class RawSourceView(ScrollView, can_focus=True):
         self._lexed.clear()
         self._cache.clear()
         self.selection = None
-        longest = max((m.end() - m.start() for m in _LONG_LINE.finditer(raw)), default=100)
-        self.virtual_size = Size(GUTTER + min(longest, MAX_LINE_CHARS) + 2, len(starts))
+        # The width grows as longer lines are drawn: measuring every line of
+        # 25 MB up front would cost more than opening the whole screen.
+        sample_end = starts[min(len(starts) - 1, 2000)] if len(starts) > 2000 else len(raw)
+        longest = max(map(len, raw[:sample_end].split(b"\n")), default=0)
+        self._width = GUTTER + min(max(longest, 60), MAX_LINE_CHARS) + 2
+        self.virtual_size = Size(self._width, len(starts))
         self.refresh()
 
     @property
@@ -175,6 +179,9 @@ class RawSourceView(ScrollView, can_focus=True):
         if top <= first and last < bottom:
             return  # all of it is on screen already
         self.scroll_to(y=max(0, first - 1), animate=False, immediate=True)
+
+    def _grow(self) -> None:
+        self.virtual_size = Size(self._width, self.line_count)
 
     def notify_style_update(self) -> None:
         super().notify_style_update()
@@ -212,6 +219,9 @@ class RawSourceView(ScrollView, can_focus=True):
         strip = self._cache.get(index)
         if strip is None:
             strip = self._render_strip(index, base)
+            if strip.cell_length > self._width:
+                self._width = strip.cell_length
+                self.call_later(self._grow)
             if len(self._cache) > 2000:
                 self._cache.clear()
             self._cache[index] = strip

@@ -100,6 +100,9 @@ class MainScreen(Screen):
         view = SessionPane(model, app.describe, app.strings, app.explainer)
         await tabs.add_pane(TabPane(app.tab_title(model), view, id=pane_id(model.session_id)))
         if activate or self.active_session is None:
+            # Let go of the old input first: a hidden focused widget makes Textual move
+            # focus to a neighbour, whose tab would then win the switch back.
+            self.set_focus(None)
             tabs.active = pane_id(model.session_id)
             self.activate(model.session_id)
             self._focus_input(view)
@@ -156,6 +159,7 @@ class MainScreen(Screen):
         if not ids:
             return
         current = ids.index(tabs.active) if tabs.active in ids else 0
+        self.set_focus(None)
         tabs.active = ids[(current + step) % len(ids)]
         self.activate(tabs.active.removeprefix("pane-"))
         for view in tabs.get_pane(tabs.active).query(SessionPane).results(SessionPane):
@@ -168,18 +172,25 @@ class MainScreen(Screen):
         self.refresh_sidebar()
 
     def _focus_input(self, view: SessionPane) -> None:
+        self.call_after_refresh(self._focus_now, view)
+
+    def _focus_now(self, view: SessionPane) -> None:
         command = view.command_input
         target = command if command is not None and not command.disabled else view.transcript
         if target is not None:
-            self.call_after_refresh(target.focus)
+            target.focus()
 
     @on(TabbedContent.TabActivated)
     def _tab_activated(self, event: TabbedContent.TabActivated) -> None:
         self.activate((event.pane.id or "").removeprefix("pane-"))
+        for view in event.pane.query(SessionPane).results(SessionPane):
+            self._focus_input(view)
 
     @on(SessionPane.Focused)
     def _pane_focused(self, event: SessionPane.Focused) -> None:
-        self.activate(event.pane.model.session_id)
+        # Side by side, the session being typed into is the one the sidebar explains.
+        if self.split and event.pane.is_on_screen:
+            self.activate(event.pane.model.session_id)
 
     # -- refreshing ------------------------------------------------------------------------
 

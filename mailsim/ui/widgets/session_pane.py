@@ -148,6 +148,10 @@ class SessionPane(Vertical):
                 return commands[verb]
             if verb in everything and len(words) == 1:
                 return everything[verb]
+        if len(words) == 1 and not typed.endswith(" "):
+            starting = [info for verb, info in commands.items() if verb.startswith(words[0].upper())]
+            if len(starting) == 1:
+                return starting[0]
         return None
 
     # -- events -------------------------------------------------------------------------------
@@ -166,6 +170,22 @@ class SessionPane(Vertical):
             command.remember(line)
         command.value = ""
         self.post_message(self.LineEntered(self, line))
+
+    def on_show(self) -> None:
+        """Shown (opened, or its tab chosen): the input takes the keyboard."""
+        self.call_after_refresh(self._take_focus)
+
+    def _take_focus(self) -> None:
+        focused = self.screen.focused if self.is_attached else None
+        if focused is not None and focused in self.query("*"):
+            return
+        command = self.command_input
+        if command is not None and not command.disabled:
+            command.focus()
+        elif self.transcript is not None:
+            self.transcript.focus()
+        else:  # nothing to type into here: keys must not reach a hidden session
+            self.screen.set_focus(None)
 
     def on_descendant_focus(self) -> None:
         self.post_message(self.Focused(self))

@@ -100,7 +100,7 @@ class StatePanel(Static):
                 arrows.append("↺ " + " ".join(v for e in loops for v in e.verbs), self._c("loop"))
             table.add_row(label, arrows)
         parts.append(table)
-        if common_loops or common_exits:
+        if (common_loops or common_exits) and not self.compact:
             anywhere = Text(overflow="fold")
             anywhere.append(t("state.anywhere") + " ", self._c("label"))
             targets = {e.target for e in machine.edges_of(model.engine) for v in e.verbs if v in common_exits}
@@ -116,7 +116,8 @@ class StatePanel(Static):
         now = Text(overflow="fold")
         now.append(t("state.now") + " ", self._c("label"))
         now.append(name, self._c("value"))
-        parts.append(now)
+        if not self.compact:
+            parts.append(now)
         if last is not None:
             parts.append(self._pair(t("state.last"), t("state.transition", old=last.old, new=last.new,
                                                           command=last.command or "—")))
@@ -150,4 +151,13 @@ class StatePanel(Static):
         rows.append(self._pair("  " + t("state.forward-paths"),
                                ", ".join(f"<{r}>" for r in recipients) if recipients else "—"))
         rows.append(self._pair("  " + t("state.data"), t("state.octets", count=size)))
-        return Group(*(rows[1:] if self.compact else rows))
+        if self.compact:
+            line = Text(overflow="fold")
+            line.append("MAIL ", self._c("label"))
+            line.append(f"<{sender}>" if sender is not None else "—", self._c("value"))
+            line.append("  RCPT ", self._c("label"))
+            line.append(str(len(recipients)), self._c("value"))
+            line.append("  DATA ", self._c("label"))
+            line.append(str(size), self._c("value"))
+            return line
+        return Group(*rows)
