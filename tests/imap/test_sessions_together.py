@@ -139,3 +139,18 @@ def test_autologout(pair):
     first.session.receive_timeout()
     assert first.take() == [b"* BYE Autologout; idle for too long"]
     assert first.session.closed
+
+
+def test_selected_mailbox_deleted_by_another_session(store):
+    first, second = Driver(store, "one"), Driver(store, "two")
+    for driver in (first, second):
+        driver.send("a LOGIN alice wonderland")
+    first.send("b SELECT Archive")
+    count = len(store.mailbox("alice", "Archive").messages)
+    assert second.send("c DELETE Archive/2025")[-1] == b"c OK DELETE completed"
+    assert second.send("d DELETE Archive")[-1] == b"d OK DELETE completed"
+    assert first.send("e STORE 1 +FLAGS (\\Seen)")[-1] == b"e OK STORE completed"  # already gone: ignored
+    lines = first.send("f EXPUNGE")
+    assert lines == [b"* 1 EXPUNGE"] * count + [b"f NO [NONEXISTENT] The mailbox changed meanwhile: no-such-mailbox"]
+    assert first.send("g FETCH 1:* FLAGS") == [b"g OK FETCH completed"]
+    assert first.send("h CLOSE") == [b"h OK CLOSE completed"]

@@ -16,6 +16,7 @@ session then calls `on_output` so the transport sends without waiting for input.
 from __future__ import annotations
 
 import enum
+import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -61,6 +62,8 @@ from mailsim.store.changes import (
 )
 from mailsim.store.model import INBOX, StoredMessage
 from mailsim.store.store import MailStore, StoreError
+
+log = logging.getLogger(__name__)
 
 
 class ImapState(enum.Enum):
@@ -190,6 +193,8 @@ class ImapReplies(ReplyCatalog):
     STARTTLS_UNSUPPORTED = ReplySpec("starttls", "BAD", "STARTTLS is not offered: this teaching server speaks plain text")
     LINE_TOO_LONG = ReplySpec("line-too-long", "BAD", "Command line too long (limit {limit} octets)")
     BAD_BYTES = ReplySpec("bad-bytes", "BAD", "Command line contains NUL or other control characters")
+    STORE_REFUSED = ReplySpec("store-refused", "NO", "[NONEXISTENT] The mailbox changed meanwhile: {reason}")
+    SERVER_BUG = ReplySpec("server-bug", "NO", "[SERVERBUG] {verb} failed inside the server; the session goes on")
     TOO_MANY_ERRORS = ReplySpec("too-many-errors", "BYE", "Too many invalid commands")
     AUTOLOGOUT = ReplySpec("autologout", "BYE", "Autologout; idle for too long")
     SHUTDOWN = ReplySpec("shutdown", "BYE", "{host} IMAP4rev1 server shutting down")
@@ -455,7 +460,16 @@ class ImapSession(Session[ImapState]):
         if parsed.uid:
             self._verb = parsed.verb
             self.last_command = f"UID {parsed.verb}"
-        getattr(self, info.handler)(parsed)
+        try:
+            getattr(self, info.handler)(parsed)
+        except StoreError as error:
+            # The store changed under this command (another session deleted the
+            # mailbox, say): a NO, and the session goes on.
+            self._complete(tag, R.STORE_REFUSED, reason=error.reason)
+        except Exception:
+            log.exception("IMAP command %r failed", self.last_command)
+            self._note("imap.server-bug", verb=self.last_command)
+            self._complete(tag, R.SERVER_BUG, verb=self.last_command)
 
     @staticmethod
     def _tag_of(data: bytes) -> str:
@@ -972,13 +986,15 @@ class ImapSession(Session[ImapState]):
             return [(n, m) for n, m in enumerate(messages, 1) if sequence.contains(m.uid, largest)]
         count = len(messages)
         for start, end in sequence.ranges:
+            if start is None or end is None:
+                continue  # "n:*" always makes sense, even in an empty mailbox
             for number in (start, end):
-                if number is not None and number > count:
+                if number > count:
                     self._complete(cmd.tag, R.BAD_SEQUENCE, number=number, count=count)
                     return None
         if not count:
             return []
-        return [(n, messages[n - 1]) for n in sequence.resolve(count)]
+        return [(n, messages[n - 1]) for n in sequence.resolve(count) if n <= count]
 
     # -- other sessions' changes ------------------------------------------------------------------
 
