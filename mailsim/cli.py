@@ -153,6 +153,8 @@ def _replay(args: argparse.Namespace) -> int:
 
     if args.check or args.export:
         return run_headless(args.file, check=args.check, export=args.export, output=args.output)
+    if not sys.stdout.isatty():  # piped or scripted: the steps as text, no screen
+        return show_as_text(args.file)
     try:
         from mailsim.ui.replay import run_replay_app
     except ImportError:
