@@ -168,3 +168,12 @@ def test_logout(logged_in):
     lines = logged_in.command("a1 LOGOUT")
     assert lines[0].startswith(b"* BYE ") and lines[-1] == b"a1 OK LOGOUT completed"
     assert logged_in.closed()
+
+
+def test_lsub_percent_shows_unsubscribed_parent_as_noselect(logged_in):
+    logged_in.command("a1 UNSUBSCRIBE Archive")
+    lines = logged_in.command('a2 LSUB "" %')
+    assert b'* LSUB (\\Noselect) "/" "Archive"' in lines
+    assert all(b"Archive/2025" not in line for line in lines)
+    lines = logged_in.command('a3 LSUB "" *')
+    assert b'* LSUB (\\HasNoChildren) "/" "Archive/2025"' in lines

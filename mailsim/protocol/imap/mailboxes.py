@@ -51,9 +51,21 @@ def listing(account: Account, reference: str, pattern: str, subscribed_only: boo
     """(name, attributes) of the mailboxes a LIST or LSUB names, INBOX first."""
     names = sorted(account.mailboxes, key=lambda n: (n != INBOX, n))
     out = []
+    listed: set[str] = set()
     for name in names:
         if subscribed_only and not account.mailboxes[name].subscribed:
             continue
         if matches(name, reference, pattern):
             out.append((name, attributes(account, name)))
+            listed.add(name)
+        elif subscribed_only and "%" in pattern:
+            # RFC 3501 §6.3.9: "foo/bar" subscribed, "foo" not, pattern "%": LSUB
+            # answers "foo", flagged \Noselect.
+            parts = name.split(HIERARCHY_DELIMITER)
+            for depth in range(len(parts) - 1, 0, -1):
+                parent = HIERARCHY_DELIMITER.join(parts[:depth])
+                if parent not in listed and matches(parent, reference, pattern):
+                    out.append((parent, ["\\Noselect"]))
+                    listed.add(parent)
+                    break
     return out
