@@ -405,6 +405,9 @@ class MailsimApp(App[int]):
                             lambda: self.run_action("inspect_session"))
         yield SystemCommand(texts("ui.palette-composer"), texts("ui.palette-composer-help"),
                             lambda: self.run_action("new_message"))
+        from mailsim.ui.replay.palette import replay_commands
+
+        yield from replay_commands(self, self.lang)
 
     # -- messages from the widgets ---------------------------------------------------------------
 

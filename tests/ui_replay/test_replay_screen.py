@@ -140,3 +140,38 @@ def test_snapshot_of_the_replay_screen(snap_compare, lang: str) -> None:
         await pilot.pause()
 
     assert snap_compare(app, terminal_size=(130, 40), run_before=run_before)
+
+
+async def test_the_main_app_opens_a_replay_from_its_command_palette(tmp_path: Path, monkeypatch) -> None:
+    import platformdirs
+
+    from mailsim.clock import FixedClock, SequentialIds
+    from mailsim.store.world import build_store
+    from mailsim.ui.app import make_app
+
+    monkeypatch.setattr(platformdirs, "user_data_dir", lambda name: str(tmp_path / name))
+    recordings = tmp_path / "mailsim" / "recordings"
+    recordings.mkdir(parents=True)
+    (recordings / "20260921-133320.jsonl").write_text(
+        "\n".join(__import__("json").dumps(r) for r in _records_of(SMTP)) + "\n", encoding="utf-8"
+    )
+    store = build_store(clock=FixedClock(1_790_000_000.0), ids=SequentialIds("Q"))
+    app = make_app(store, lang="en", cursor_blink=False)
+    async with app.run_test(size=(140, 45)) as pilot:
+        commands = {c.title: c for c in app.get_system_commands(app.screen)}
+        assert "Replay example: pop3-three-states" in commands
+        commands["Replay the latest recording"].callback()
+        screen = await loaded(pilot)
+        assert screen.path.name == "20260921-133320.jsonl"
+        await pilot.press("end")
+        assert screen.position == len(screen.replay.steps) and not screen.replay.differences
+        await pilot.press("q")
+        await pilot.pause()
+        assert not isinstance(app.screen, ReplayScreen) and app.is_running
+
+
+def _records_of(path: Path) -> list[dict]:
+    from mailsim.transcript.rfcstyle import script_to_records
+    from mailsim.transcript.script import load_script
+
+    return script_to_records(load_script(path))

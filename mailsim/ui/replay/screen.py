@@ -60,7 +60,7 @@ class ReplayScreen(Screen[None]):
         Binding("d", "next_difference", "keys.difference"),
         Binding("m", "next_mailbox", "keys.mailbox"),
         Binding("escape", "cancel_prompt", show=False),
-        Binding("q", "app.quit", "keys.quit"),
+        Binding("q", "close", "keys.quit"),
     ]
 
     class Loaded(Message):
@@ -274,6 +274,13 @@ class ReplayScreen(Screen[None]):
 
     def action_jump(self) -> None:
         self._open_prompt("jump")
+
+    def action_close(self) -> None:
+        """Leave the replay: back to the app that opened it, or out of `mailsim replay`."""
+        if len(self.app.screen_stack) > 2:
+            self.dismiss()
+        else:
+            self.app.exit(0)
 
     def action_cancel_prompt(self) -> None:
         self.prompt.display = False
