@@ -268,6 +268,9 @@ class ImapSession(Session[ImapState]):
         self._idle_from = S.AUTHENTICATED
         self._verb = ""
         self._unsubscribe: Callable[[], None] | None = None
+        # mailbox name -> UIDs recent in this session (kept across SELECTs: a message
+        # stays \Recent for the session that first saw it, RFC 3501 §2.3.2)
+        self._recent: dict[str, set[int]] = {}
 
     # -- replies -----------------------------------------------------------------------
 
@@ -617,12 +620,14 @@ class ImapSession(Session[ImapState]):
         Claims only ever happen at SELECT (for the whole mailbox) and on arrival
         (while some session has it selected), so the claimed messages are always a
         prefix: walking back from the newest until a claimed one finds all new ones.
+        Expunged UIDs may linger in the set; they are never shown, as no message has them.
         """
+        mine = self._recent.setdefault(view.name, set())
         for message in reversed(view.messages):
-            owner = message.cache.setdefault(RECENT_KEY, self.session_id)
-            if owner != self.session_id:
+            if message.cache.setdefault(RECENT_KEY, self.session_id) != self.session_id or message.uid in mine:
                 break
-            view.recent.add(message.uid)
+            mine.add(message.uid)
+        view.recent = mine
 
     def _close_mailbox(self) -> None:
         if self._unsubscribe is not None:
