@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import socket
 
+from mailsim.events import Protocol
 from mailsim.store.model import INBOX
+from tests.conftest import start_servers
+from tests.imap.conftest import RawClient
 
 
 def test_greeting_names_capabilities(raw):
@@ -177,3 +180,12 @@ def test_lsub_percent_shows_unsubscribed_parent_as_noselect(logged_in):
     assert all(b"Archive/2025" not in line for line in lines)
     lines = logged_in.command('a3 LSUB "" *')
     assert b'* LSUB (\\HasNoChildren) "/" "Archive/2025"' in lines
+
+
+def test_autologout_over_tcp(store):
+    for running in start_servers(store, idle_timeout=0.3):
+        client = RawClient(running.ports[Protocol.IMAP])
+        client.command("a1 LOGIN alice wonderland")
+        assert client.read_line() == b"* BYE Autologout; idle for too long"
+        assert client.closed()
+        client.close()
