@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import socket
 
+from running_servers import start_servers
+
 from mailsim.events import Protocol
 from mailsim.store.model import INBOX
-from tests.conftest import start_servers
-from tests.imap.conftest import RawClient
+
+from .conftest import RawClient
 
 
 def test_greeting_names_capabilities(raw):
