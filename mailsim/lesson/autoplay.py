@@ -17,6 +17,7 @@ from mailsim.events import ClientLine, Event, Protocol, ServerLine
 from mailsim.lesson.actions import deliver_from_outside, message_to_inspect
 from mailsim.lesson.messages import ActionRequested, InspectorOpened, RunnerMessage
 from mailsim.lesson.model import (
+    CloseSession,
     DeliverMessage,
     InspectMessage,
     Lesson,
@@ -70,6 +71,12 @@ class Autoplay:
         action = message.action
         if isinstance(action, OpenSession):
             self._open(action)
+        elif isinstance(action, CloseSession):
+            session = self.sessions.get(action.name)
+            if session is None:
+                raise AutoplayError(f"{self._where()}: no session named {action.name!r} to close")
+            session.receive_eof()
+            self._pump(session)
         elif isinstance(action, DeliverMessage):
             self.bus.publish(deliver_from_outside(self.store, action))
         elif isinstance(action, InspectMessage):

@@ -24,6 +24,7 @@ from mailsim.lesson.model import (
     LANGUAGES,
     Action,
     Choice,
+    CloseSession,
     CommandSent,
     DeletionMarked,
     DeliverMessage,
@@ -79,6 +80,7 @@ _EXPECT_COMMON = {"kind", "protocol", "times"}
 _PROTOCOL_KINDS = {"command", "reply", "state"}
 ACTION_KEYS = {
     "open-session": {"protocol", "name"},
+    "close-session": {"name"},
     "inspect": {"account", "mailbox", "uid", "part"},
     "deliver": {"to", "from", "raw", "asset", "file"},
     "show-panel": {"panel"},
@@ -669,6 +671,14 @@ class _Reader:
             if not isinstance(name, str) or not name:
                 raise _Unmatchable("name", "'name' must be a non-empty string")
             return OpenSession(protocol, name, when)
+        if do == "close-session":
+            name = entry.get("name")
+            if not isinstance(name, str) or not name:
+                raise _Unmatchable("do", "'close-session' needs 'name', the session to drop")
+            if name not in self.sessions:
+                opened = ", ".join(sorted(self.sessions)) or "none"
+                raise _Unmatchable("name", f"no session named {name!r} is opened by an earlier step (opened: {opened})")
+            return CloseSession(name, when)
         if do == "inspect":
             account = self.account(entry, where, span)
             if not account:

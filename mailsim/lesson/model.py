@@ -154,6 +154,15 @@ class OpenSession:
 
 
 @dataclass(frozen=True, slots=True)
+class CloseSession:
+    """Drop a session's connection the way a network failure would: no QUIT, no
+    goodbye, the server just sees the connection end (what RFC 1939 §6 is about)."""
+
+    name: str
+    when: When = When.START
+
+
+@dataclass(frozen=True, slots=True)
 class InspectMessage:
     """Open a stored message in the MIME inspector and highlight one part.
 
@@ -182,7 +191,7 @@ class ShowPanel:
     when: When = When.START
 
 
-Action = OpenSession | InspectMessage | DeliverMessage | ShowPanel
+Action = OpenSession | CloseSession | InspectMessage | DeliverMessage | ShowPanel
 
 
 # -- questions ------------------------------------------------------------------------------
