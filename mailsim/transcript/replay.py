@@ -313,12 +313,12 @@ class Replay:
             clock = ReplayClock(first or DEFAULT_START_TIME)
             store = build_store(clock=clock, ids=SeededIds("mailsim"))
             return store, clock, config_from_description(None, store.domain)
-        clock = ReplayClock(float(start.get("time", first)))
         try:
+            clock = ReplayClock(float(start.get("time", first)))
             ids = ids_from_description(start.get("ids"))
             store = restore_store(start["store"], clock=clock, ids=ids)
             config = config_from_description(start.get("config"), store.domain)
-        except (SnapshotError, KeyError, TypeError, ValueError) as exc:
+        except (SnapshotError, KeyError, TypeError, ValueError, AttributeError) as exc:
             raise TranscriptError(self.path, 1, f"starting world: {exc}") from None
         return store, clock, config
 
@@ -335,7 +335,14 @@ class Replay:
         for index, step in enumerate(self.script.steps):
             for action in step.actions:
                 clock.pin(action.timestamp)
-                self._perform(index, action, sessions, live, store, config, ENGINES)
+                try:
+                    self._perform(index, action, sessions, live, store, config, ENGINES)
+                except TranscriptError:
+                    raise
+                except Exception as exc:  # an engine bug must not hide where it happened
+                    raise TranscriptError(
+                        self.path, action.line, f"the {action.protocol.value.upper()} engine failed here: {exc!r}"
+                    ) from exc
             produced: list[Event] = []
             for session_id in self._drain_order(step.session_id, live):
                 session = live[session_id]

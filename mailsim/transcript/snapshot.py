@@ -170,7 +170,7 @@ def restore_store(snapshot: dict[str, Any], *, clock: Clock, ids: IdGenerator) -
         store._uidvalidity_seed = int(snapshot.get("uidvalidity_seed", 0))  # type: ignore[attr-defined]
     except SnapshotError:
         raise
-    except (KeyError, TypeError, ValueError) as exc:
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise SnapshotError(f"bad starting world: {type(exc).__name__}: {exc}") from None
     return store
 

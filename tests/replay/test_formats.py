@@ -251,3 +251,34 @@ def test_replay_without_a_terminal_shows_the_steps_as_text() -> None:
     assert result.returncode == 0, result.stderr
     assert "Step 1 · smtp-1 (SMTP)" in result.stdout
     assert "C: RCPT TO:<carol@mailsim.test>" in result.stdout
+
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+_JSONL_EXAMPLE: list[str] = []
+
+
+def _example_jsonl(tmp_dir: Path) -> str:
+    if not _JSONL_EXAMPLE:
+        path = tmp_dir / "example.jsonl"
+        write_jsonl(load_script(SMTP_EXAMPLE), path)
+        _JSONL_EXAMPLE.append(path.read_text(encoding="utf-8"))
+    return _JSONL_EXAMPLE[0]
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data(), fmt=st.sampled_from(["jsonl", "txt"]))
+def test_damaged_recordings_give_a_line_or_replay_never_a_traceback(tmp_path: Path, data, fmt: str) -> None:
+    text = _example_jsonl(tmp_path) if fmt == "jsonl" else SMTP_EXAMPLE.read_text(encoding="utf-8")
+    cut = data.draw(st.integers(0, len(text)))
+    junk = data.draw(st.text(max_size=5))
+    damaged = text[:cut] + junk + text[cut + data.draw(st.integers(0, 20)):]
+    if data.draw(st.booleans()):
+        damaged = damaged[: data.draw(st.integers(0, len(damaged)))]
+    path = tmp_path / f"damaged.{fmt}"
+    path.write_text(damaged, encoding="utf-8")
+    try:
+        Replay.load(path)
+    except TranscriptError as exc:
+        assert str(exc).startswith(f"{path}:") and exc.message
