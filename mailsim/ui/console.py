@@ -35,6 +35,9 @@ class ConsoleConnection:
         ids: IdGenerator | None = None,
     ) -> None:
         self.session = engine(store, session_id=session_id, peer=CONSOLE_PEER, clock=clock, ids=ids)
+        # Output nobody typed for (IMAP IDLE woken by a delivery): shown on the next
+        # turn, after the command that caused it has been shown.
+        self.session.on_output = lambda: self._schedule(0, self._flush_if_open)
         self.bus = bus
         self._schedule = schedule
         self._holding = False
@@ -85,6 +88,10 @@ class ConsoleConnection:
         if not self._holding:
             self._holding = True
             self._schedule(delay, self._release)
+
+    def _flush_if_open(self) -> None:
+        if not self._holding:
+            self._flush()
 
     def _release(self) -> None:
         self._holding = False
