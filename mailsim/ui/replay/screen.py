@@ -22,10 +22,20 @@ from textual.widgets import DataTable, Footer, Header, Input, ProgressBar, Stati
 from mailsim.transcript.recorder import TranscriptError
 from mailsim.transcript.replay import MailboxKey, Replay
 from mailsim.ui.replay.texts import Texts
-from mailsim.ui.replay.widgets import ListingTable, StatePanel, StepPanel, Timeline, changed_mailbox, step_text
+from mailsim.ui.replay.widgets import (
+    ListingTable,
+    SessionTail,
+    StatePanel,
+    StepPanel,
+    Timeline,
+    changed_mailbox,
+    recent_sessions,
+    step_text,
+)
 
 SPEEDS = (1, 2, 5, 10, 20, 50)
 MAX_LISTED = 1000  # the newest messages of a huge mailbox; enough to see a step's change
+PANES = 3  # session panes side by side: the sessions that acted most recently
 
 
 class ReplayTimeline(Timeline):
@@ -102,6 +112,9 @@ class ReplayScreen(Screen[None]):
                 yield ReplayTimeline(cursor_type="row", zebra_stripes=True, id="timeline")
                 yield Input(id="prompt")
             with Vertical(id="right"):
+                with Horizontal(id="panes"):
+                    for number in range(PANES):
+                        yield SessionTail(id=f"pane-{number}", classes="pane")
                 with VerticalScroll(id="step-scroll"):
                     yield StepPanel(id="step")
                 yield StatePanel(id="state")
@@ -168,6 +181,7 @@ class ReplayScreen(Screen[None]):
         if self.timeline.cursor_row != self.position:
             self.timeline.move_cursor(row=self.position)
         self.query_one("#step", StepPanel).show(replay, self.position, self.texts)
+        self._show_panes()
         self.query_one("#state", StatePanel).show(replay, self.position, self.texts)
         listing = replay.mailboxes_at(self.position)
         self.mailbox_key = changed_mailbox(replay, self.position) or self.mailbox_key
@@ -175,6 +189,15 @@ class ReplayScreen(Screen[None]):
             self.mailbox_key = ("alice", "INBOX") if ("alice", "INBOX") in listing else next(iter(listing), None)
         self._show_listing(listing)
         self._show_status()
+
+    def _show_panes(self) -> None:
+        assert self.replay is not None
+        sessions = recent_sessions(self.replay, self.position, PANES)
+        for number in range(PANES):
+            pane = self.query_one(f"#pane-{number}", SessionTail)
+            pane.display = number < len(sessions)
+            if number < len(sessions):
+                pane.show(self.replay, sessions[number], self.position, max(pane.size.height - 2, 12))
 
     def _show_listing(self, listing: dict) -> None:
         title = self.query_one("#listing-title", Static)

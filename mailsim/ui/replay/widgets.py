@@ -127,3 +127,28 @@ def step_text(step: StepResult) -> str:
     parts += [data.decode("utf-8", "replace") for _, data in step.actual]
     parts += [data.decode("utf-8", "replace") for _, data in step.expected]
     return "\n".join(parts).lower()
+
+
+class SessionTail(Static):
+    """One session's own pane: its last lines up to this step, the step's lines bright."""
+
+    def show(self, replay: Replay, session_id: str, position: int, limit: int) -> None:
+        protocol = replay.session_protocols[session_id].value.upper()
+        self.border_title = f"{session_id} · {protocol}"
+        text = Text()
+        for kind, data, current in replay.session_lines(session_id, position, limit):
+            style = ("bold cyan" if kind == "C" else "bold") if current else ("cyan dim" if kind == "C" else "dim")
+            text.append(f"{kind}: {printable(data)}\n", style=style)
+        self.update(text)
+
+
+def recent_sessions(replay: Replay, position: int, count: int, horizon: int = 2000) -> list[str]:
+    """The sessions that acted most recently by `position` (the current one first)."""
+    found: list[str] = []
+    for step in reversed(replay.steps[max(0, position - horizon):position]):
+        for session_id in (step.session_id, *(s for s, _ in step.actual)):
+            if session_id not in found:
+                found.append(session_id)
+        if len(found) >= count:
+            break
+    return found[:count]

@@ -1,0 +1,380 @@
+"""The main screen with a lesson: the lesson panel takes the sidebar's place beside the
+console, and a `LessonRunner` attached to the app's Bus and store ticks the steps.
+
+The screen carries out what the runner asks (open a session, inspect a message,
+deliver one from outside, bring a view to the front), types a step's demo line into
+the right session's input for the student to send, and writes the lab report when
+the lesson ends. Keys: ctrl+g next hint, ctrl+y type the demo line, ctrl+f continue
+(reading steps), ctrl+r lesson panel ↔ state machine and replies.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+from textual import on
+from textual.binding import Binding, BindingsMap
+from textual.events import Resize
+
+from mailsim.lesson.actions import deliver_from_outside, message_to_inspect
+from mailsim.lesson.messages import (
+    ActionRequested,
+    AnswerChecked,
+    InspectorOpened,
+    LessonFinished,
+    RunnerMessage,
+    StepCompleted,
+    StepProgressed,
+    StepStarted,
+)
+from mailsim.lesson.model import DeliverMessage, InspectMessage, Lesson, OpenSession, Panel, ShowPanel, Step
+from mailsim.lesson.report import LabReport
+from mailsim.lesson.runner import LessonRunner
+from mailsim.ui.lessons.catalog import LessonSettings, shown_path, write_report
+from mailsim.ui.lessons.inspect import inspector_screen
+from mailsim.ui.lessons.panel import LessonPanel
+from mailsim.ui.lessons.view import PanelState, panel_view
+from mailsim.ui.screens import main as main_module
+from mailsim.ui.screens.main import SHORT_HEIGHT, MainScreen, pane_id
+from mailsim.ui.widgets.mailbox_view import MailboxView
+from mailsim.ui.widgets.session_pane import SessionPane
+
+_MAIN_CSS = [str(Path(main_module.__file__).parent / p) for p in (
+    [MainScreen.CSS_PATH] if isinstance(MainScreen.CSS_PATH, str) else MainScreen.CSS_PATH)]
+
+
+class LessonScreen(MainScreen):
+    CSS_PATH = [*_MAIN_CSS, str(Path(__file__).parent / "lessons.tcss")]
+    # Descriptions are keys into strings/<lang>.toml; `_localize` fills them in.
+    BINDINGS = [
+        Binding("ctrl+g", "hint", "lessons.bind.hint", priority=True),
+        Binding("ctrl+y", "demo", "lessons.bind.demo", priority=True),
+        Binding("ctrl+f", "continue", "lessons.bind.continue", priority=True),
+        Binding("ctrl+r", "toggle_panel", "lessons.bind.panel", priority=True),
+    ]
+
+    def __init__(self, lesson: Lesson, settings: LessonSettings | None = None, *, resume: bool = True) -> None:
+        super().__init__()
+        self.lesson = lesson
+        self.settings = settings or LessonSettings()
+        self.resume = resume
+        self.runner = LessonRunner(lesson, listener=self._heard, progress=self.settings.progress,
+                                   clock=self.settings.clock)
+        self.state = PanelState()
+        self.named_sessions: dict[str, str] = {}    # an open-session action's name -> session id
+        self.showing_sidebar = False
+        self.report_paths: tuple[Path, Path] | None = None
+        self._queue: list[RunnerMessage] = []
+        self._drain_scheduled = False
+        self._draining = False
+        self._demo_position = 0
+        self._scroll = "home"
+        self._focus_step = False
+        self._pristine = self._bindings.copy()
+
+    # -- typed accessors -----------------------------------------------------------------
+
+    @property
+    def panel(self) -> LessonPanel:
+        return self.query_one("#lesson-panel", LessonPanel)
+
+    # -- lifecycle -----------------------------------------------------------------------
+
+    async def on_mount(self) -> None:
+        """Runs before the main screen's own mount: the panel is there when it relabels."""
+        self.add_class("-lesson")
+        self._localize()
+        await self.query_one("#sidebar").mount(LessonPanel(self.mailsim.strings, id="lesson-panel"), before=0)
+        self._fit()
+        self.call_later(self._start)
+
+    async def _start(self) -> None:
+        self.runner.attach(self.mailsim.bus, self.mailsim.store)
+        self.runner.start(resume=self.resume)
+        if self.runner.finished and self.report_paths is None:
+            self._write_report()  # a lesson finished earlier: its report again
+        self._focus_step = True
+        await self._drain()
+
+    async def on_unmount(self) -> None:
+        self.runner.detach()
+
+    def detach(self) -> None:
+        """Stop listening (the screen is being replaced)."""
+        self.runner.detach()
+
+    def _localize(self) -> None:
+        t = self.mailsim.strings
+        localized = BindingsMap()
+        for _key, binding in self._pristine:
+            description = t(binding.description) if binding.description.startswith("lessons.") else binding.description
+            localized._add_binding(dataclasses.replace(binding, description=description, tooltip=description))
+        self._bindings = localized
+
+    def relabel(self) -> None:
+        super().relabel()
+        if not self.query("#lesson-panel"):
+            return
+        self._localize()
+        self.panel.strings = self.mailsim.strings
+        self._scroll = ""
+        self.call_later(self._render)
+
+    def on_resize(self, event: Resize) -> None:
+        self._fit()
+
+    def _fit(self) -> None:
+        height = self.size.height or self.app.size.height
+        self.set_class(height >= SHORT_HEIGHT, "-tall")
+        if self.query("#lesson-panel"):
+            self.panel.set_class(height < SHORT_HEIGHT, "-short")
+            if self.panel.view is not None:
+                self._scroll = ""
+                self.call_later(self._render)
+
+    # -- the runner's messages -----------------------------------------------------------
+
+    def _heard(self, message: RunnerMessage) -> None:
+        """The runner's listener: called while events are published, so only queue."""
+        self._queue.append(message)
+        if not self._draining and not self._drain_scheduled:
+            self._drain_scheduled = True
+            self.call_later(self._drain)
+
+    async def _drain(self) -> None:
+        self._drain_scheduled = False
+        if self._draining:
+            return
+        self._draining = True
+        try:
+            while self._queue:
+                await self._handle(self._queue.pop(0))
+        finally:
+            self._draining = False
+        await self._render()
+
+    async def _handle(self, message: RunnerMessage) -> None:
+        state = self.state
+        if isinstance(message, StepStarted):
+            state.progress = None
+            if message.resumed:
+                state.just_done = None
+            self._demo_position = 0
+            self._scroll = "home"
+            self._focus_step = True
+        elif isinstance(message, StepProgressed):
+            state.progress = (message.count, message.needed)
+        elif isinstance(message, StepCompleted):
+            state.just_done = message.index
+        elif isinstance(message, AnswerChecked):
+            state.answer = message
+            if not message.correct:
+                self._scroll = "end"
+        elif isinstance(message, ActionRequested):
+            await self.perform(message.action)
+        elif isinstance(message, LessonFinished):
+            self._write_report()
+            self._scroll = "home"
+            self.app.notify(self.mailsim.strings("lessons.notify.finished"))
+
+    async def _render(self) -> None:
+        if not self.query("#lesson-panel"):
+            return
+        app = self.mailsim
+        view = panel_view(self.runner, app.lang, app.strings, self.state)
+        scroll, self._scroll = self._scroll, ""
+        await self.panel.show(view, scroll_home=scroll == "home")
+        if scroll == "end":
+            self.panel.body.scroll_end(animate=False)
+        if self._focus_step:
+            self._focus_step = False
+            self._focus_for(self.runner.step)
+
+    def _focus_for(self, step: Step | None) -> None:
+        if self.app.screen is not self or step is None:
+            return
+        if step.question is not None or step.is_reading:
+            self.panel.focus_question()
+            return
+        session_id = self.session_for(step)
+        pane = self.pane(session_id) if session_id else None
+        command = pane.command_input if pane is not None else None
+        if command is not None and not command.disabled:
+            command.focus()
+
+    # -- actions the runner asks for -------------------------------------------------------
+
+    async def perform(self, action: object) -> None:
+        app, t = self.mailsim, self.mailsim.strings
+        if isinstance(action, OpenSession):
+            model = await app.open_session(action.protocol)
+            self.named_sessions[action.name] = model.session_id
+        elif isinstance(action, DeliverMessage):
+            try:
+                app.bus.publish(deliver_from_outside(app.store, action))
+            except ValueError as exc:
+                app.notify(t("lessons.notify.deliver-failed", error=str(exc)), severity="error")
+        elif isinstance(action, InspectMessage):
+            stored = message_to_inspect(app.store, action)
+            if stored is None:
+                app.notify(t("lessons.notify.nothing-to-inspect", account=action.account, mailbox=action.mailbox),
+                           severity="warning")
+                return
+            self.inspect(action.account, action.mailbox, stored.uid, stored.raw, action.part)
+        elif isinstance(action, ShowPanel):
+            self.show_panel(action.panel)
+
+    def inspect(self, account: str, mailbox: str, uid: int, raw: bytes, part: str = "") -> None:
+        """Open the MIME inspector on a stored message; each part shown is reported to the runner."""
+        app = self.mailsim
+
+        def reported(section: str) -> None:
+            self.runner.feed(InspectorOpened(account, mailbox, uid, section))
+
+        screen = inspector_screen(raw, title=f"{account}/{mailbox} UID {uid}", lang=app.lang, part=part,
+                                  reported=reported)
+        if screen is None:
+            app.notify(app.strings("lessons.notify.no-inspector", account=account, mailbox=mailbox, uid=uid))
+            reported(part)
+            return
+        app.push_screen(screen)
+
+    def show_panel(self, panel: Panel) -> None:
+        t = self.mailsim.strings
+        if panel is Panel.LESSON:
+            self.set_sidebar(False)
+        elif panel is Panel.STATE:
+            if not self.has_class("-tall"):
+                self.app.notify(t("lessons.notify.see-state"), timeout=6)
+        elif panel is Panel.REPLIES:
+            self.app.notify(t("lessons.notify.see-replies"), timeout=6)
+        elif panel is Panel.MAILBOXES:
+            if self.has_class("-narrow"):
+                self.app.notify(t("lessons.notify.see-mailboxes"), timeout=6)
+            else:
+                self.mailboxes_wanted = True
+                self._update_layout()
+        elif panel is Panel.TRANSCRIPT:
+            model = self.mailsim.active_model()
+            pane = self.pane(model.session_id) if model is not None else None
+            if pane is not None and pane.transcript is not None:
+                pane.transcript.focus()
+        # CONSOLE: the session just opened has the keyboard already; INSPECTOR: the
+        # inspect action opens it.
+
+    def set_sidebar(self, shown: bool) -> None:
+        """The state machine and replies instead of the lesson panel (or back)."""
+        self.showing_sidebar = shown
+        self.set_class(shown, "-sidebar")
+
+    # -- where demo lines go -----------------------------------------------------------------
+
+    def session_for(self, step: Step) -> str | None:
+        """The open console session a step's demo goes to: the one it names, else the
+        latest of its protocol."""
+        sessions = self.mailsim.sessions
+        if step.session:
+            session_id = self.named_sessions.get(step.session)
+            model = sessions.get(session_id) if session_id else None
+            return session_id if model is not None and not model.closed else None
+        protocols = self.lesson.protocols
+        protocol = step.protocol or (protocols[0] if len(protocols) == 1 else None)
+        for session_id, model in reversed(list(sessions.items())):
+            if (protocol is None or model.protocol is protocol) and not model.read_only and not model.closed:
+                return session_id
+        return None
+
+    @on(SessionPane.LineEntered)
+    def _line_entered(self, message: SessionPane.LineEntered) -> None:
+        """A line was sent (the app sends it): the next demo line is the one after it."""
+        step = self.runner.step
+        if step is None or not step.demo or self._demo_position >= len(step.demo):
+            return
+        if message.pane.model.session_id == self.session_for(step) and message.line == step.demo[self._demo_position]:
+            self._demo_position += 1
+
+    @on(MailboxView.MessageChosen)
+    def _message_chosen(self, message: MailboxView.MessageChosen) -> None:
+        """Opened from the mailbox view: the lesson's inspector, so the runner hears of it."""
+        message.stop()
+        app = self.mailsim
+        try:
+            stored = next((m for m in app.store.mailbox(message.account, message.mailbox).messages
+                           if m.uid == message.uid), None)
+        except Exception:
+            stored = None
+        if stored is not None:
+            self.inspect(message.account, message.mailbox, message.uid, stored.raw)
+
+    # -- keys ------------------------------------------------------------------------------------
+
+    def action_hint(self) -> None:
+        if self.runner.step is None:
+            return
+        if self.runner.next_hint() is None:
+            self.app.notify(self.mailsim.strings("lessons.notify.no-more-hints"), timeout=3)
+            return
+        self._scroll = "end"
+        self.call_later(self._render)
+
+    def action_demo(self) -> None:
+        """Type the step's next demo line into its session's input (Enter sends it)."""
+        t, step = self.mailsim.strings, self.runner.step
+        if step is None:
+            return
+        if not step.demo:
+            key = "lessons.notify.no-demo-question" if step.question is not None else "lessons.notify.no-demo"
+            self.app.notify(t(key), timeout=4)
+            return
+        session_id = self.session_for(step)
+        pane = self.pane(session_id) if session_id else None
+        command = pane.command_input if pane is not None else None
+        if session_id is None or command is None or command.disabled:
+            protocol = (step.protocol or self.lesson.protocols[0]).value.upper()
+            self.app.notify(t("lessons.notify.no-session", protocol=protocol), severity="warning")
+            return
+        for tabs in (self.left_tabs, self.right_tabs):
+            if tabs.query(f"#{pane_id(session_id)}"):
+                tabs.active = pane_id(session_id)
+        self.activate(session_id)
+        line = step.demo[min(self._demo_position, len(step.demo) - 1)]
+        self.set_sidebar(False)
+        command.value = line
+        command.cursor_position = len(line)
+        command.focus()
+
+    def action_continue(self) -> None:
+        if self.runner.advance():
+            return
+        step = self.runner.step
+        if step is not None and step.question is not None:
+            self.panel.focus_question()
+
+    def action_toggle_panel(self) -> None:
+        self.set_sidebar(not self.showing_sidebar)
+
+    @on(LessonPanel.Answered)
+    def _answered(self, message: LessonPanel.Answered) -> None:
+        step = self.runner.step
+        if step is None or step.question is None:
+            return
+        self.runner.answer(message.value, self.mailsim.lang)
+
+    @on(LessonPanel.Continued)
+    def _continued(self) -> None:
+        self.runner.advance()
+
+    # -- the end ---------------------------------------------------------------------------------
+
+    def _write_report(self) -> None:
+        app = self.mailsim
+        report = LabReport.build(self.lesson, self.runner.progress, self.runner.transcript, lang=app.lang,
+                                 student=self.settings.student)
+        try:
+            self.report_paths = write_report(self.settings.report_dir, self.lesson.id, report.markdown(),
+                                             report.html())
+        except OSError as exc:
+            self.state.report_error = exc.strerror or str(exc)
+            return
+        self.state.report = (shown_path(self.report_paths[0]), shown_path(self.report_paths[1]))
