@@ -11,6 +11,7 @@ import enum
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 from mailsim.protocol.base import CommandInfo, Session
@@ -58,7 +59,16 @@ def is_pseudo(verb: str) -> bool:
 
 def valid_verbs(engine: type[Session] | None, state: str) -> list[str]:
     """The verbs the table allows in `state`, pseudo-verbs included, in table order."""
-    return list(dict.fromkeys(verb for source, verb in transitions_of(engine) if state_name(source) == state))
+    return list(_verbs_by_state(engine).get(state, ()))
+
+
+@cache
+def _verbs_by_state(engine: type[Session] | None) -> dict[str, tuple[str, ...]]:
+    # Asked on every line of a session; the tables never change at run time.
+    grouped: dict[str, dict[str, None]] = {}
+    for source, verb in transitions_of(engine):
+        grouped.setdefault(state_name(source), {})[verb] = None
+    return {state: tuple(verbs) for state, verbs in grouped.items()}
 
 
 def valid_verbs_all(engine: type[Session] | None) -> list[str]:

@@ -135,10 +135,11 @@ class SessionTail(Static):
     def show(self, replay: Replay, session_id: str, position: int, limit: int) -> None:
         protocol = replay.session_protocols[session_id].value.upper()
         self.border_title = f"{session_id} · {protocol}"
-        text = Text()
+        text = Text(no_wrap=True, overflow="ellipsis")  # one row per line: the newest stay in view
         for kind, data, current in replay.session_lines(session_id, position, limit):
             style = ("bold cyan" if kind == "C" else "bold") if current else ("cyan dim" if kind == "C" else "dim")
             text.append(f"{kind}: {printable(data)}\n", style=style)
+        text.rstrip()
         self.update(text)
 
 

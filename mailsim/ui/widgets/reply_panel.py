@@ -68,6 +68,11 @@ class ReplyExplanation(Static):
         return text
 
 
+# The table shows the most recent replies (numbered as in the session); the
+# transcript keeps every one. A 50,000-reply session must not stall the screen.
+TABLE_ROWS = 500
+
+
 class ReplyPanel(Vertical):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -99,11 +104,14 @@ class ReplyPanel(Vertical):
                               t("reply.col.text"))
         if model is None:
             return
+        if len(model.replies) - self._rows > TABLE_ROWS or table.row_count >= 2 * TABLE_ROWS:
+            table.clear()
+            self._rows = max(0, len(model.replies) - TABLE_ROWS)
         for index in range(self._rows, len(model.replies)):
             table.add_row(*self._cells(index + 1, model.replies[index], t), key=str(index))
         if len(model.replies) > self._rows:
             self._rows = len(model.replies)
-            table.move_cursor(row=self._rows - 1, animate=False)
+            table.move_cursor(row=table.row_count - 1, animate=False)
 
     def _cells(self, number: int, reply: Reply, t: Strings) -> tuple[Any, ...]:
         style = self.explanation._c(CLASS_COMPONENT[reply.reply_class].split("--")[1])
