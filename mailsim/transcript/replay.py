@@ -289,6 +289,7 @@ class Replay:
         self.steps: list[StepResult] = []
         self.session_protocols = dict(script.sessions)
         self._states: dict[str, tuple[list[int], list[str]]] = {}
+        self._session_steps: dict[str, list[int]] | None = None
         self._run(progress)
         self.differences = [d for step in self.steps for d in step.differences]
 
@@ -441,6 +442,32 @@ class Replay:
         """Every session that has connected by `position`, with its state then."""
         found = {s: self.state_at(s, position) for s in self.session_protocols}
         return {s: state for s, state in found.items() if state}
+
+    def session_lines(self, session_id: str, position: int, limit: int = 40) -> list[tuple[str, bytes, bool]]:
+        """The last `limit` wire lines of one session up to `position`, oldest first:
+        `("C"|"S", line, in the step at position)` — what that session's pane shows."""
+        if self._session_steps is None:
+            index: dict[str, list[int]] = {}
+            for step in self.steps:
+                for session in dict.fromkeys([step.session_id, *(s for s, _ in step.actual)]):
+                    index.setdefault(session, []).append(step.index)
+            self._session_steps = index
+        steps_list = self._session_steps.get(session_id, [])
+        found = bisect.bisect_left(steps_list, position) - 1
+        collected: list[tuple[str, bytes, bool]] = []
+        while found >= 0 and len(collected) < limit:
+            step = self.steps[steps_list[found]]
+            current = step.number == position
+            lines: list[tuple[str, bytes, bool]] = []
+            if step.session_id == session_id:
+                lines += [("C", piece + b"\n", current) for piece in step.client.split(b"\n")[:-1]]
+                tail = step.client.rsplit(b"\n", 1)[-1]
+                if tail:
+                    lines.append(("C", tail, current))
+            lines += [("S", data, current) for s, data in step.actual if s == session_id]
+            collected[:0] = lines
+            found -= 1
+        return collected[-limit:]
 
     def mailboxes_at(self, position: int) -> Listing:
         return self.mailboxes.at(position)

@@ -175,3 +175,35 @@ def _records_of(path: Path) -> list[dict]:
     from mailsim.transcript.script import load_script
 
     return script_to_records(load_script(path))
+
+
+def test_snapshot_of_two_sessions_side_by_side(snap_compare) -> None:
+    idle = assets_dir() / "transcripts" / "imap-idle-woken-by-delivery.txt"
+    replay = Replay.load(idle)
+    app = make_replay_app(idle.name, lang="en", replay=replay)
+    dot = next(s.number for s in replay.steps if s.client.endswith(b".\r\n"))
+
+    async def run_before(pilot) -> None:
+        await loaded(pilot)
+        pilot.app.screen.go(dot)
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=(150, 44), run_before=run_before)
+
+
+async def test_each_session_has_its_own_pane() -> None:
+    idle = assets_dir() / "transcripts" / "imap-idle-woken-by-delivery.txt"
+    app = make_replay_app(idle, lang="en")
+    async with app.run_test(size=(150, 44)) as pilot:
+        screen = await loaded(pilot)
+        dot = next(s.number for s in screen.replay.steps if s.client.endswith(b".\r\n"))
+        screen.go(dot)
+        await pilot.pause()
+        panes = {str(p.border_title): str(p.content) for p in screen.query(".pane") if p.display}
+        assert set(panes) == {"smtp-bob · SMTP", "imap-alice · IMAP"}
+        assert "S: * 8 EXISTS" in panes["imap-alice · IMAP"]
+        assert "C: ." in panes["smtp-bob · SMTP"]
+        screen.go(dot - 1)
+        await pilot.pause()
+        panes = {str(p.border_title): str(p.content) for p in screen.query(".pane") if p.display}
+        assert "* 8 EXISTS" not in panes["imap-alice · IMAP"]
