@@ -33,7 +33,10 @@ def test_every_key_the_code_asks_for_exists():
     pattern = re.compile(r"""\b(?:t|strings|self\.strings|app\.strings)\(\s*["']([a-z][\w.-]+)["']""")
     en = load_table("en")
     used = set()
-    for path in UI.rglob("*.py"):
+    # The modules that read strings/<lang>.toml (the inspector, replay and lessons
+    # keep their own tables beside them).
+    mine = [*UI.glob("*.py"), *(UI / "screens").glob("*.py"), *(UI / "widgets").glob("*.py")]
+    for path in mine:
         if path.name == "strings.py":  # its docstring shows the call shape
             continue
         used |= set(pattern.findall(path.read_text()))

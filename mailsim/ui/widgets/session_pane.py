@@ -12,7 +12,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.message import Message
-from textual.widgets import Input, Static
+from textual.widgets import Input, Static, TabbedContent
 
 from mailsim.protocol.explain import Explainer
 from mailsim.ui import machine
@@ -176,7 +176,9 @@ class SessionPane(Vertical):
         self.call_after_refresh(self._take_focus)
 
     def _take_focus(self) -> None:
-        focused = self.screen.focused if self.is_attached else None
+        if not self.is_attached or not self._is_active_tab():
+            return  # shown a moment ago, but another tab has been chosen since
+        focused = self.screen.focused
         if focused is not None and focused in self.query("*"):
             return
         command = self.command_input
@@ -186,6 +188,10 @@ class SessionPane(Vertical):
             self.transcript.focus()
         else:  # nothing to type into here: keys must not reach a hidden session
             self.screen.set_focus(None)
+
+    def _is_active_tab(self) -> bool:
+        tabs = next((node for node in self.ancestors if isinstance(node, TabbedContent)), None)
+        return tabs is None or (self.parent is not None and tabs.active == self.parent.id)
 
     def on_descendant_focus(self) -> None:
         self.post_message(self.Focused(self))
