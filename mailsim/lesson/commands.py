@@ -44,10 +44,16 @@ def list_lessons(lang: str = "es", out: TextIO | None = None, err: TextIO | None
 
 
 def find_lesson(reference: str) -> Path | None:
-    """A lesson given as a path, or as the id of a shipped lesson."""
+    """A lesson given as a path, as the id of a shipped lesson, or by its number in
+    the library (`02` or `2` for `02-….toml`)."""
     path = Path(reference)
     if path.suffix == ".toml" or path.exists():
         return path
+    if reference.isdigit():
+        for candidate in lesson_files():
+            number = candidate.name.split("-", 1)[0]
+            if number.isdigit() and int(number) == int(reference):
+                return candidate
     for candidate in lesson_files():
         try:
             if load_lesson(candidate).id == reference:

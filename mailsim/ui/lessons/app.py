@@ -39,10 +39,12 @@ class LessonsApp(MailsimApp):
         if self._opened:  # the lesson's own screen is a main screen too
             return
         self._opened = True
+        # Not awaited here: this runs inside the main screen's mount, and starting a
+        # lesson replaces that screen.
         if self.lesson_path is not None:
-            await start_lesson(self, self.lesson_path, resume=self.resume)
+            self.call_later(start_lesson, self, self.lesson_path, resume=self.resume)
         else:
-            open_picker(self, quit_on_close=True)
+            self.call_later(open_picker, self, quit_on_close=True)
 
 
 def make_lessons_app(

@@ -113,7 +113,9 @@ class LessonPanel(Vertical):
         button = self.continue_button
         button.display = view.reading or (question is not None and question.several)
         button.label = t("lessons.panel.check") if (question is not None and question.several) else t("lessons.panel.continue")
-        self.query_one("#lesson-keys", Static).update(self._keys_text(view))
+        keys = self.query_one("#lesson-keys", Static)
+        keys.display = bool(view.keys)
+        keys.update(self._keys_text(view))
         self.set_class(view.finished, "-finished")
         if scroll_home:
             self.body.scroll_home(animate=False)

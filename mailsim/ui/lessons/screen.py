@@ -119,7 +119,7 @@ class LessonScreen(MainScreen):
         self._localize()
         self.panel.strings = self.mailsim.strings
         self._scroll = ""
-        self.call_later(self._render)
+        self.call_later(self._refresh_panel)
 
     def on_resize(self, event: Resize) -> None:
         self._fit()
@@ -131,7 +131,7 @@ class LessonScreen(MainScreen):
             self.panel.set_class(height < SHORT_HEIGHT, "-short")
             if self.panel.view is not None:
                 self._scroll = ""
-                self.call_later(self._render)
+                self.call_later(self._refresh_panel)
 
     # -- the runner's messages -----------------------------------------------------------
 
@@ -152,7 +152,7 @@ class LessonScreen(MainScreen):
                 await self._handle(self._queue.pop(0))
         finally:
             self._draining = False
-        await self._render()
+        await self._refresh_panel()
 
     async def _handle(self, message: RunnerMessage) -> None:
         state = self.state
@@ -178,13 +178,14 @@ class LessonScreen(MainScreen):
             self._scroll = "home"
             self.app.notify(self.mailsim.strings("lessons.notify.finished"))
 
-    async def _render(self) -> None:
+    async def _refresh_panel(self) -> None:
         if not self.query("#lesson-panel"):
             return
         app = self.mailsim
         view = panel_view(self.runner, app.lang, app.strings, self.state)
         scroll, self._scroll = self._scroll, ""
         await self.panel.show(view, scroll_home=scroll == "home")
+        self.refresh_bindings()
         if scroll == "end":
             self.panel.body.scroll_end(animate=False)
         if self._focus_step:
@@ -309,6 +310,17 @@ class LessonScreen(MainScreen):
 
     # -- keys ------------------------------------------------------------------------------------
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Only the keys that do something now show in the footer."""
+        step = self.runner.step
+        if action == "hint":
+            return step is not None and self.runner.hints_shown(step) < len(step.hints)
+        if action == "demo":
+            return step is not None and bool(step.demo)
+        if action == "continue":
+            return step is not None and step.is_reading
+        return True
+
     def action_hint(self) -> None:
         if self.runner.step is None:
             return
@@ -316,7 +328,7 @@ class LessonScreen(MainScreen):
             self.app.notify(self.mailsim.strings("lessons.notify.no-more-hints"), timeout=3)
             return
         self._scroll = "end"
-        self.call_later(self._render)
+        self.call_later(self._refresh_panel)
 
     def action_demo(self) -> None:
         """Type the step's next demo line into its session's input (Enter sends it)."""

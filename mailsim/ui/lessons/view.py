@@ -109,7 +109,7 @@ def _step_block(runner: LessonRunner, step: Step, lang: str, t: Strings, state: 
     shown = runner.hints_shown(step)
     for index, hint in enumerate(step.hints[:shown], 1):
         label = t("lessons.panel.hint", number=index, total=len(step.hints))
-        parts.append(_quote(f"💡 **{label}** {hint.get(lang).strip()}"))
+        parts.append(_quote(f"**{label}** {hint.get(lang).strip()}"))
     return "\n\n".join(parts)
 
 
@@ -145,19 +145,21 @@ def panel_view(runner: LessonRunner, lang: str, t: Strings, state: PanelState) -
     total = len(lesson.steps)
     title = lesson.title.get(lang)
     steps = step_lines(runner, lang)
-    blocks = []
+    done = ""
     if state.just_done is not None and 0 <= state.just_done < total:
         answer = state.answer
         said = right_feedback(answer, lang, t) if answer and answer.correct and answer.index == state.just_done else ""
-        blocks.append(_done_block(lesson.steps[state.just_done], lang, t, said))
+        done = _done_block(lesson.steps[state.just_done], lang, t, said)
     if runner.finished:
-        blocks.append(_end_block(runner, lang, t, state))
-        return PanelView(title, f"{total}/{total}", steps, "\n\n".join(blocks), finished=True,
+        # The end first, then what the last step taught.
+        blocks = [_end_block(runner, lang, t, state), done]
+        return PanelView(title, f"{total}/{total}", steps, "\n\n".join(b for b in blocks if b), finished=True,
                          keys=(("lessons.keys.reset-key", "lessons.keys.reset"),
                                ("lessons.keys.picker-key", "lessons.keys.picker")))
     step = runner.step
     assert step is not None
-    blocks.append(_step_block(runner, step, lang, t, state))
+    # What to do now first; below it, what the step just done taught.
+    blocks = [_step_block(runner, step, lang, t, state), done]
     question = None
     if step.question is not None:
         q = step.question
@@ -178,8 +180,7 @@ def panel_view(runner: LessonRunner, lang: str, t: Strings, state: PanelState) -
         keys.append(("lessons.keys.demo-key", "lessons.keys.demo"))
     if step.is_reading:
         keys.append(("lessons.keys.continue-key", "lessons.keys.continue"))
-    keys.append(("lessons.keys.panel-key", "lessons.keys.panel"))
-    return PanelView(title, f"{runner.index + 1}/{total}", steps, "\n\n".join(blocks), question=question,
+    return PanelView(title, f"{runner.index + 1}/{total}", steps, "\n\n".join(b for b in blocks if b), question=question,
                      feedback=feedback, reading=step.is_reading, keys=tuple(keys))
 
 
