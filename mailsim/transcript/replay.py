@@ -290,6 +290,7 @@ class Replay:
         self.session_protocols = dict(script.sessions)
         self._states: dict[str, tuple[list[int], list[str]]] = {}
         self._session_steps: dict[str, list[int]] | None = None
+        self._reply_steps: dict[str, list[int]] = {}  # session -> steps where it got a reply
         self._run(progress)
         self.differences = [d for step in self.steps for d in step.differences]
 
@@ -354,6 +355,10 @@ class Replay:
                     del live[session_id]
             for event in produced:
                 self.mailboxes.on_event(event)
+                if isinstance(event, Reply):
+                    replied = self._reply_steps.setdefault(event.session_id, [])
+                    if not replied or replied[-1] != index:
+                        replied.append(index)
                 if isinstance(event, StateChanged):
                     steps_list, states = self._states.setdefault(event.session_id, ([], []))
                     if steps_list and steps_list[-1] == index:
@@ -473,11 +478,13 @@ class Replay:
         return self.mailboxes.at(position)
 
     def last_reply(self, session_id: str, position: int) -> Reply | None:
-        for step in reversed(self.steps[:position]):
-            for reply in reversed(step.replies):
-                if reply.session_id == session_id:
-                    return reply
-        return None
+        """The last complete reply a session got by `position`."""
+        steps_list = self._reply_steps.get(session_id, [])
+        found = bisect.bisect_left(steps_list, position) - 1
+        if found < 0:
+            return None
+        step = self.steps[steps_list[found]]
+        return next(r for r in reversed(step.replies) if r.session_id == session_id)
 
 
 def _split_lines(chunks: Iterable[tuple[str, bytes]]) -> tuple[tuple[str, bytes], ...]:

@@ -34,8 +34,9 @@ from mailsim.ui.replay.widgets import (
 )
 
 SPEEDS = (1, 2, 5, 10, 20, 50)
-MAX_LISTED = 1000  # the newest messages of a huge mailbox; enough to see a step's change
+MAX_LISTED = 300  # the newest messages of a huge mailbox; enough to see a step's change
 PANES = 3  # session panes side by side: the sessions that acted most recently
+STATE_ROWS = 6  # sessions listed in the state panel, most recently active first
 
 
 class ReplayTimeline(Timeline):
@@ -93,6 +94,7 @@ class ReplayScreen(Screen[None]):
         self._timer = None
         self._search_cache: list[str] | None = None
         self._prompt = ""
+        self._listing_shown: tuple[MailboxKey | None, int] | None = None
         pristine = self._bindings.copy()
         localized = BindingsMap()
         for _key, binding in pristine:
@@ -182,7 +184,9 @@ class ReplayScreen(Screen[None]):
             self.timeline.move_cursor(row=self.position)
         self.query_one("#step", StepPanel).show(replay, self.position, self.texts)
         self._show_panes()
-        self.query_one("#state", StatePanel).show(replay, self.position, self.texts)
+        self.query_one("#state", StatePanel).show(
+            replay, self.position, self.texts, recent_sessions(replay, self.position, STATE_ROWS)
+        )
         listing = replay.mailboxes_at(self.position)
         self.mailbox_key = changed_mailbox(replay, self.position) or self.mailbox_key
         if self.mailbox_key not in listing:
@@ -203,6 +207,9 @@ class ReplayScreen(Screen[None]):
     def _show_listing(self, listing: dict) -> None:
         title = self.query_one("#listing-title", Static)
         table = self.query_one("#listing", ListingTable)
+        if not self._listing_changed():
+            return
+        self._listing_shown = (self.mailbox_key, self.position)
         if self.mailbox_key is None:
             title.update(self.texts("no-listing"))
             table.show(None, self.texts)
@@ -214,6 +221,17 @@ class ReplayScreen(Screen[None]):
             rows = {uid: rows[uid] for uid in sorted(rows)[-MAX_LISTED:]}
         table.show(rows, self.texts)
 
+    def _listing_changed(self) -> bool:
+        """Whether the listing on screen is not already the chosen mailbox at this step
+        (a refill costs far more than a step, so unchanged mailboxes are left alone)."""
+        if self._listing_shown is None or self.replay is None:
+            return True
+        key, position = self._listing_shown
+        if key != self.mailbox_key or abs(position - self.position) > 1:
+            return True
+        step = max(position, self.position)
+        return step > 0 and any(delta[0] == key for delta in self.replay.mailboxes.deltas[step - 1])
+
     def _show_status(self, extra: str = "") -> None:
         assert self.replay is not None
         changed = len({d.step for d in self.replay.differences})
@@ -223,7 +241,8 @@ class ReplayScreen(Screen[None]):
         self.query_one("#status", Static).update(" · ".join(p for p in (where, verdict, play, extra) if p))
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
-        if event.data_table is self.timeline and event.cursor_row != self.position:
+        # Only the cursor's current row counts: highlights queued by earlier moves are stale.
+        if event.data_table is self.timeline and event.cursor_row == self.timeline.cursor_row != self.position:
             self.go(event.cursor_row)
 
     def action_forward(self) -> None:
@@ -253,6 +272,7 @@ class ReplayScreen(Screen[None]):
         if keys:
             index = keys.index(self.mailbox_key) + 1 if self.mailbox_key in keys else 0
             self.mailbox_key = keys[index % len(keys)]
+            self._listing_shown = None
             self._show_listing(self.replay.mailboxes_at(self.position))
 
     # -- playing -----------------------------------------------------------------------------

@@ -74,11 +74,12 @@ class StepPanel(Static):
 
 
 class StatePanel(Static):
-    """Every session open by this step, with its state and last reply."""
+    """The sessions shown (the most recently active), with their state and last reply."""
 
-    def show(self, replay: Replay, position: int, texts: Texts) -> None:
+    def show(self, replay: Replay, position: int, texts: Texts, sessions: list[str]) -> None:
         text = Text()
-        for session_id, state in replay.sessions_at(position).items():
+        for session_id in sessions:
+            state = replay.state_at(session_id, position)
             protocol = replay.session_protocols[session_id].value.upper()
             text.append(f"{session_id} ", style="bold")
             text.append(f"{protocol} ")
