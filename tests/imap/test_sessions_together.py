@@ -154,3 +154,13 @@ def test_selected_mailbox_deleted_by_another_session(store):
     assert lines == [b"* 1 EXPUNGE"] * count + [b"f NO [NONEXISTENT] The mailbox changed meanwhile: no-such-mailbox"]
     assert first.send("g FETCH 1:* FLAGS") == [b"g OK FETCH completed"]
     assert first.send("h CLOSE") == [b"h OK CLOSE completed"]
+
+
+def test_a_burst_of_changes_wakes_idle_once(pair):
+    first, second = pair
+    first.send("c IDLE")
+    second.send("d STORE 1:* +FLAGS.SILENT ($Burst)")
+    assert first.pushed == 1
+    assert len(first.take()) == 7
+    second.send("e STORE 1 -FLAGS.SILENT ($Burst)")
+    assert first.pushed == 2

@@ -271,6 +271,7 @@ class ImapSession(Session[ImapState]):
         # mailbox name -> UIDs recent in this session (kept across SELECTs: a message
         # stays \Recent for the session that first saw it, RFC 3501 §2.3.2)
         self._recent: dict[str, set[int]] = {}
+        self._push_pending = False
 
     # -- replies -----------------------------------------------------------------------
 
@@ -1034,9 +1035,15 @@ class ImapSession(Session[ImapState]):
             return
         if self.state is S.IDLE:
             self._report_updates(expunges=True)
-            self._note("imap.idle-wakeup")
-            if self.on_output is not None:
-                self.on_output()
+            if not self._push_pending:  # one wake-up per burst (a STORE 1:* by another session)
+                self._push_pending = True
+                self._note("imap.idle-wakeup")
+                if self.on_output is not None:
+                    self.on_output()
+
+    def data_to_send(self) -> bytes:
+        self._push_pending = False
+        return super().data_to_send()
 
     def _report_updates(self, *, expunges: bool) -> None:
         """Send the untagged EXPUNGE / EXISTS / RECENT / FETCH FLAGS that are due."""
