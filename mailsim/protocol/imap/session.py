@@ -80,9 +80,10 @@ _LOGGED_IN = (S.AUTHENTICATED, S.SELECTED)
 
 # (state, verb) -> state after the command succeeds (RFC 3501 §6 and the extensions'
 # RFCs say where each command is valid). What is not here is refused with BAD.
-# "DONE" is not a command but the line that ends IDLE: None means "back to the state
-# IDLE was started in". A SELECT that fails in SELECTED leaves AUTHENTICATED.
-TRANSITIONS: dict[tuple[ImapState, str], ImapState | None] = {
+# "DONE" is not a command but the line that ends IDLE; it leads back to whichever
+# state IDLE was started in, hence two targets. A SELECT that fails in SELECTED
+# leaves AUTHENTICATED.
+TRANSITIONS: dict[tuple[ImapState, str], ImapState | tuple[ImapState, ...]] = {
     **{(s, verb): s for s in _ANY for verb in ("CAPABILITY", "NOOP", "ID")},
     **{(s, "LOGOUT"): S.LOGOUT for s in _ANY},
     (S.NOT_AUTHENTICATED, "LOGIN"): S.AUTHENTICATED,
@@ -98,7 +99,7 @@ TRANSITIONS: dict[tuple[ImapState, str], ImapState | None] = {
     },
     (S.AUTHENTICATED, "ENABLE"): S.AUTHENTICATED,
     **{(s, "IDLE"): S.IDLE for s in _LOGGED_IN},
-    (S.IDLE, "DONE"): None,
+    (S.IDLE, "DONE"): (S.AUTHENTICATED, S.SELECTED),
     **{
         (S.SELECTED, verb): S.SELECTED
         for verb in ("CHECK", "EXPUNGE", "SEARCH", "FETCH", "STORE", "COPY", "MOVE", "UID")
