@@ -14,14 +14,16 @@ the keywords in use per mailbox, so SELECT need not look at every message.
 from __future__ import annotations
 
 import weakref
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date
+from email.header import decode_header, make_header
 from email.utils import parsedate_to_datetime
 from operator import attrgetter
 
 from mailsim.mime import MimeModel, build_model
 from mailsim.mime.imap import bodystructure, envelope, to_crlf
+from mailsim.mime.model import split_header_fields, unfold
 from mailsim.store.changes import FlagsChanged, MailboxDeleted, MailboxRenamed, MessageAdded, StoreChange
 from mailsim.store.model import Mailbox, StoredMessage
 from mailsim.store.store import MailStore, StoreError
@@ -57,10 +59,8 @@ def compute_facts(raw: bytes) -> MessageFacts:
     model = build_model(wire)
     root = model.root
     headers: dict[str, str] = {}
-    for field in root.headers:
-        key = field.name.lower()
-        value = field.value.lower()
-        headers[key] = f"{headers[key]}\n{value}" if key in headers else value
+    for name, value in _searchable_fields(root.header_bytes):
+        headers[name] = f"{headers[name]}\n{value}" if name in headers else value
     texts = []
     for node in model.walk():
         if not node.children and node.maintype == "text":
@@ -85,6 +85,21 @@ def compute_facts(raw: bytes) -> MessageFacts:
         header_text="\n".join(f"{name}: {value}" for name, value in headers.items()),
         body_text="\n".join(texts),
     )
+
+
+def _searchable_fields(header_block: bytes) -> Iterator[tuple[str, str]]:
+    """(lower-cased name, lower-cased decoded value) of each field, RFC 2047 words
+    decoded. SEARCH needs only the text, so this skips the stdlib's structured
+    header parsing (addresses, dates), which would cost most of the indexing time."""
+    for raw_field in split_header_fields(header_block):
+        name, _, value = raw_field.partition(b":")
+        text = unfold(value).decode("utf-8", "replace")
+        if "=?" in text:
+            try:
+                text = str(make_header(decode_header(text)))
+            except (ValueError, LookupError, UnicodeError):
+                pass
+        yield name.strip().decode("ascii", "replace").lower(), text.lower()
 
 
 def facts(message: StoredMessage) -> MessageFacts:
