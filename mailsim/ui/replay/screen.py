@@ -197,12 +197,11 @@ class ReplayScreen(Screen[None]):
     def _show_panes(self) -> None:
         assert self.replay is not None
         sessions = recent_sessions(self.replay, self.position, PANES)
-        rows = max(self.query_one("#panes").size.height - 2, 12)
         for number in range(PANES):
             pane = self.query_one(f"#pane-{number}", SessionTail)
             pane.display = number < len(sessions)
             if number < len(sessions):
-                pane.show(self.replay, sessions[number], self.position, rows)
+                pane.show(self.replay, sessions[number], self.position)
 
     def _show_listing(self, listing: dict) -> None:
         title = self.query_one("#listing-title", Static)

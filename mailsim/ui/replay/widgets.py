@@ -131,13 +131,25 @@ def step_text(step: StepResult) -> str:
 
 
 class SessionTail(Static):
-    """One session's own pane: its last lines up to this step, the step's lines bright."""
+    """One session's own pane: its last lines up to this step, the step's lines bright.
+    It shows as many lines as fit, and refills when its height changes."""
 
-    def show(self, replay: Replay, session_id: str, position: int, limit: int) -> None:
-        protocol = replay.session_protocols[session_id].value.upper()
-        self.border_title = f"{session_id} · {protocol}"
+    _shown: tuple[Replay, str, int] | None = None
+
+    def show(self, replay: Replay, session_id: str, position: int) -> None:
+        self._shown = (replay, session_id, position)
+        self.border_title = f"{session_id} · {replay.session_protocols[session_id].value.upper()}"
+        self._fill()
+
+    def on_resize(self) -> None:
+        self._fill()
+
+    def _fill(self) -> None:
+        if self._shown is None:
+            return
+        replay, session_id, position = self._shown
         text = Text(no_wrap=True, overflow="ellipsis")  # one row per line: the newest stay in view
-        for kind, data, current in replay.session_lines(session_id, position, limit):
+        for kind, data, current in replay.session_lines(session_id, position, self.content_size.height or 12):
             style = ("bold cyan" if kind == "C" else "bold") if current else ("cyan dim" if kind == "C" else "dim")
             text.append(f"{kind}: {printable(data)}\n", style=style)
         text.rstrip()
