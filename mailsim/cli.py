@@ -75,7 +75,11 @@ def build_parser() -> argparse.ArgumentParser:
     replay = commands.add_parser("replay", help="replay a recorded session against today's servers")
     replay.add_argument("file", metavar="FILE", help="a recording (JSON Lines) or a C:/S: transcript")
     replay.add_argument("--check", action="store_true", help="no screen: print differences, exit 1 if any")
-    replay.add_argument("--export", choices=("md", "html", "txt"), help="write the replay as a document")
+    replay.add_argument(
+        "--export",
+        choices=("md", "html", "txt", "rfc", "jsonl"),
+        help="write the replay as a document (md, html, txt) or convert it (rfc: C:/S: lines; jsonl)",
+    )
     replay.add_argument("-o", "--output", metavar="OUT", help="where --export writes (default: standard output)")
 
     lessons = commands.add_parser("lessons", help="pick a lesson; 'list' prints them, 'check' validates files")

@@ -1,4 +1,5 @@
-"""A replayed recording as a document for a lab report: Markdown, HTML or plain text.
+"""A replayed recording as a document for a lab report: Markdown, HTML or plain text;
+or converted to the other transcript format (`rfc`: C:/S: lines, `jsonl`).
 
 Each step shows what the client sent and what the server answered, the session's state
 after it, and — where today's server answers differently — both answers side by side.
@@ -12,7 +13,7 @@ from datetime import datetime, timezone
 from mailsim.transcript.replay import Replay, StepResult, format_difference
 from mailsim.transcript.wirelog import printable
 
-FORMATS = ("md", "html", "txt")
+FORMATS = ("md", "html", "txt", "rfc", "jsonl")
 
 
 def _wire(step: StepResult, several: bool) -> list[str]:
@@ -53,6 +54,16 @@ def export(replay: Replay, fmt: str) -> str:
         return to_html(replay)
     if fmt == "txt":
         return to_text(replay)
+    if fmt == "rfc":
+        from mailsim.transcript.rfcstyle import to_rfc_style
+
+        return to_rfc_style(replay.script)
+    if fmt == "jsonl":
+        import json
+
+        from mailsim.transcript.rfcstyle import script_to_records
+
+        return "".join(json.dumps(r, ensure_ascii=False, separators=(",", ":")) + "\n" for r in script_to_records(replay.script))
     raise ValueError(f"unknown export format {fmt!r} (md, html, txt)")
 
 

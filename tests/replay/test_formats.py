@@ -282,3 +282,12 @@ def test_damaged_recordings_give_a_line_or_replay_never_a_traceback(tmp_path: Pa
         Replay.load(path)
     except TranscriptError as exc:
         assert str(exc).startswith(f"{path}:") and exc.message
+
+
+def test_cli_converts_between_the_two_formats(tmp_path: Path) -> None:
+    jsonl, text = tmp_path / "idle.jsonl", tmp_path / "idle.txt"
+    assert run_cli("--export", "jsonl", str(IDLE_EXAMPLE), "-o", str(jsonl)).returncode == 0
+    assert run_cli("--export", "rfc", str(jsonl), "-o", str(text)).returncode == 0
+    assert text.read_text(encoding="utf-8").startswith("@mailsim {")
+    assert client_side(load_script(text)) == client_side(load_script(IDLE_EXAMPLE))
+    assert run_cli("--check", str(text)).returncode == 0
