@@ -164,3 +164,14 @@ def test_a_burst_of_changes_wakes_idle_once(pair):
     assert len(first.take()) == 7
     second.send("e STORE 1 -FLAGS.SILENT ($Burst)")
     assert first.pushed == 2
+
+
+def test_an_internal_fault_answers_no_and_the_session_lives(pair, monkeypatch):
+    first, _ = pair
+
+    def broken(self, cmd):
+        raise RuntimeError("simulated fault")
+
+    monkeypatch.setattr(ImapSession, "_check", broken)
+    assert first.send("c CHECK") == [b"c NO [SERVERBUG] CHECK failed inside the server; the session goes on"]
+    assert first.send("d NOOP") == [b"d OK NOOP completed"]

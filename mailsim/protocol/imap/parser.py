@@ -29,7 +29,7 @@ _ATOM_CHARS = bytes(c for c in range(0x21, 0x7F) if c not in _ATOM_SPECIALS)
 _ASTRING_CHARS = _ATOM_CHARS + b"]" + bytes(range(0x80, 0x100))
 _LIST_CHARS = _ATOM_CHARS + b"%*]"
 _ITEM_NAME_CHARS = bytes(c for c in _ATOM_CHARS if c not in b"[<")
-_TAG_CHARS = bytes(c for c in _ASTRING_CHARS if c != ord("+"))
+_TAG_CHARS = bytes(c for c in _ATOM_CHARS + b"]" if c != ord("+"))
 _LITERAL_MARK = re.compile(rb"\{(\d{1,20})(\+?)\}$")
 
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")

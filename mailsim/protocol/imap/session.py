@@ -366,7 +366,7 @@ class ImapSession(Session[ImapState]):
         try:
             tag, _verb, _ = parse_tag_and_verb(bytes(self._command))
             return tag
-        except ParseError:
+        except ValueError:  # ParseError, or anything else the grammar trips on
             return "*"
 
     def _command_line(self, line: Line) -> None:
@@ -419,7 +419,7 @@ class ImapSession(Session[ImapState]):
         """Before asking for a literal, refuse a command that is wrong in this state."""
         try:
             _tag, verb, _ = parse_tag_and_verb(bytes(self._command))
-        except ParseError:
+        except ValueError:
             return True  # the full command will be answered BAD once complete
         if verb in self.COMMANDS and (self.state, verb) not in TRANSITIONS:
             self._reset_command()
@@ -430,6 +430,15 @@ class ImapSession(Session[ImapState]):
         return True
 
     def _execute(self, data: bytes) -> None:
+        try:
+            self._run_command(data)
+        except Exception:
+            # Whatever went wrong, the client gets an answer and the session lives on.
+            log.exception("IMAP command line %r failed", data[:200])
+            self._note("imap.server-bug", verb=self.last_command or "?")
+            self._complete(self._tag_of(data), R.SERVER_BUG, verb=self.last_command or "command")
+
+    def _run_command(self, data: bytes) -> None:
         if not data.strip():
             self._verb = self.last_command = ""
             self._complete("*", R.EMPTY_LINE)
@@ -471,10 +480,6 @@ class ImapSession(Session[ImapState]):
             # The store changed under this command (another session deleted the
             # mailbox, say): a NO, and the session goes on.
             self._complete(tag, R.STORE_REFUSED, reason=error.reason)
-        except Exception:
-            log.exception("IMAP command %r failed", self.last_command)
-            self._note("imap.server-bug", verb=self.last_command)
-            self._complete(tag, R.SERVER_BUG, verb=self.last_command)
 
     @staticmethod
     def _tag_of(data: bytes) -> str:
