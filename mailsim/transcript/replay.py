@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import bisect
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from email.parser import BytesHeaderParser
 from email.policy import default as default_policy
 from pathlib import Path
@@ -75,6 +75,7 @@ class MessageRow:
     size: int
     subject: str
     marked_deleted: bool = False  # POP3 DELE, not yet committed by QUIT
+    raw: bytes = field(default=b"", repr=False)  # shared with the store, not copied: for the MIME inspector
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,7 +173,7 @@ class MailboxTimeline:
 
     @staticmethod
     def _row(uid: int, flags: set[str] | frozenset[str], raw: bytes, marked: bool = False) -> MessageRow:
-        return MessageRow(uid, tuple(sorted(flags)), len(raw), _subject(raw), marked)
+        return MessageRow(uid, tuple(sorted(flags)), len(raw), _subject(raw), marked, raw)
 
     @staticmethod
     def _copy(listing: Listing) -> Listing:
@@ -209,7 +210,7 @@ class MailboxTimeline:
         elif isinstance(change, FlagsChanged):
             old = self._live.get(key, {}).get(change.uid)
             if old is not None:
-                self._set(key, change.uid, MessageRow(old.uid, tuple(sorted(change.flags)), old.size, old.subject, old.marked_deleted))
+                self._set(key, change.uid, replace(old, flags=tuple(sorted(change.flags))))
         elif isinstance(change, MessagesExpunged):
             for uid in change.uids:
                 self._set(key, uid, None)
@@ -228,7 +229,7 @@ class MailboxTimeline:
             key = (event.account, event.mailbox)
             old = self._live.get(key, {}).get(event.uid)
             if old is not None:
-                self._set(key, event.uid, MessageRow(old.uid, old.flags, old.size, old.subject, event.marked))
+                self._set(key, event.uid, replace(old, marked_deleted=event.marked))
 
     def end_step(self) -> None:
         deltas = tuple(self._pending)

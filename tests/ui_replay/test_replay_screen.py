@@ -207,3 +207,23 @@ async def test_each_session_has_its_own_pane() -> None:
         await pilot.pause()
         panes = {str(p.border_title): str(p.content) for p in screen.query(".pane") if p.display}
         assert "* 8 EXISTS" not in panes["imap-alice · IMAP"]
+
+
+async def test_a_message_opens_in_the_inspector_as_it_was_at_that_step() -> None:
+    from mailsim.ui.inspector.screen import InspectorScreen
+
+    app = make_replay_app(SMTP, lang="en")
+    async with app.run_test(size=(140, 45)) as pilot:
+        screen = await loaded(pilot)
+        dot = next(s.number for s in screen.replay.steps if s.client.endswith(b".\r\n"))
+        screen.go(dot)
+        await pilot.pause()
+        assert screen.mailbox_key in {("alice", "INBOX"), ("bob", "INBOX")}
+        listing = screen.query_one("#listing")
+        listing.move_cursor(row=listing.row_count - 1)  # the message just delivered
+        await pilot.press("i")
+        await pilot.pause()
+        assert isinstance(app.screen, InspectorScreen)
+        row = screen.replay.mailboxes_at(dot)[screen.mailbox_key][int(str(listing.get_row_at(listing.row_count - 1)[0]))]
+        assert row.subject == "Practica 3: reparto de tareas"
+        assert b"Received: from laptop-de-bob.mailsim.test" in row.raw

@@ -70,6 +70,7 @@ class ReplayScreen(Screen[None]):
         Binding("g", "jump", "keys.jump"),
         Binding("d", "next_difference", "keys.difference"),
         Binding("m", "next_mailbox", "keys.mailbox"),
+        Binding("i", "inspect", "keys.inspect"),
         Binding("escape", "cancel_prompt", show=False),
         Binding("q", "close", "keys.quit"),
     ]
@@ -273,6 +274,27 @@ class ReplayScreen(Screen[None]):
             self.mailbox_key = keys[index % len(keys)]
             self._listing_shown = None
             self._show_listing(self.replay.mailboxes_at(self.position))
+
+    def action_inspect(self) -> None:
+        """Open the highlighted message of the listing, as it was at this step, in the
+        MIME inspector."""
+        if self.replay is None or self.mailbox_key is None:
+            return
+        table = self.query_one("#listing", ListingTable)
+        if table.row_count == 0:
+            return
+        uid = int(str(table.get_row_at(table.cursor_row)[0]))
+        row = self.replay.mailboxes_at(self.position)[self.mailbox_key].get(uid)
+        if row is None:
+            return
+        from mailsim.ui.inspector.hooks import inspect_raw
+
+        account, mailbox = self.mailbox_key
+        inspect_raw(self.app, row.raw, f"{account}/{mailbox} UID {uid} · {self.texts('step')} {self.position}")
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        if event.data_table.id == "listing":
+            self.action_inspect()
 
     # -- playing -----------------------------------------------------------------------------
 
