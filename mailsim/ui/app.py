@@ -49,8 +49,8 @@ class MailsimApp(App[int]):
         Binding("f9", "toggle_language", "keys.language"),
         Binding("f10", "toggle_theme", "keys.theme"),
         Binding("ctrl+o", "compose", "keys.compose", priority=True),
-        Binding("ctrl+t", "inspect_session", "Inspect the session's last message", show=False, priority=True),
-        Binding("ctrl+n", "new_message", "Compose a MIME message", show=False, priority=True),
+        Binding("ctrl+t", "inspect_session", "keys.inspect", show=False, priority=True),
+        Binding("ctrl+n", "new_message", "keys.new-message", show=False, priority=True),
         Binding("ctrl+l", "toggle_listen", "keys.listen", show=False),
         Binding("ctrl+pagedown", "cycle(1)", "keys.next", show=False),
         Binding("ctrl+pageup", "cycle(-1)", "keys.previous", show=False),
@@ -132,7 +132,8 @@ class MailsimApp(App[int]):
         """(key, what it does) for every binding, for the help screen."""
         rows = []
         for _key, binding in self._bindings:
-            rows.append((self.get_key_display(binding), binding.description))
+            if binding.description:  # Textual's own undescribed bindings (ctrl+c copy) stay out
+                rows.append((self.get_key_display(binding), binding.description))
         rows.append(("↑ ↓", self.strings("keys.history")))
         rows.append(("→", self.strings("keys.accept")))
         return rows

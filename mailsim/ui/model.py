@@ -23,7 +23,7 @@ from mailsim.events import (
     ServerLine,
     StateChanged,
 )
-from mailsim.protocol.base import Session
+from mailsim.protocol.base import Session, split_wire_lines
 from mailsim.protocol.classify import classify_server_line
 from mailsim.ui import machine
 from mailsim.ui.console import ConsoleConnection
@@ -90,10 +90,15 @@ class SessionModel:
             self.lines.append(TranscriptLine(Direction.INFO, event=event))
         elif isinstance(event, ClientLine):
             self.notes = []
-            self.lines.append(TranscriptLine(Direction.CLIENT, event.data, content=self.multiline))
+            content = self.multiline
+            self.lines.extend(TranscriptLine(Direction.CLIENT, line, content=content) for line in split_wire_lines(event.data))
         elif isinstance(event, ServerLine):
-            reply_class = classify_server_line(event.protocol, event.data)
-            self.lines.append(TranscriptLine(Direction.SERVER, event.data, reply_class, content=reply_class is None))
+            # A block (a RETR body, a FETCH with its literal) is shown line by line;
+            # only its first line can be a reply, the rest is message content.
+            first, *rest = split_wire_lines(event.data)
+            reply_class = classify_server_line(event.protocol, first)
+            self.lines.append(TranscriptLine(Direction.SERVER, first, reply_class, content=reply_class is None))
+            self.lines.extend(TranscriptLine(Direction.SERVER, line, None, content=True) for line in rest)
         elif isinstance(event, Reply):
             self.replies.append(event)
         elif isinstance(event, StateChanged):
