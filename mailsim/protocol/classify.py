@@ -37,3 +37,16 @@ def classify_server_line(protocol: Protocol, data: bytes) -> ReplyClass | None:
         if status is not None:
             return status
     return None
+
+
+def classify_server_block(protocol: Protocol, lines: list[bytes]) -> list[ReplyClass | None]:
+    """Classes for the lines of one ServerLine event. A POP3 block is always a message
+    body (its status line is sent on its own); an IMAP block is one response whose
+    first line is the untagged data and the rest a literal; SMTP sends line by line."""
+    if len(lines) == 1:
+        return [classify_server_line(protocol, lines[0])]
+    if protocol is Protocol.POP3:
+        return [None] * len(lines)
+    if protocol is Protocol.IMAP:
+        return [classify_server_line(protocol, lines[0])] + [None] * (len(lines) - 1)
+    return [classify_server_line(protocol, line) for line in lines]

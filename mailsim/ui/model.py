@@ -24,7 +24,7 @@ from mailsim.events import (
     StateChanged,
 )
 from mailsim.protocol.base import Session, split_wire_lines
-from mailsim.protocol.classify import classify_server_line
+from mailsim.protocol.classify import classify_server_block
 from mailsim.ui import machine
 from mailsim.ui.console import ConsoleConnection
 
@@ -93,12 +93,13 @@ class SessionModel:
             content = self.multiline
             self.lines.extend(TranscriptLine(Direction.CLIENT, line, content=content) for line in split_wire_lines(event.data))
         elif isinstance(event, ServerLine):
-            # A block (a RETR body, a FETCH with its literal) is shown line by line;
-            # only its first line can be a reply, the rest is message content.
-            first, *rest = split_wire_lines(event.data)
-            reply_class = classify_server_line(event.protocol, first)
-            self.lines.append(TranscriptLine(Direction.SERVER, first, reply_class, content=reply_class is None))
-            self.lines.extend(TranscriptLine(Direction.SERVER, line, None, content=True) for line in rest)
+            # A block (a RETR body, a FETCH with its literal) is shown line by line.
+            lines = split_wire_lines(event.data)
+            classes = classify_server_block(event.protocol, lines)
+            self.lines.extend(
+                TranscriptLine(Direction.SERVER, line, reply_class, content=reply_class is None)
+                for line, reply_class in zip(lines, classes)
+            )
         elif isinstance(event, Reply):
             self.replies.append(event)
         elif isinstance(event, StateChanged):
