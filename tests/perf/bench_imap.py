@@ -191,13 +191,50 @@ def _cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def engine_only(count: int, runs: int) -> None:
+    """The same commands on a sans-IO session in this process: the engine's own cost,
+    without sockets, the event loop or the client."""
+    from mailsim.protocol.imap import ImapSession
+
+    store, _ = populate(count)
+    session = ImapSession(store, session_id="bench")
+    session.start()
+    session.receive_data(b"a LOGIN alice wonderland\r\nb SELECT INBOX\r\n")
+    session.data_to_send()
+    session.events()
+    commands = [
+        ("SELECT", "SELECT INBOX"),
+        ("FETCH 1:* (FLAGS RFC822.SIZE ENVELOPE)", "FETCH 1:* (FLAGS RFC822.SIZE ENVELOPE)"),
+        ("FETCH 1:* BODYSTRUCTURE", "FETCH 1:* BODYSTRUCTURE"),
+        ("SEARCH FROM", "SEARCH FROM carmen"),
+        ("SEARCH SUBJECT", 'SEARCH SUBJECT "lab 42"'),
+        ("SEARCH TEXT", 'SEARCH TEXT "dot problem"'),
+        ("UID STORE 1:* +FLAGS", None),
+    ]
+    print(f"engine only (sans-IO, {count:,} messages):")
+    for number, (name, text) in enumerate(commands):
+        times = []
+        for run in range(runs):
+            line = text or f"UID STORE 1:* {'+' if run % 2 == 0 else '-'}FLAGS (\\Flagged)"
+            began = time.perf_counter()
+            session.receive_data(f"e{number}.{run} {line}\r\n".encode())
+            session.data_to_send()
+            session.events()
+            times.append(time.perf_counter() - began)
+        print(f"  {name:40} {statistics.median(times) * 1000:10.1f} ms (target {TARGETS_MS[name]})")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--messages", type=int, default=10_000)
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--clients", type=int, default=40)
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--engine", action="store_true", help="measure the sans-IO engine only, in process")
     args = parser.parse_args()
+    if args.engine:
+        engine_only(args.messages, args.runs)
+        return
     queue: multiprocessing.Queue = multiprocessing.Queue()
     server = multiprocessing.Process(target=serve, args=(args.messages, queue), daemon=True)
     server.start()
