@@ -15,10 +15,10 @@ and a bounded number of deltas — independent of the recording's length.
 from __future__ import annotations
 
 import bisect
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
-from email.parser import BytesHeaderParser
-from email.policy import default as default_policy
+from email.header import decode_header, make_header
 from pathlib import Path
 from typing import Any
 
@@ -143,14 +143,22 @@ Delta = tuple[MailboxKey, int, Any, Any]
 CHECKPOINT_MIN_DELTAS = 256
 
 
+_SUBJECT = re.compile(rb"^subject:[ \t]*(.*(?:\r?\n[ \t].*)*)", re.IGNORECASE | re.MULTILINE)
+
+
 def _subject(raw: bytes) -> str:
+    """The Subject, unfolded and decoded (RFC 2047); cheap enough for every delivery of
+    a long recording (a full header parse is not)."""
     end = raw.find(b"\r\n\r\n")
-    head = raw if end < 0 else raw[: end + 2]
-    try:
-        subject = BytesHeaderParser(policy=default_policy).parsebytes(head).get("subject", "")
-        return " ".join(str(subject).split())
-    except Exception:  # a header so broken it has no readable subject
+    found = _SUBJECT.search(raw if end < 0 else raw[: end + 2])
+    if found is None:
         return ""
+    value = re.sub(r"\r?\n[ \t]", " ", found.group(1).decode("utf-8", "replace")).strip()
+    try:
+        value = str(make_header(decode_header(value)))
+    except (ValueError, LookupError, UnicodeError):  # a broken encoded-word shows as sent
+        pass
+    return " ".join(value.split())
 
 
 class MailboxTimeline:
