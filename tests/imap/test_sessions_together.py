@@ -175,3 +175,17 @@ def test_an_internal_fault_answers_no_and_the_session_lives(pair, monkeypatch):
     monkeypatch.setattr(ImapSession, "_check", broken)
     assert first.send("c CHECK") == [b"c NO [SERVERBUG] CHECK failed inside the server; the session goes on"]
     assert first.send("d NOOP") == [b"d OK NOOP completed"]
+
+
+def test_broken_mime_structure_gets_a_parse_warning(pair, store):
+    first, _ = pair
+    broken = b'Content-Type: multipart/mixed; boundary="x"\r\n\r\n--x\r\nContent-Type: text/plain\r\n\r\nhi\r\n'
+    store.append("alice", "INBOX", broken)
+    first.send("c NOOP")
+    lines = first.send("d FETCH 8 BODYSTRUCTURE")
+    assert lines[-2:] == [
+        b"* NO [PARSE] Message 8 has MIME structure defects (close-boundary-not-found); shown as read",
+        b"d OK FETCH completed",
+    ]
+    assert first.send("e FETCH 1:7 BODYSTRUCTURE")[-1] == b"e OK FETCH completed"
+    assert all(b"PARSE" not in line for line in first.send("f FETCH 1:8 FLAGS"))

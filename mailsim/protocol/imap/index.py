@@ -102,6 +102,19 @@ def _searchable_fields(header_block: bytes) -> Iterator[tuple[str, str]]:
         yield name.strip().decode("ascii", "replace").lower(), text.lower()
 
 
+# Defects that change how the tree was cut (not mere header oddities): worth a
+# [PARSE] warning, since BODYSTRUCTURE then shows the server's best reading.
+STRUCTURAL_DEFECTS = frozenset({
+    "start-boundary-not-found", "close-boundary-not-found", "no-boundary-in-multipart",
+    "multipart-invariant-violation", "missing-header-body-separator", "nesting-too-deep",
+})
+
+
+def structure_defects(message: StoredMessage) -> list[str]:
+    """The structural defect codes of a message's MIME tree, in order, no repeats."""
+    return list(dict.fromkeys(d.code for d in facts(message).model.defects if d.code in STRUCTURAL_DEFECTS))
+
+
 def facts(message: StoredMessage) -> MessageFacts:
     found = message.cache.get(CACHE_KEY)
     if found is None:

@@ -25,7 +25,7 @@ from mailsim.events import Protocol, ReplyClass
 from mailsim.protocol.base import Line, ReplyCatalog, ReplySpec, Session, command
 from mailsim.protocol.imap import mailboxes
 from mailsim.protocol.imap.fetch import format_flags, render_items, sets_seen
-from mailsim.protocol.imap.index import RECENT_KEY, attach_index, facts
+from mailsim.protocol.imap.index import RECENT_KEY, attach_index, structure_defects
 from mailsim.protocol.imap.mutf7 import encode_mailbox
 from mailsim.protocol.imap.parser import (
     AppendArgs,
@@ -42,7 +42,6 @@ from mailsim.protocol.imap.parser import (
     ParseError,
     RenameArgs,
     SearchArgs,
-    SequenceArgs,
     SequenceSet,
     StatusArgs,
     StoreArgs,
@@ -117,6 +116,7 @@ LINE_LIMIT = 65536          # octets of one command line (Dovecot's default, 64 
 MAX_COMMAND_LINES = 64      # lines (so: literals) in one command
 MAX_BAD_COMMANDS = 20       # consecutive BADs before the server hangs up
 _NO_EXPUNGE_DURING = ("FETCH", "STORE", "SEARCH")  # RFC 3501 §7.4.1
+_STRUCTURE_ITEMS = ("BODY", "BODYSTRUCTURE", "RFC822", "RFC822.HEADER", "RFC822.TEXT")
 
 
 class ImapReplies(ReplyCatalog):
@@ -166,6 +166,9 @@ class ImapReplies(ReplyCatalog):
     BAD_CHARSET = ReplySpec("bad-charset", "NO", "[BADCHARSET ({charsets})] Unsupported charset {charset}")
     FETCH_OK = ReplySpec("fetch-ok", "OK", "{verb} completed")
     STORE_OK = ReplySpec("store-ok", "OK", "{verb} completed")
+    PARSE_WARNING = ReplySpec(
+        "parse-warning", "NO", "[PARSE] Message {number} has MIME structure defects ({defects}); shown as read"
+    )
     STORE_RECENT = ReplySpec("store-recent", "BAD", "\\Recent cannot be stored: only the server sets it")
     COPY_OK = ReplySpec("copy-ok", "OK", "[COPYUID {uidvalidity} {source} {target}] {verb} completed")
     COPY_NOTHING = ReplySpec("copy-nothing", "OK", "{verb} completed: no messages matched")
@@ -872,6 +875,7 @@ class ImapSession(Session[ImapState]):
         if mark_seen and not any(item.name == "FLAGS" for item in items):
             with_flags = (*items, FetchItem("FLAGS"))
         wants_flags = any(item.name == "FLAGS" for item in items)
+        reads_structure = any(item.name in _STRUCTURE_ITEMS or item.section is not None for item in items)
         seen_now = 0
         batch = _Batch(self._send_raw)
         for number, message in targets:
@@ -885,6 +889,11 @@ class ImapSession(Session[ImapState]):
                 wanted = with_flags
             flags = format_flags(message.flags, message.uid in view.recent) if wants_flags or wanted is with_flags else ""
             batch.add(b"* %d FETCH " % number + render_items(message, wanted, flags) + b"\r\n")
+            if reads_structure:
+                problems = structure_defects(message)
+                if problems:
+                    batch.flush()
+                    self._reply(R.PARSE_WARNING, number=number, defects=", ".join(problems))
         batch.flush()
         if seen_now:
             self._note("imap.seen-set", count=seen_now)
