@@ -19,6 +19,23 @@ from mailsim.ui.lessons.catalog import LessonEntry, LessonSettings, catalog
 from mailsim.ui.strings import Strings
 
 
+WIDE = 100   # from this width the level has a column of its own
+_KEYS = ["number", "title", "protocols", "level", "minutes", "progress"]
+
+
+def _width(cell: object) -> int:
+    return cell.cell_len if isinstance(cell, Text) else len(str(cell))
+
+
+def _clip(cell: object, width: int) -> object:
+    text = cell if isinstance(cell, Text) else Text(str(cell))
+    if text.cell_len <= width:
+        return cell
+    clipped = text.copy()
+    clipped.truncate(width, overflow="ellipsis")
+    return clipped
+
+
 class LessonPickerScreen(Screen[Path | None]):
     CSS_PATH = "lessons.tcss"
     BINDINGS = [
@@ -71,14 +88,22 @@ class LessonPickerScreen(Screen[Path | None]):
         self.entries = catalog(self.settings.files(), self.settings.progress)
         table = self.table
         table.clear(columns=True)
-        table.add_column("#", key="number")
-        table.add_column(t("lessons.picker.lesson"), key="title")
-        table.add_column(t("lessons.picker.protocols"), key="protocols")
-        table.add_column(t("lessons.picker.level"), key="level")
-        table.add_column(t("lessons.picker.minutes"), key="minutes")
-        table.add_column(t("lessons.picker.progress"), key="progress")
-        for number, entry in enumerate(self.entries, 1):
-            table.add_row(*self._cells(number, entry), key=str(entry.path))
+        rows = [self._cells(number, entry) for number, entry in enumerate(self.entries, 1)]
+        headers = ["#", t("lessons.picker.lesson"), t("lessons.picker.protocols"), t("lessons.picker.level"),
+                   t("lessons.picker.minutes"), t("lessons.picker.progress")]
+        widths = [max([len(headers[i])] + [_width(row[i]) for row in rows])
+                  for i in range(len(headers))]
+        wide = (self.size.width or self.app.size.width) >= WIDE
+        shown = [0, 1, 2, 3, 4, 5] if wide else [0, 1, 2, 4, 5]
+        # The title takes what the other columns leave (2 cells of padding each, and a scrollbar).
+        room = (self.size.width or self.app.size.width) - sum(widths[i] + 2 for i in shown if i != 1) - 4
+        widths[1] = max(12, min(widths[1], room))
+        for i in shown:
+            table.add_column(headers[i], key=_KEYS[i], width=widths[i])
+        for entry, cells_all in zip(self.entries, rows):
+            cells = [cells_all[i] for i in shown]
+            cells[1] = _clip(cells_all[1], widths[1])
+            table.add_row(*cells, key=str(entry.path))
         if self.entries:
             table.move_cursor(row=min(row, len(self.entries) - 1))
         self._describe()
@@ -114,7 +139,13 @@ class LessonPickerScreen(Screen[Path | None]):
             summary.update(f"**{entry.path.name}**\n\n{t('lessons.picker.broken', error=entry.error)}")
             return
         lesson = entry.lesson
-        parts = [f"**{lesson.title.get(self.lang)}** · `{lesson.id}`", lesson.summary.get(self.lang).strip()]
+        facts = " · ".join([
+            " ".join(p.value.upper() for p in lesson.protocols),
+            t(f"lessons.level.{lesson.level.value}"),
+            f"{lesson.minutes} min",
+            f"`{lesson.id}`",
+        ])
+        parts = [f"**{lesson.title.get(self.lang)}**  \n{facts}", lesson.summary.get(self.lang).strip()]
         if lesson.prerequisites:
             parts.append(t("lessons.picker.prerequisites", ids=", ".join(lesson.prerequisites)))
         summary.update("\n\n".join(parts))
@@ -125,6 +156,10 @@ class LessonPickerScreen(Screen[Path | None]):
             return None
         row = self.table.cursor_row
         return self.entries[row] if 0 <= row < len(self.entries) else None
+
+    def on_resize(self) -> None:
+        if self.entries:
+            self.reload()
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         self._describe()

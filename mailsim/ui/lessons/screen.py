@@ -104,6 +104,11 @@ class LessonScreen(MainScreen):
         """Stop listening (the screen is being replaced)."""
         self.runner.detach()
 
+    def on_screen_resume(self) -> None:
+        """Back from the inspector (or help): the keyboard goes where the step needs it."""
+        if self.query("#lesson-panel") and self.panel.view is not None:
+            self.call_after_refresh(self._focus_for, self.runner.step)
+
     def _localize(self) -> None:
         t = self.mailsim.strings
         localized = BindingsMap()
@@ -120,6 +125,14 @@ class LessonScreen(MainScreen):
         self.panel.strings = self.mailsim.strings
         self._scroll = ""
         self.call_later(self._refresh_panel)
+
+    def _update_layout(self) -> None:
+        """As the main screen lays itself out, but the state machine under the lesson is
+        always the compact one: the lesson needs the room."""
+        super()._update_layout()
+        if not self.state_panel.compact:
+            self.state_panel.compact = True
+            self.refresh_sidebar()
 
     def on_resize(self, event: Resize) -> None:
         self._fit()
