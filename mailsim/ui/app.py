@@ -409,6 +409,9 @@ class MailsimApp(App[int]):
         from mailsim.ui.replay.palette import replay_commands
 
         yield from replay_commands(self, self.lang)
+        from mailsim.ui.lessons.start import palette_commands
+
+        yield from palette_commands(self, screen)
 
     # -- messages from the widgets ---------------------------------------------------------------
 
