@@ -52,6 +52,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"mailsim {__version__}")
     parser.add_argument("--lang", choices=("es", "en"), help="language of the interface (default: from LANG)")
     parser.add_argument("--listen", action="store_true", help="also run the TCP servers (app only)")
+    parser.add_argument(
+        "--no-record", action="store_true", help="do not record the app's sessions (recorded by default, for replay)"
+    )
     _world_options(parser)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
@@ -137,7 +140,7 @@ def _app(args: argparse.Namespace, store: MailStore) -> int:
     except ImportError:
         print("mailsim: the app is not available in this build; use 'mailsim serve'", file=sys.stderr)
         return 1
-    return run_app(store, lang=args.lang, listen=args.listen)
+    return run_app(store, lang=args.lang, listen=args.listen, record=not args.no_record)
 
 
 def _lessons(args: argparse.Namespace) -> int:

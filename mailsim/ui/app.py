@@ -476,8 +476,26 @@ def make_app(
     return app
 
 
-def run_app(store: MailStore, *, lang: str | None = None, listen: bool = False) -> int:
-    """`mailsim`: the app on the store the command line built. Returns the exit code."""
+def run_app(store: MailStore, *, lang: str | None = None, listen: bool = False, record: bool = True) -> int:
+    """`mailsim`: the app on the store the command line built. Returns the exit code.
+
+    Every session is recorded (into the user data directory) unless `record` is off,
+    so it can be replayed step by step with `mailsim replay`.
+    """
     app = make_app(store, lang=lang, listen=listen)
-    result = app.run()
+    recording = None
+    if record:
+        from mailsim.transcript.recorder import start_recording
+
+        try:
+            recording = start_recording(store, app.bus, source="app")
+        except OSError:
+            recording = None  # a read-only home must not stop the lab
+    try:
+        result = app.run()
+    finally:
+        if recording is not None:
+            recording.stop()
+    if recording is not None:
+        print(app.strings("exit.recorded", path=str(recording.path)))
     return result if isinstance(result, int) else 0
