@@ -1070,7 +1070,7 @@ class ImapSession(Session[ImapState]):
             self._remove_from_view(view, held)
             view.expunged.clear()
             view.added = [m for m in view.added if m.uid not in held]
-        elif view.expunged and (view.added or view.flags_changed):
+        elif view.expunged:
             self._note("imap.expunge-deferred", count=len(view.expunged), verb=self._verb)
         if view.added:
             known = {m.uid for m in view.messages[-len(view.added):]} if view.messages else set()
