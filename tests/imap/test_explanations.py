@@ -90,3 +90,36 @@ def test_explainer_finds_replies_states_in_both_languages() -> None:
     assert "CREATE" in english.meaning and "crea" in spanish.meaning
     assert english.reply_class.startswith("NO") and spanish.reply_class.startswith("NO")
     assert Explainer("es").state(Protocol.IMAP, "not authenticated")[0] == "No autenticado"
+
+
+def test_every_untagged_response_is_explained(store) -> None:
+    from mailsim.protocol.imap.session import UNTAGGED_DATA
+
+    assert set(DATA["untagged"]) == set(UNTAGGED_DATA)
+    for name in UNTAGGED_DATA:
+        for lang in LANGUAGES:
+            assert DATA["untagged"][name][lang].startswith("* "), (name, lang)
+    # Drive a session through every command and check each untagged name it sends.
+    session = ImapSession(store, session_id="explain")
+    other = ImapSession(store, session_id="other")
+    for s in (session, other):
+        s.start()
+        s.receive_data(b"a LOGIN alice wonderland\r\nb SELECT INBOX\r\n")
+    script = [
+        b"c CAPABILITY", b"d ID NIL", b'e LIST "" *', b'f LSUB "" *', b"g STATUS Trash (MESSAGES)",
+        b"h NAMESPACE", b"i SEARCH ALL", b"j FETCH 1 FLAGS", b"k STORE 1 +FLAGS (\\Deleted)",
+        b"l EXPUNGE", b"m UNSELECT", b"n ENABLE CONDSTORE",
+    ]
+    other.receive_data(b"x STORE 2 +FLAGS (\\Answered)\r\n")
+    seen: set[str] = set()
+    for line in script:
+        session.receive_data(line + b"\r\n")
+        if line.startswith(b"k "):
+            other.receive_data(b"y APPEND INBOX {3}\r\n")
+            other.receive_data(b"hi\n\r\n")
+    for raw in session.data_to_send().split(b"\r\n"):
+        words = raw.split(b" ")
+        if words[0] != b"*" or len(words) < 2 or words[1] in (b"OK", b"NO", b"BAD", b"BYE", b"PREAUTH"):
+            continue
+        seen.add((words[2] if words[1].isdigit() else words[1]).decode())
+    assert seen == set(UNTAGGED_DATA)

@@ -115,6 +115,12 @@ PERMANENT_FLAGS = "(\\Answered \\Flagged \\Deleted \\Seen \\Draft \\*)"
 LINE_LIMIT = 65536          # octets of one command line (Dovecot's default, 64 KiB)
 MAX_COMMAND_LINES = 64      # lines (so: literals) in one command
 MAX_BAD_COMMANDS = 20       # consecutive BADs before the server hangs up
+# The untagged data responses this server sends (RFC 3501 §7.2-§7.4 and extensions);
+# each has an explanation under [untagged] in the explanations file.
+UNTAGGED_DATA = (
+    "CAPABILITY", "LIST", "LSUB", "STATUS", "SEARCH", "FLAGS", "EXISTS", "RECENT",
+    "EXPUNGE", "FETCH", "NAMESPACE", "ID", "ENABLED",
+)
 _NO_EXPUNGE_DURING = ("FETCH", "STORE", "SEARCH")  # RFC 3501 §7.4.1
 _STRUCTURE_ITEMS = ("BODY", "BODYSTRUCTURE", "RFC822", "RFC822.HEADER", "RFC822.TEXT")
 
