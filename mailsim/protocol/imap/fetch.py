@@ -7,10 +7,11 @@ inspector shows. Body data is always sent as a literal, as Dovecot does.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
 from mailsim.mime.imap import Section, imap_literal, partial, section_bytes
-from mailsim.protocol.imap.index import facts
+from mailsim.protocol.imap.index import MessageFacts, facts
 from mailsim.protocol.imap.parser import MONTHS, FetchItem
 from mailsim.store.model import StoredMessage
 
@@ -22,6 +23,8 @@ _SECTION_TEXT = Section(text="TEXT")
 def format_flags(flags: set[str] | frozenset[str], recent: bool = False) -> str:
     """System flags in a fixed order, then keywords sorted: the same set always
     reads the same, which keeps transcripts comparable."""
+    if not flags:
+        return "(\\Recent)" if recent else "()"
     ordered = [f for f in SYSTEM_FLAG_ORDER if f in flags]
     if len(ordered) != len(flags):
         ordered += sorted(f for f in flags if f not in SYSTEM_FLAG_ORDER)
@@ -49,43 +52,64 @@ def sets_seen(items: tuple[FetchItem, ...]) -> bool:
     )
 
 
+Part = Callable[[StoredMessage, "MessageFacts | None", bytes], bytes]
+
+
+def item_renderer(items: tuple[FetchItem, ...]) -> Callable[[StoredMessage, str], bytes]:
+    """A function rendering one message's parenthesised item list, literals inline.
+
+    The items are looked at once per command, not once per message: a FETCH 1:* over
+    ten thousand messages then only runs the small per-item functions chosen here.
+    """
+    parts: list[Part] = [_part(item) for item in items]
+    needs_facts = any(item.name not in ("UID", "FLAGS", "INTERNALDATE") for item in items)
+
+    def render(message: StoredMessage, flags: str) -> bytes:
+        found = facts(message) if needs_facts else None
+        encoded = flags.encode("utf-8")
+        return b"(" + b" ".join([part(message, found, encoded) for part in parts]) + b")"
+
+    return render
+
+
 def render_items(message: StoredMessage, items: tuple[FetchItem, ...], flags: str) -> bytes:
-    """The parenthesised item list of one FETCH response, literals inline."""
-    found = None
-    out: list[bytes] = []
-    for item in items:
-        name = item.name
-        if name == "UID":
-            out.append(b"UID %d" % message.uid)
-        elif name == "FLAGS":
-            out.append(b"FLAGS " + flags.encode("utf-8"))
-        elif name == "INTERNALDATE":
-            out.append(b"INTERNALDATE " + format_internal_date(message.internal_date).encode("ascii"))
-        else:
-            if found is None:
-                found = facts(message)
-            if name == "RFC822.SIZE":
-                out.append(b"RFC822.SIZE %d" % len(found.wire))
-            elif name == "ENVELOPE":
-                out.append(b"ENVELOPE " + found.envelope)
-            elif name == "BODYSTRUCTURE":
-                out.append(b"BODYSTRUCTURE " + found.bodystructure)
-            elif name == "BODY" and item.section is None:
-                out.append(b"BODY " + found.body)
-            elif name == "RFC822":
-                out.append(b"RFC822 " + imap_literal(found.wire))
-            elif name == "RFC822.HEADER":
-                out.append(b"RFC822.HEADER " + imap_literal(section_bytes(found.wire, found.model, _SECTION_HEADER) or b""))
-            elif name == "RFC822.TEXT":
-                out.append(b"RFC822.TEXT " + imap_literal(section_bytes(found.wire, found.model, _SECTION_TEXT) or b""))
-            else:
-                assert item.section is not None
-                data = section_bytes(found.wire, found.model, item.section)
-                label = item.response_label().encode("utf-8")
-                if data is None:
-                    out.append(label + b" NIL")
-                else:
-                    if item.partial is not None:
-                        data = partial(data, *item.partial)
-                    out.append(label + b" " + imap_literal(data))
-    return b"(" + b" ".join(out) + b")"
+    """The parenthesised item list of one FETCH response (one-off form of item_renderer)."""
+    return item_renderer(items)(message, flags)
+
+
+def _part(item: FetchItem) -> Part:
+    name = item.name
+    if name == "UID":
+        return lambda m, f, flags: b"UID %d" % m.uid
+    if name == "FLAGS":
+        return lambda m, f, flags: b"FLAGS " + flags
+    if name == "INTERNALDATE":
+        return lambda m, f, flags: b"INTERNALDATE " + format_internal_date(m.internal_date).encode("ascii")
+    if name == "RFC822.SIZE":
+        return lambda m, f, flags: b"RFC822.SIZE %d" % len(f.wire)  # type: ignore[union-attr]
+    if name == "ENVELOPE":
+        return lambda m, f, flags: b"ENVELOPE " + f.envelope  # type: ignore[union-attr]
+    if name == "BODYSTRUCTURE":
+        return lambda m, f, flags: b"BODYSTRUCTURE " + f.bodystructure  # type: ignore[union-attr]
+    if name == "BODY" and item.section is None:
+        return lambda m, f, flags: b"BODY " + f.body  # type: ignore[union-attr]
+    if name == "RFC822":
+        return lambda m, f, flags: b"RFC822 " + imap_literal(f.wire)  # type: ignore[union-attr]
+    if name in ("RFC822.HEADER", "RFC822.TEXT"):
+        section = _SECTION_HEADER if name == "RFC822.HEADER" else _SECTION_TEXT
+        label = name.encode("ascii") + b" "
+        return lambda m, f, flags: label + imap_literal(section_bytes(f.wire, f.model, section) or b"")  # type: ignore[union-attr]
+    assert item.section is not None
+    label = item.response_label().encode("utf-8")
+    wanted, window = item.section, item.partial
+
+    def body_section(m: StoredMessage, f: MessageFacts | None, flags: bytes) -> bytes:
+        assert f is not None
+        data = section_bytes(f.wire, f.model, wanted)
+        if data is None:
+            return label + b" NIL"
+        if window is not None:
+            data = partial(data, *window)
+        return label + b" " + imap_literal(data)
+
+    return body_section

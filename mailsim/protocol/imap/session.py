@@ -24,7 +24,7 @@ from typing import Any
 from mailsim.events import Protocol, ReplyClass
 from mailsim.protocol.base import Line, ReplyCatalog, ReplySpec, Session, command
 from mailsim.protocol.imap import mailboxes
-from mailsim.protocol.imap.fetch import format_flags, render_items, sets_seen
+from mailsim.protocol.imap.fetch import format_flags, item_renderer, sets_seen
 from mailsim.protocol.imap.index import RECENT_KEY, attach_index, structure_defects
 from mailsim.protocol.imap.mutf7 import encode_mailbox
 from mailsim.protocol.imap.parser import (
@@ -884,6 +884,8 @@ class ImapSession(Session[ImapState]):
         reads_structure = any(item.name in _STRUCTURE_ITEMS or item.section is not None for item in items)
         seen_now = 0
         batch = _Batch(self._send_raw)
+        render_plain = item_renderer(items)
+        render_with_flags = item_renderer(with_flags) if with_flags is not items else render_plain
         for number, message in targets:
             wanted = items
             if mark_seen and "\\Seen" not in message.flags:
@@ -894,7 +896,8 @@ class ImapSession(Session[ImapState]):
                     seen_now += 1
                 wanted = with_flags
             flags = format_flags(message.flags, message.uid in view.recent) if wants_flags or wanted is with_flags else ""
-            batch.add(b"* %d FETCH " % number + render_items(message, wanted, flags) + b"\r\n")
+            render = render_with_flags if wanted is with_flags else render_plain
+            batch.add(b"* %d FETCH " % number + render(message, flags) + b"\r\n")
             if reads_structure:
                 problems = structure_defects(message)
                 if problems:
