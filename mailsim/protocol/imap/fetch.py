@@ -72,11 +72,6 @@ def item_renderer(items: tuple[FetchItem, ...]) -> Callable[[StoredMessage, str]
     return render
 
 
-def render_items(message: StoredMessage, items: tuple[FetchItem, ...], flags: str) -> bytes:
-    """The parenthesised item list of one FETCH response (one-off form of item_renderer)."""
-    return item_renderer(items)(message, flags)
-
-
 def _part(item: FetchItem) -> Part:
     name = item.name
     if name == "UID":
