@@ -29,6 +29,8 @@ DEFAULT_PORTS = {Protocol.SMTP: 2525, Protocol.POP3: 1110, Protocol.IMAP: 1143}
 # IMAP's autologout at least 30 (RFC 3501 §5.4).
 DEFAULT_IDLE_TIMEOUTS = {Protocol.SMTP: 300.0, Protocol.POP3: 600.0, Protocol.IMAP: 1800.0}
 DEFAULT_MAX_CONNECTIONS = 100
+# Octets an engine renders ahead of the socket when it streams a long answer.
+STREAM_CHUNK = 1 << 20
 
 _session_numbers = itertools.count(1)
 
@@ -59,6 +61,7 @@ class SessionConnection(asyncio.Protocol):
         self._held = bytearray()  # output waiting out a deliberate delay
         self._delayed = False
         self._closing = False
+        self._write_paused = False
 
     # -- asyncio callbacks ------------------------------------------------------------
 
@@ -78,6 +81,10 @@ class SessionConnection(asyncio.Protocol):
             config=self.server.options.session_config,
         )
         self.session.on_output = self._session_pushed
+        if hasattr(self.session, "stream_threshold"):
+            # Engines that can render a long answer piece by piece (IMAP FETCH) do
+            # so as the socket drains, instead of holding all of it in memory.
+            self.session.stream_threshold = STREAM_CHUNK
         self.server.connections.add(self)
         if len(self.server.connections) > self.server.options.max_connections:
             self.session.refuse_busy()
@@ -115,6 +122,7 @@ class SessionConnection(asyncio.Protocol):
         assert session is not None and transport is not None
         self._publish()
         out = session.data_to_send()
+        self._publish()  # what data_to_send() itself produced (a streamed answer's next piece)
         delay = session.take_delay()
         if delay > 0 and not self._delayed:
             self._delayed = True
@@ -127,9 +135,19 @@ class SessionConnection(asyncio.Protocol):
             return
         if out:
             transport.write(out)
+        if getattr(session, "has_more_output", False) and not self._write_paused:
+            asyncio.get_running_loop().call_soon(self._flush_if_open)
         if session.closed and not self._closing:
             self._closing = True
             transport.close()
+
+    def pause_writing(self) -> None:
+        self._write_paused = True  # asyncio: the send buffer is over its high-water mark
+
+    def resume_writing(self) -> None:
+        self._write_paused = False
+        if self.session is not None and getattr(self.session, "has_more_output", False):
+            self._flush_if_open()
 
     def _session_pushed(self) -> None:
         # Called from inside whatever changed the store (maybe another connection's

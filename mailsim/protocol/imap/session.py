@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import enum
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -282,6 +282,12 @@ class ImapSession(Session[ImapState]):
         # stays \Recent for the session that first saw it, RFC 3501 §2.3.2)
         self._recent: dict[str, set[int]] = {}
         self._push_pending = False
+        #: Set by a transport that sends in pieces as the socket drains (TCP): a FETCH
+        #: is then rendered about this many octets at a time instead of all at once,
+        #: and commands that arrive meanwhile wait their turn. None: all at once.
+        self.stream_threshold: int | None = None
+        self._producer: Iterator[None] | None = None
+        self._producer_tag = ""
 
     # -- replies -----------------------------------------------------------------------
 
@@ -336,6 +342,7 @@ class ImapSession(Session[ImapState]):
         self._finish("too many connections")
 
     def _abandon(self) -> None:
+        self._producer = None
         if self._command or self._literal_wanted is not None:
             self._note("imap.abandoned-command")
         self._reset_command()
@@ -347,6 +354,8 @@ class ImapSession(Session[ImapState]):
 
     def _process(self) -> None:
         while not self.closed:
+            if self._producer is not None:
+                return  # a streamed answer is still going out; input waits in the reader
             if self._literal_wanted is not None:
                 data = self.reader.read_exact(self._literal_wanted)
                 if data is None:
@@ -880,10 +889,29 @@ class ImapSession(Session[ImapState]):
         with_flags = items
         if mark_seen and not any(item.name == "FLAGS" for item in items):
             with_flags = (*items, FetchItem("FLAGS"))
+        steps = self._fetch_steps(cmd, targets, items, with_flags, mark_seen)
+        if self.stream_threshold is None:
+            for _ in steps:
+                pass
+        else:
+            self._producer, self._producer_tag = steps, cmd.tag
+            self._produce()
+
+    def _fetch_steps(
+        self,
+        cmd: Command,
+        targets: list[tuple[int, StoredMessage]],
+        items: tuple[FetchItem, ...],
+        with_flags: tuple[FetchItem, ...],
+        mark_seen: bool,
+    ) -> Iterator[None]:
+        """FETCH's answer, one block of responses per step, then the tagged OK."""
+        view = self.selected
+        assert view is not None
         wants_flags = any(item.name == "FLAGS" for item in items)
         reads_structure = any(item.name in _STRUCTURE_ITEMS or item.section is not None for item in items)
         seen_now = 0
-        batch = _Batch(self._send_raw)
+        batch = _Batch(self._send_raw, min(_Batch.LIMIT, self.stream_threshold or _Batch.LIMIT))
         render_plain = item_renderer(items)
         render_with_flags = item_renderer(with_flags) if with_flags is not items else render_plain
         for number, message in targets:
@@ -897,7 +925,8 @@ class ImapSession(Session[ImapState]):
                 wanted = with_flags
             flags = format_flags(message.flags, message.uid in view.recent) if wants_flags or wanted is with_flags else ""
             render = render_with_flags if wanted is with_flags else render_plain
-            batch.add(b"* %d FETCH " % number + render(message, flags) + b"\r\n")
+            if batch.add(b"* %d FETCH " % number + render(message, flags) + b"\r\n"):
+                yield
             if reads_structure:
                 problems = structure_defects(message)
                 if problems:
@@ -1067,7 +1096,38 @@ class ImapSession(Session[ImapState]):
 
     def data_to_send(self) -> bytes:
         self._push_pending = False
+        if self._producer is not None:
+            self._produce(resume_input=True)
         return super().data_to_send()
+
+    @property
+    def has_more_output(self) -> bool:
+        """A streamed FETCH has more to render: call data_to_send() again when the
+        transport can take more."""
+        return self._producer is not None and not self.closed
+
+    def _produce(self, *, resume_input: bool = False) -> None:
+        """Render the streamed command until about `stream_threshold` octets wait.
+
+        `resume_input`: when it ends, go on with the commands that arrived meanwhile
+        (only from data_to_send; inside a handler, the input loop is already running).
+        """
+        limit = self.stream_threshold or 0
+        while self._producer is not None and not self.closed and len(self._out) < limit:
+            try:
+                next(self._producer)
+            except StopIteration:
+                self._producer = None
+            except StoreError as error:
+                self._producer = None
+                self._complete(self._producer_tag, R.STORE_REFUSED, reason=error.reason)
+            except Exception:
+                self._producer = None
+                log.exception("IMAP streamed %r failed", self.last_command)
+                self._note("imap.server-bug", verb=self.last_command)
+                self._complete(self._producer_tag, R.SERVER_BUG, verb=self.last_command)
+            if self._producer is None and resume_input:
+                self._process()  # the commands that arrived meanwhile
 
     def _report_updates(self, *, expunges: bool) -> None:
         """Send the untagged EXPUNGE / EXISTS / RECENT / FETCH FLAGS that are due."""
@@ -1124,16 +1184,20 @@ class _Batch:
 
     LIMIT = 65536
 
-    def __init__(self, send: Callable[[bytes], None]) -> None:
+    def __init__(self, send: Callable[[bytes], None], limit: int = LIMIT) -> None:
         self._send = send
+        self._limit = limit
         self._parts: list[bytes] = []
         self._size = 0
 
-    def add(self, data: bytes) -> None:
+    def add(self, data: bytes) -> bool:
+        """Queue one response; True when that completed a block and sent it."""
         self._parts.append(data)
         self._size += len(data)
-        if self._size >= self.LIMIT:
+        if self._size >= self._limit:
             self.flush()
+            return True
+        return False
 
     def flush(self) -> None:
         if self._parts:
