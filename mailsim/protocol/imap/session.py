@@ -11,6 +11,10 @@ the store's observers, and reports them only when RFC 3501 §5.2 and §7.4.1 all
 never an EXPUNGE while answering FETCH, STORE or SEARCH, and everything at NOOP,
 IDLE and the end of other commands. During IDLE changes are pushed at once; the
 session then calls `on_output` so the transport sends without waiting for input.
+
+A transport that sets `stream_threshold` gets long FETCH answers in pieces: each
+`data_to_send()` renders about that many octets more, `has_more_output` says whether
+to ask again, and commands pipelined meanwhile wait in the reader.
 """
 
 from __future__ import annotations
