@@ -49,7 +49,11 @@ class LessonPanel(Vertical):
             yield Input(id="lesson-answer")
             yield Static(id="lesson-feedback")
             yield Button(id="lesson-continue", variant="primary")
+            yield Markdown(id="lesson-after", open_links=False)
         yield Static(id="lesson-keys")
+
+    def on_mount(self) -> None:
+        self.answer_input.cursor_blink = bool(getattr(self.app, "cursor_blink", True))
 
     # -- typed accessors ------------------------------------------------------------------
 
@@ -86,6 +90,9 @@ class LessonPanel(Vertical):
         self.border_subtitle = t("lessons.panel.position", position=view.position)
         self.query_one("#lesson-steps", Static).update(self._steps_text(view))
         await self.text.update(view.text)
+        after = self.query_one("#lesson-after", Markdown)
+        after.display = bool(view.after)
+        await after.update(view.after)
         question = view.question
         key = (view.position, question) if question is not None else None
         choice = question is not None and question.kind is QuestionKind.CHOICE

@@ -28,7 +28,17 @@ from mailsim.lesson.messages import (
     StepProgressed,
     StepStarted,
 )
-from mailsim.lesson.model import DeliverMessage, InspectMessage, Lesson, OpenSession, Panel, ShowPanel, Step
+from mailsim.lesson.model import (
+    CloseSession,
+    DeliverMessage,
+    InspectMessage,
+    Lesson,
+    MessageOpened,
+    OpenSession,
+    Panel,
+    ShowPanel,
+    Step,
+)
 from mailsim.lesson.report import LabReport
 from mailsim.lesson.runner import LessonRunner
 from mailsim.ui.lessons.catalog import LessonSettings, shown_path, write_report
@@ -69,6 +79,7 @@ class LessonScreen(MainScreen):
         self._drain_scheduled = False
         self._draining = False
         self._demo_position = 0
+        self._last_inspected: tuple[str, str, int] | None = None
         self._scroll = "home"
         self._focus_step = False
         self._pristine = self._bindings.copy()
@@ -183,13 +194,12 @@ class LessonScreen(MainScreen):
         elif isinstance(message, AnswerChecked):
             state.answer = message
             if not message.correct:
-                self._scroll = "end"
+                self._scroll = "feedback"
         elif isinstance(message, ActionRequested):
             await self.perform(message.action)
         elif isinstance(message, LessonFinished):
             self._write_report()
             self._scroll = "home"
-            self.app.notify(self.mailsim.strings("lessons.notify.finished"))
 
     async def _refresh_panel(self) -> None:
         if not self.query("#lesson-panel"):
@@ -199,11 +209,18 @@ class LessonScreen(MainScreen):
         scroll, self._scroll = self._scroll, ""
         await self.panel.show(view, scroll_home=scroll == "home")
         self.refresh_bindings()
-        if scroll == "end":
-            self.panel.body.scroll_end(animate=False)
+        if scroll in ("hint", "feedback"):
+            self.call_after_refresh(self._scroll_to, scroll)
         if self._focus_step:
             self._focus_step = False
             self._focus_for(self.runner.step)
+
+    def _scroll_to(self, what: str) -> None:
+        body = self.panel.body
+        if what == "hint":  # the bottom of the step's text, where the new hint is
+            body.scroll_to(y=max(0, self.panel.text.virtual_region.bottom - body.size.height), animate=False)
+        else:
+            body.scroll_to_widget(self.panel.query_one("#lesson-feedback"), animate=False)
 
     def _focus_for(self, step: Step | None) -> None:
         if self.app.screen is not self or step is None:
@@ -224,6 +241,12 @@ class LessonScreen(MainScreen):
         if isinstance(action, OpenSession):
             model = await app.open_session(action.protocol)
             self.named_sessions[action.name] = model.session_id
+        elif isinstance(action, CloseSession):
+            # The connection drops (no QUIT): the tab stays, so the student sees the end.
+            session_id = self.named_sessions.get(action.name)
+            model = app.sessions.get(session_id) if session_id else None
+            if model is not None and model.connection is not None:
+                model.connection.hang_up()
         elif isinstance(action, DeliverMessage):
             try:
                 app.bus.publish(deliver_from_outside(app.store, action))
@@ -252,7 +275,32 @@ class LessonScreen(MainScreen):
             app.notify(app.strings("lessons.notify.no-inspector", account=account, mailbox=mailbox, uid=uid))
             reported(part)
             return
+        self._last_inspected = (account, mailbox, uid)
         app.push_screen(screen)
+        step = self.runner.step
+        if step is not None and isinstance(step.expect, MessageOpened) and step.expect.part:
+            # The lesson panel is hidden under the inspector: say what to do there.
+            app.notify(step.title.get(app.lang), timeout=8)
+
+    def reopen_inspector(self, step: Step) -> None:
+        """An `opened` step's "do it for me": the inspector on the message the lesson
+        showed last (or the newest of the step's account)."""
+        app = self.mailsim
+        expect = step.expect
+        assert isinstance(expect, MessageOpened)
+        target = self._last_inspected
+        if target is None or (expect.account and expect.account.lower() != target[0].lower()):
+            action = InspectMessage(expect.account or next(iter(app.store.accounts), ""))
+            stored = message_to_inspect(app.store, action)
+            target = (action.account, action.mailbox, stored.uid) if stored is not None else None
+        stored = None
+        if target is not None and app.store.has_mailbox(target[0], target[1]):
+            stored = next((m for m in app.store.mailbox(target[0], target[1]).messages if m.uid == target[2]), None)
+        if target is None or stored is None:
+            app.notify(app.strings("lessons.notify.nothing-to-inspect", account=expect.account, mailbox="INBOX"),
+                       severity="warning")
+            return
+        self.inspect(target[0], target[1], target[2], stored.raw)
 
     def show_panel(self, panel: Panel) -> None:
         t = self.mailsim.strings
@@ -329,9 +377,10 @@ class LessonScreen(MainScreen):
         if action == "hint":
             return step is not None and self.runner.hints_shown(step) < len(step.hints)
         if action == "demo":
-            return step is not None and bool(step.demo)
+            return step is not None and (bool(step.demo) or isinstance(step.expect, MessageOpened))
         if action == "continue":
-            return step is not None and step.is_reading
+            several = step is not None and step.question is not None and sum(c.correct for c in step.question.choices) > 1
+            return step is not None and (step.is_reading or several)
         return True
 
     def action_hint(self) -> None:
@@ -340,13 +389,16 @@ class LessonScreen(MainScreen):
         if self.runner.next_hint() is None:
             self.app.notify(self.mailsim.strings("lessons.notify.no-more-hints"), timeout=3)
             return
-        self._scroll = "end"
+        self._scroll = "hint"
         self.call_later(self._refresh_panel)
 
     def action_demo(self) -> None:
         """Type the step's next demo line into its session's input (Enter sends it)."""
         t, step = self.mailsim.strings, self.runner.step
         if step is None:
+            return
+        if isinstance(step.expect, MessageOpened):
+            self.reopen_inspector(step)
             return
         if not step.demo:
             key = "lessons.notify.no-demo-question" if step.question is not None else "lessons.notify.no-demo"
@@ -370,10 +422,17 @@ class LessonScreen(MainScreen):
         command.focus()
 
     def action_continue(self) -> None:
+        """Move on from a reading step; on a question with several right choices,
+        check the choices ticked."""
         if self.runner.advance():
             return
         step = self.runner.step
-        if step is not None and step.question is not None:
+        if step is None or step.question is None:
+            return
+        view = self.panel.view
+        if view is not None and view.question is not None and view.question.several:
+            self.runner.answer(list(self.panel.several.selected), self.mailsim.lang)
+        else:
             self.panel.focus_question()
 
     def action_toggle_panel(self) -> None:

@@ -13,7 +13,7 @@ import enum
 from dataclasses import dataclass, field
 
 from mailsim.lesson.messages import AnswerChecked
-from mailsim.lesson.model import QuestionKind, Step
+from mailsim.lesson.model import MessageOpened, QuestionKind, Step
 from mailsim.lesson.runner import LessonRunner
 from mailsim.ui.strings import Strings
 
@@ -52,7 +52,8 @@ class PanelView:
     title: str
     position: str                     # "3/9"
     steps: tuple[StepLine, ...]
-    text: str                         # Markdown: explanation, step, hints
+    text: str                         # Markdown: the step (or the end), its question, the hints
+    after: str = ""                   # Markdown: what the step just done taught
     question: QuestionView | None = None
     feedback: Feedback | None = None
     reading: bool = False             # nothing to do but press continue
@@ -85,6 +86,33 @@ def step_lines(runner: LessonRunner, lang: str) -> tuple[StepLine, ...]:
     return tuple(lines)
 
 
+def fenced(markdown: str) -> str:
+    """Indented code blocks as plain-text fences: what the student types is shown as
+    typed, not coloured by a guessed language."""
+    out: list[str] = []
+    block: list[str] = []
+    previous_blank = True
+    for line in markdown.splitlines():
+        if line.startswith("    ") and (block or previous_blank):
+            block.append(line[4:])
+            continue
+        if block and not line.strip():
+            block.append("")
+            continue
+        if block:
+            while block and not block[-1]:
+                block.pop()
+            out += ["```text", *block, "```", ""]
+            block = []
+        out.append(line)
+        previous_blank = not line.strip()
+    if block:
+        while block and not block[-1]:
+            block.pop()
+        out += ["```text", *block, "```"]
+    return "\n".join(out)
+
+
 def _quote(markdown: str) -> str:
     return "\n".join("> " + line if line else ">" for line in markdown.strip().splitlines())
 
@@ -94,14 +122,14 @@ def _done_block(step: Step, lang: str, t: Strings, said: str = "") -> str:
     if said:
         parts.append(said)
     if step.explanation is not None:
-        parts.append(step.explanation.get(lang).strip())
+        parts.append(fenced(step.explanation.get(lang).strip()))
     return _quote("\n\n".join(parts))
 
 
 def _step_block(runner: LessonRunner, step: Step, lang: str, t: Strings, state: PanelState) -> str:
     number, total = runner.index + 1, len(runner.lesson.steps)
     parts = [f"## {t('lessons.panel.step', number=number, total=total)} · {step.title.get(lang)}",
-             step.instructions.get(lang).strip()]
+             fenced(step.instructions.get(lang).strip())]
     if step.question is not None:
         parts.append(f"**{step.question.prompt.get(lang).strip()}**")
     if state.progress is not None and state.progress[0] < state.progress[1]:
@@ -121,13 +149,13 @@ def _end_block(runner: LessonRunner, lang: str, t: Strings, state: PanelState) -
     first_try = sum(1 for s in questions if progress.answers.get(s.id) and progress.answers[s.id][0].correct)
     minutes = max(0, round((progress.finished_at - progress.started_at) / 60)) if progress.started_at else 0
     parts = [
-        f"## 🎓 {t('lessons.end.title')}",
+        f"## {t('lessons.end.title')}",
         t("lessons.end.lead", title=runner.lesson.title.get(lang)),
-        "\n".join([
-            f"- {t('lessons.end.steps', done=len(progress.completed), total=len(steps))}",
-            f"- {t('lessons.end.hints', count=hints)}",
-            f"- {t('lessons.end.questions', right=first_try, total=len(questions))}",
-            f"- {t('lessons.end.minutes', minutes=minutes)}",
+        "  \n".join([
+            "✔ " + t("lessons.end.steps", done=len(progress.completed), total=len(steps)),
+            "· " + t("lessons.end.hints", count=hints),
+            "· " + t("lessons.end.questions", right=first_try, total=len(questions)),
+            "· " + t("lessons.end.minutes", minutes=minutes),
         ]),
     ]
     if state.report is not None:
@@ -152,14 +180,12 @@ def panel_view(runner: LessonRunner, lang: str, t: Strings, state: PanelState) -
         done = _done_block(lesson.steps[state.just_done], lang, t, said)
     if runner.finished:
         # The end first, then what the last step taught.
-        blocks = [_end_block(runner, lang, t, state), done]
-        return PanelView(title, f"{total}/{total}", steps, "\n\n".join(b for b in blocks if b), finished=True,
-                         keys=(("lessons.keys.reset-key", "lessons.keys.reset"),
-                               ("lessons.keys.picker-key", "lessons.keys.picker")))
+        return PanelView(title, f"{total}/{total}", steps, _end_block(runner, lang, t, state), after=done,
+                         finished=True)
     step = runner.step
     assert step is not None
-    # What to do now first; below it, what the step just done taught.
-    blocks = [_step_block(runner, step, lang, t, state), done]
+    # What to do now first; below it (and below the answer), what the step just done taught.
+    text = _step_block(runner, step, lang, t, state)
     question = None
     if step.question is not None:
         q = step.question
@@ -178,9 +204,13 @@ def panel_view(runner: LessonRunner, lang: str, t: Strings, state: PanelState) -
         keys.append(("lessons.keys.hint-key", "lessons.keys.hint"))
     if step.demo:
         keys.append(("lessons.keys.demo-key", "lessons.keys.demo"))
+    elif isinstance(step.expect, MessageOpened):
+        keys.append(("lessons.keys.demo-key", "lessons.keys.inspect"))
     if step.is_reading:
         keys.append(("lessons.keys.continue-key", "lessons.keys.continue"))
-    return PanelView(title, f"{runner.index + 1}/{total}", steps, "\n\n".join(b for b in blocks if b), question=question,
+    if question is not None and question.several:
+        keys.append(("lessons.keys.continue-key", "lessons.keys.check"))
+    return PanelView(title, f"{runner.index + 1}/{total}", steps, text, after=done, question=question,
                      feedback=feedback, reading=step.is_reading, keys=tuple(keys))
 
 
