@@ -73,20 +73,26 @@ def open_picker(app: Any, *, quit_on_close: bool = False) -> None:
     app.push_screen(LessonPickerScreen(app.strings, settings_of(app)), chosen)
 
 
+def lesson_screen_of(app: Any) -> LessonScreen | None:
+    """The lesson under way (its screen may be under the inspector or the help)."""
+    return next((s for s in reversed(app.screen_stack) if isinstance(s, LessonScreen)), None)
+
+
 async def reset_lesson(app: Any) -> None:
     """Forget the current lesson's progress and start it again on a fresh store."""
-    screen = app.screen
-    if not isinstance(screen, LessonScreen):
+    screen = lesson_screen_of(app)
+    if screen is None:
         return
     screen.settings.progress.reset(screen.lesson.id)
     await start_lesson(app, screen.lesson, resume=False)
 
 
-def palette_commands(app: Any, screen: Screen) -> Iterator[SystemCommand]:
+def palette_commands(app: Any, screen: Screen | None = None) -> Iterator[SystemCommand]:
     """The palette's lesson entries: the picker always; the rest during a lesson."""
     t = app.strings
     yield SystemCommand(t("lessons.palette.pick"), t("lessons.palette.pick-help"), lambda: open_picker(app))
-    if not isinstance(screen, LessonScreen):
+    screen = lesson_screen_of(app)
+    if screen is None:
         return
     entries = [
         ("lessons.palette.hint", screen.action_hint),
