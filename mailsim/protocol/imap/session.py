@@ -651,6 +651,11 @@ class ImapSession(Session[ImapState]):
         prefix: walking back from the newest until a claimed one finds all new ones.
         Expunged UIDs may linger in the set; they are never shown, as no message has them.
         """
+        if view.read_only:
+            # EXAMINE "MUST NOT cause messages to lose the \Recent flag" (RFC 3501
+            # §6.3.2): show what nobody has claimed, claim nothing.
+            view.recent = {m.uid for m in view.messages if RECENT_KEY not in m.cache}
+            return
         mine = self._recent.setdefault(view.name, set())
         for message in reversed(view.messages):
             if message.cache.setdefault(RECENT_KEY, self.session_id) != self.session_id or message.uid in mine:
@@ -1077,7 +1082,10 @@ class ImapSession(Session[ImapState]):
             message = message or mailbox.by_uid(change.uid)
             if message is None:
                 return
-            if message.cache.setdefault(RECENT_KEY, self.session_id) == self.session_id:
+            if view.read_only:
+                if RECENT_KEY not in message.cache:
+                    view.recent.add(message.uid)
+            elif message.cache.setdefault(RECENT_KEY, self.session_id) == self.session_id:
                 view.recent.add(message.uid)
             view.added.append(message)
         elif isinstance(change, FlagsChanged):
