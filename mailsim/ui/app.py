@@ -7,11 +7,10 @@ never from patching: a test builds the same app the student runs, with other set
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingsMap
-from textual.command import CommandPalette
 from textual.screen import Screen
 
 from mailsim.clock import Clock, IdGenerator
@@ -22,8 +21,6 @@ from mailsim.store.store import MailStore
 from mailsim.transcript.bus import Bus
 from mailsim.ui.console import CONSOLE_PEER, ConsoleConnection
 from mailsim.ui.model import Direction, SessionModel, TranscriptLine
-from mailsim.ui.screens.compose import ComposeScreen, body_lines
-from mailsim.ui.screens.help import HelpScreen
 from mailsim.ui.screens.main import MainScreen
 from mailsim.ui.strings import Strings, default_language
 from mailsim.ui.widgets.mailbox_view import MailboxView
@@ -71,14 +68,14 @@ class MailsimApp(App[int]):
         open_on_start: Sequence[Protocol] = (Protocol.SMTP,),
         cursor_blink: bool = True,
         dark: bool = True,
-        engines: dict[Protocol, type] | None = None,
+        engines: Mapping[Protocol, type] | None = None,
     ) -> None:
         super().__init__()
         self.store = store
         self.clock = clock
         self.ids = ids
         self.bus = bus or Bus()
-        self.engines = dict(ENGINES) if engines is None else engines
+        self.engines = ENGINES if engines is None else engines  # ENGINES imports an engine on first use
         self.sessions: dict[str, SessionModel] = {}
         self.listen_on_start = listen
         self.server_options = server_options
@@ -349,10 +346,14 @@ class MailsimApp(App[int]):
             self.notify(self.strings("notify.stopped"))
 
     def action_help(self) -> None:
+        from mailsim.ui.screens.help import HelpScreen
+
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen(self.strings, self.key_list()))
 
     def action_compose(self) -> None:
+        from mailsim.ui.screens.compose import ComposeScreen, body_lines
+
         model = self.active_model()
         if model is None or not model.multiline:
             return
@@ -377,6 +378,8 @@ class MailsimApp(App[int]):
         self.notify(self.strings("notify.screenshot", path=path))
 
     def action_command_palette(self) -> None:
+        from textual.command import CommandPalette
+
         if self.use_command_palette and not CommandPalette.is_open(self):
             self.push_screen(CommandPalette(id="--command-palette", placeholder=self.strings("palette.placeholder")))
 
@@ -453,7 +456,7 @@ def make_app(
     cursor_blink: bool = True,
     dark: bool = True,
     bus: Bus | None = None,
-    engines: dict[Protocol, type] | None = None,
+    engines: Mapping[Protocol, type] | None = None,
 ) -> MailsimApp:
     """The app on `store` (default: the embedded default world)."""
     if store is None:

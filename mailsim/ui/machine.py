@@ -83,8 +83,10 @@ def commands_now(engine: type[Session] | None, state: str) -> list[CommandInfo]:
     return [engine.COMMANDS[verb] for verb in valid_verbs(engine, state) if verb in engine.COMMANDS]
 
 
+@cache
 def is_multiline(engine: type[Session] | None, state: str) -> bool:
-    return any(verb in MULTILINE_INPUT for verb in valid_verbs(engine, state))
+    # Asked for every client line the model takes in: cached like the verbs.
+    return any(verb in MULTILINE_INPUT for verb in _verbs_by_state(engine).get(state, ()))
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from textual.widgets import Input
 
 from mailsim.protocol.base import CommandInfo
 from mailsim.ui import machine
+from mailsim.ui.widgets.fixed_box import FixedBoxScrolling
 
 
 class CommandSuggester(Suggester):
@@ -48,7 +49,9 @@ class CommandSuggester(Suggester):
         return None
 
 
-class CommandInput(Input):
+class CommandInput(FixedBoxScrolling, Input):
+    """One row, always: typing repaints the line and never reflows the screen."""
+
     BINDINGS = [
         Binding("up", "history(-1)", show=False),
         Binding("down", "history(1)", show=False),

@@ -42,6 +42,7 @@ class SessionPane(Vertical):
         self._describe = describe
         self.strings = strings
         self.explainer = explainer
+        self._hint_shown: Text | None = None
 
     def compose(self) -> ComposeResult:
         if not self.model.available:
@@ -83,6 +84,7 @@ class SessionPane(Vertical):
 
     def set_language(self, strings: Strings, explainer: Explainer) -> None:
         self.strings, self.explainer = strings, explainer
+        self._hint_shown = None
         transcript = self.transcript
         if transcript is not None:
             transcript.redraw()
@@ -136,7 +138,9 @@ class SessionPane(Vertical):
             else:
                 text.append(t("hint.valid") + " ", "dim")
                 text.append("  ".join(c.verb for c in self._commands_now()), "bold")
-        hint.update(text)
+        if text != self._hint_shown:  # most keystrokes leave the hint as it was
+            self._hint_shown = text
+            hint.update(text, layout=False)  # two rows whatever it says
 
     def _typed_command(self, typed: str):
         words = typed.split()

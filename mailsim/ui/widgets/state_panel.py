@@ -37,17 +37,37 @@ class StatePanel(Static):
         super().__init__(**kwargs)
         self.model: SessionModel | None = None
         self.compact = False  # small terminals: the current state's row only
+        self._shown: tuple[Any, ...] | None = None
         self.strings = Strings()
         self.explainer = Explainer()
 
     def show(self, model: SessionModel | None, strings: Strings, explainer: Explainer) -> None:
+        """Draw `model`, unless what the panel shows of it is what is on screen already
+        (a NOOP changes no state: the panel, and the layout around it, stay as they are)."""
         self.model, self.strings, self.explainer = model, strings, explainer
+        key = self._key()
+        if key == self._shown:
+            return
+        self._shown = key
         self.border_title = strings("state.title", protocol=model.protocol.value.upper()) if model else strings("state.title-none")
         self.update(self._build())
+
+    def _key(self) -> tuple[Any, ...]:
+        model = self.model
+        if model is None:
+            return (None, self.strings.lang)
+        envelope = model.envelope
+        transaction = None
+        if envelope is not None:
+            transaction = (getattr(envelope, "sender", None), tuple(getattr(envelope, "recipients", []) or []),
+                           int(getattr(envelope, "data_size", 0) or 0))
+        return (model.session_id, model.available, model.state, model.last_transition, transaction, self.compact,
+                self.strings.lang)
 
     def notify_style_update(self) -> None:
         super().notify_style_update()
         if self.is_mounted:
+            self._shown = self._key()
             self.update(self._build())
 
     def _c(self, name: str):

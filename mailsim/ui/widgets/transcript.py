@@ -24,6 +24,7 @@ from textual.strip import Strip
 
 from mailsim.events import Protocol, ReplyClass
 from mailsim.ui.model import Direction, SessionModel, TranscriptLine
+from mailsim.ui.widgets.fixed_box import FixedBoxScrolling
 
 Describe = Callable[[TranscriptLine], str]
 
@@ -87,7 +88,7 @@ def _plain(data: bytes) -> str:
     return "".join(chr(0x2400 + ord(c)) if ord(c) < 32 and c != "\t" else c for c in text).expandtabs(4)
 
 
-class TranscriptView(ScrollView, can_focus=True):
+class TranscriptView(FixedBoxScrolling, ScrollView, can_focus=True):
     COMPONENT_CLASSES = {
         "transcript--gutter-client",
         "transcript--gutter-server",
@@ -110,6 +111,7 @@ class TranscriptView(ScrollView, can_focus=True):
         self._cache: dict[int, Strip] = {}
         self._shown = 0
         self._width = 0
+        self._base: Style | None = None  # the widget's own style, asked once per style change
 
     # -- feeding ------------------------------------------------------------------------
 
@@ -144,6 +146,14 @@ class TranscriptView(ScrollView, can_focus=True):
     def notify_style_update(self) -> None:
         super().notify_style_update()
         self._cache.clear()
+        self._base = None
+
+    @property
+    def base_style(self) -> Style:
+        """`rich_style` walks every ancestor; a frame asks for it on each of its rows."""
+        if self._base is None:
+            self._base = self.rich_style
+        return self._base
 
     def _line_width(self, line: TranscriptLine) -> int:
         if line.direction is Direction.INFO:
@@ -156,7 +166,7 @@ class TranscriptView(ScrollView, can_focus=True):
         scroll_x, scroll_y = self.scroll_offset
         index = scroll_y + y
         width = self.size.width
-        base = self.rich_style
+        base = self.base_style
         if index >= len(self.model.lines):
             return Strip.blank(width, base)
         strip = self._cache.get(index)
