@@ -160,12 +160,13 @@ class LessonPanel(Vertical):
         view = self.view
         if view is None:
             return False
+        # Without scrolling to it: the step's text above it stays in view.
         for widget in (self.choices, self.several, self.answer_input):
             if widget.display:
-                widget.focus()
+                widget.focus(scroll_visible=False)
                 return True
         if view.reading:
-            self.continue_button.focus()
+            self.continue_button.focus(scroll_visible=False)
             return True
         return False
 

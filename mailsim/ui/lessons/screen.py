@@ -38,6 +38,7 @@ from mailsim.lesson.model import (
     Panel,
     ShowPanel,
     Step,
+    When,
 )
 from mailsim.lesson.report import LabReport
 from mailsim.lesson.runner import LessonRunner
@@ -184,6 +185,7 @@ class LessonScreen(MainScreen):
             state.progress = None
             if message.resumed:
                 state.just_done = None
+                await self.restore(message.index)
             self._demo_position = 0
             self._scroll = "home"
             self._focus_step = True
@@ -261,6 +263,29 @@ class LessonScreen(MainScreen):
             self.inspect(action.account, action.mailbox, stored.uid, stored.raw, action.part)
         elif isinstance(action, ShowPanel):
             self.show_panel(action.panel)
+
+    async def restore(self, index: int) -> None:
+        """A resumed lesson: bring the fresh store and the reopened sessions to where the
+        student left them, by sending the demo lines of the steps already done (and
+        their deliveries and dropped connections) with the runner not listening."""
+        app = self.mailsim
+        replayed = (DeliverMessage, CloseSession)
+        self.runner.detach()
+        try:
+            for step in self.lesson.steps[:index]:
+                for action in step.actions_at(When.START):
+                    if isinstance(action, replayed):
+                        await self.perform(action)
+                session_id = self.session_for(step) if step.demo else None
+                for line in step.demo if session_id else ():
+                    app.send(session_id, line)
+                for action in step.actions_at(When.SUCCESS):
+                    if isinstance(action, replayed):
+                        await self.perform(action)
+        finally:
+            self.runner.attach(app.bus, app.store)
+        if index:
+            app.notify(app.strings("lessons.notify.restored", number=index + 1), timeout=6)
 
     def inspect(self, account: str, mailbox: str, uid: int, raw: bytes, part: str = "") -> None:
         """Open the MIME inspector on a stored message; each part shown is reported to the runner."""
