@@ -160,6 +160,20 @@ class TranscriptView(FixedBoxScrolling, ScrollView, can_focus=True):
             return 4 + len(self.describe(line))
         return (9 if self.show_bytes else 3) + len(line.data) + (1 if self.show_bytes else -2)
 
+    # -- keys: a transcript jumps (an animated page of 100,000 lines only delays the reading)
+
+    def action_page_up(self) -> None:
+        self.scroll_page_up(animate=False)
+
+    def action_page_down(self) -> None:
+        self.scroll_page_down(animate=False)
+
+    def action_scroll_home(self) -> None:
+        self.scroll_home(animate=False, x_axis=False)
+
+    def action_scroll_end(self) -> None:
+        self.scroll_end(animate=False, x_axis=False)
+
     # -- rendering --------------------------------------------------------------------------
 
     def render_line(self, y: int) -> Strip:
