@@ -16,10 +16,11 @@ from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
 from textual.message import Message
 from textual.widgets import Button, Input, Markdown, OptionList, SelectionList, Static
+from textual.widgets.markdown import MarkdownFence
 from textual.widgets.option_list import Option
 
 from mailsim.lesson.model import QuestionKind
-from mailsim.ui.lessons.view import GLYPHS, Mark, PanelView
+from mailsim.ui.lessons.view import DIAGRAM, GLYPHS, Mark, PanelView
 from mailsim.ui.strings import Strings
 
 
@@ -93,6 +94,8 @@ class LessonPanel(Vertical):
         after = self.query_one("#lesson-after", Markdown)
         after.display = bool(view.after)
         await after.update(view.after)
+        for fence in self.query(MarkdownFence).results(MarkdownFence):
+            fence.set_class(fence.lexer == DIAGRAM, "-drawing")
         question = view.question
         key = (view.position, question) if question is not None else None
         choice = question is not None and question.kind is QuestionKind.CHOICE

@@ -86,9 +86,17 @@ def step_lines(runner: LessonRunner, lang: str) -> tuple[StepLine, ...]:
     return tuple(lines)
 
 
+DIAGRAM = "diagram"   # the fence language of a drawing: it keeps its lines, never wraps
+
+
+def _is_drawing(lines: list[str]) -> bool:
+    return any(0x2190 <= ord(c) <= 0x21FF or 0x2500 <= ord(c) <= 0x25FF for line in lines for c in line)
+
+
 def fenced(markdown: str) -> str:
     """Indented code blocks as plain-text fences: what the student types is shown as
-    typed, not coloured by a guessed language."""
+    typed, not coloured by a guessed language. A drawing (arrows, box lines) is
+    marked as one, so the panel does not wrap it."""
     out: list[str] = []
     block: list[str] = []
     previous_blank = True
@@ -102,14 +110,14 @@ def fenced(markdown: str) -> str:
         if block:
             while block and not block[-1]:
                 block.pop()
-            out += ["```text", *block, "```", ""]
+            out += ["```" + (DIAGRAM if _is_drawing(block) else "text"), *block, "```", ""]
             block = []
         out.append(line)
         previous_blank = not line.strip()
     if block:
         while block and not block[-1]:
             block.pop()
-        out += ["```text", *block, "```"]
+        out += ["```" + (DIAGRAM if _is_drawing(block) else "text"), *block, "```"]
     return "\n".join(out)
 
 
