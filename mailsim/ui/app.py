@@ -14,7 +14,7 @@ from textual.binding import Binding, BindingsMap
 from textual.screen import Screen
 
 from mailsim.clock import Clock, IdGenerator
-from mailsim.events import Closed, Connected, Delivered, Event, Note, Protocol
+from mailsim.events import Closed, Connected, DeletionMarked, Delivered, Event, Note, Protocol
 from mailsim.protocol.explain import Explainer
 from mailsim.protocol.registry import ENGINES
 from mailsim.store.store import MailStore
@@ -238,10 +238,20 @@ class MailsimApp(App[int]):
             self.sessions[event.session_id] = model
             self.call_later(self._add_remote, model)
         model.apply(event)
+        if isinstance(event, DeletionMarked):
+            self._show_deletion_mark(event)
         self._dirty[event.session_id] = None
         if not self._flush_pending:
             self._flush_pending = True
             self.call_later(self._flush_views)
+
+    def _show_deletion_mark(self, event: DeletionMarked) -> None:
+        """POP3 DELE / RSET: the mailbox view strikes the message through or restores it."""
+        try:
+            view = self.main.mailbox_view
+        except LookupError:
+            return
+        view.show_deletion_mark(event.account, event.mailbox, event.uid, event.marked)
 
     async def _add_remote(self, model: SessionModel) -> None:
         await self.main.add_session(model, activate=False)

@@ -3,6 +3,11 @@
 What just changed (a delivery, a flag, a deletion mark, an expunge) is highlighted for a
 few seconds, and the view follows a delivery to the mailbox it landed in. Enter on a
 message posts `MailboxView.MessageChosen`: the app opens it (the MIME inspector's hook).
+
+A POP3 DELE is not a store change: the message stays until QUIT. The app hands the
+session's `DeletionMarked` events to `show_deletion_mark`, and the message is shown
+struck through with a DELE label until QUIT removes it or RSET (or a dropped
+connection) takes the mark back, when it is highlighted as restored for a moment.
 """
 
 from __future__ import annotations
@@ -56,12 +61,22 @@ def flags_text(flags: set[str] | frozenset[str]) -> str:
 
 @dataclass(frozen=True)
 class Mark:
-    kind: str    # "added", "flags", "deleted", "expunged"
+    kind: str    # "added", "flags", "deleted", "restored"
     until: float
 
 
+DELE_LABEL = "DELE"  # the POP3 command that marked the message, shown in its flags column
+
+
 class MailboxView(Horizontal):
-    COMPONENT_CLASSES = {"mailbox-view--added", "mailbox-view--flags", "mailbox-view--deleted"}
+    COMPONENT_CLASSES = {
+        "mailbox-view--added",
+        "mailbox-view--flags",
+        "mailbox-view--deleted",
+        "mailbox-view--pending-delete",
+        "mailbox-view--dele-label",
+        "mailbox-view--restored",
+    }
 
     class MessageChosen(Message):
         """The student asked to open a message (Enter on its row)."""
@@ -77,6 +92,7 @@ class MailboxView(Horizontal):
         self.selected: tuple[str, str] | None = None
         self._marks: dict[tuple[str, str, int], Mark] = {}
         self._box_marks: dict[tuple[str, str], Mark] = {}
+        self._pending_delete: set[tuple[str, str, int]] = set()  # POP3 DELE, QUIT not yet sent
         self._now = clock
         self._unsubscribe: Callable[[], None] | None = None
 
@@ -126,8 +142,28 @@ class MailboxView(Horizontal):
             self._box_marks[box] = Mark("flags", until)
         elif isinstance(change, MessagesExpunged):
             self._box_marks[box] = Mark("deleted", until)
+            self._pending_delete -= {(*box, uid) for uid in change.uids}
         self.rebuild()
         self.set_timer(HIGHLIGHT_SECONDS + 0.1, self._expire)
+
+    def show_deletion_mark(self, account: str, mailbox: str, uid: int, marked: bool) -> None:
+        """A POP3 session marked a message for deletion (DELE) or took the mark back."""
+        key = (account, mailbox, uid)
+        if marked:
+            self._pending_delete.add(key)
+            self._marks.pop(key, None)
+        else:
+            if key not in self._pending_delete:
+                return
+            self._pending_delete.discard(key)
+            self._marks[key] = Mark("restored", self._now() + HIGHLIGHT_SECONDS)
+            self.set_timer(HIGHLIGHT_SECONDS + 0.1, self._expire)
+        self.selected = (account, mailbox)  # follow the session, as for a delivery
+        self.rebuild()
+
+    def pending_delete(self, account: str, mailbox: str, uid: int) -> bool:
+        """True while a POP3 DELE marks the message and no QUIT has removed it yet."""
+        return (account, mailbox, uid) in self._pending_delete
 
     def _expire(self) -> None:
         now = self._now()
@@ -182,12 +218,19 @@ class MailboxView(Horizontal):
         cursor = None
         for row, message in enumerate(mailbox.messages):
             kind = self.mark_of(account, name, message.uid)
+            pending = self.pending_delete(account, name, message.uid)
+            if pending:
+                kind = "pending-delete"
             style = self.get_component_rich_style(f"mailbox-view--{kind}", partial=True) if kind else ""
             if SystemFlag.DELETED.value in message.flags and not kind:
                 style = self.get_component_rich_style("mailbox-view--deleted", partial=True)
+            flags = Text(flags_text(message.flags), style)
+            if pending:  # the label itself is not struck through: it says why the row is
+                label = Text(DELE_LABEL, self.get_component_rich_style("mailbox-view--dele-label", partial=True))
+                flags = Text.assemble(label, " ", flags) if flags.plain else label
             table.add_row(
                 Text(str(message.uid), style),
-                Text(flags_text(message.flags), style),
+                flags,
                 Text(f"{message.size:,}", style, justify="right"),
                 Text(_shorten(subject_of(message) or t("mailbox.no-subject"), SUBJECT_WIDTH), style),
                 key=f"{account}\0{name}\0{message.uid}",
