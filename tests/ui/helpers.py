@@ -37,6 +37,9 @@ def test_app(**options) -> MailsimApp:
     return make_app(store, clock=clock, ids=ids, cursor_blink=False, **options)
 
 
+test_app.__test__ = False  # a factory, not a test (pytest would collect the name)
+
+
 async def type_line(pilot: Pilot, line: str) -> None:
     """Type a line key by key, as a student would, and press Enter."""
     if line:

@@ -42,8 +42,12 @@ def lessons_app(path: Path | None, root: Path, *, lang: str = "en", **options) -
 
 
 async def settle(pilot: Pilot, rounds: int = 3) -> None:
+    """Let queued messages, timers and animations run out (a loaded CI machine needs
+    more than a fixed number of turns)."""
     for _ in range(rounds):
         await pilot.pause()
+    await pilot.wait_for_scheduled_animations()
+    await pilot.pause()
 
 
 async def lesson_screen(pilot: Pilot) -> LessonScreen:
