@@ -442,10 +442,17 @@ class MailsimApp(App[int]):
 
     def action_inspect_session(self) -> None:
         """The inspector on the message the active session last sent (DATA),
-        retrieved (RETR/TOP) or fetched (FETCH)."""
-        from mailsim.ui.inspector.hooks import inspect_session
+        retrieved (RETR/TOP) or fetched (FETCH: the stored message, at the part named)."""
+        from mailsim.ui.fetched import fetched_part
+        from mailsim.ui.inspector.hooks import inspect_session, inspect_stored_section
 
-        inspect_session(self, self.active_model())
+        model = self.active_model()
+        fetched = fetched_part(model)
+        if fetched is not None:
+            title = f"{fetched.account}/{fetched.mailbox} UID {fetched.message.uid} · {fetched.command}"
+            inspect_stored_section(self, fetched.message.raw, fetched.section, title)
+            return
+        inspect_session(self, model)
 
     def action_new_message(self) -> None:
         """The composer; what it sends goes through a new SMTP console session."""

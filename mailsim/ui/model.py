@@ -7,7 +7,9 @@ Widgets render a model; nothing in it knows about Textual.
 
 from __future__ import annotations
 
+import dataclasses
 import enum
+import re
 from dataclasses import dataclass, field
 
 from mailsim.events import (
@@ -42,6 +44,23 @@ class TranscriptLine:
     reply_class: ReplyClass | None = None
     content: bool = False   # message body, not a command or a reply line
     event: Event | None = None  # for INFO lines: what to describe
+    completes: str = ""     # IMAP: the command a tagged completion answers (not on the wire)
+
+
+# A literal announced at the end of an IMAP line: {n} (synchronizing) or {n+} (LITERAL+).
+_LITERAL_AT_END = re.compile(rb"\{(\d+)\+?\}\r?\n?$")
+
+
+def imap_tag_and_verb(data: bytes) -> tuple[str, str] | None:
+    """("a", "FETCH") for `a FETCH 1 BODY[]`, ("b", "UID FETCH") for `b UID FETCH ...`;
+    None for a line that is not a tagged command (DONE, a SASL response)."""
+    words = data.decode("utf-8", errors="replace").split(None, 3)
+    if len(words) < 2 or words[0] in ("*", "+"):
+        return None
+    verb = words[1].upper()
+    if verb == "UID" and len(words) > 2:
+        verb = f"UID {words[2].upper()}"
+    return words[0], verb
 
 
 @dataclass
@@ -62,6 +81,10 @@ class SessionModel:
     closed: bool = False
     close_reason: str = ""
     version: int = 0
+    # IMAP: tag -> the command sent with it, the last command, octets of a literal still due
+    imap_commands: dict[str, str] = field(default_factory=dict)
+    last_command_verb: str = ""
+    _literal_left: int = 0
 
     def __post_init__(self) -> None:
         if not self.state:
@@ -89,6 +112,9 @@ class SessionModel:
             self.read_only = self.read_only or event.read_only
             self.lines.append(TranscriptLine(Direction.INFO, event=event))
         elif isinstance(event, ClientLine):
+            if self.protocol is Protocol.IMAP:
+                self._imap_client_lines(event.data)
+                return
             self.notes = []
             content = self.multiline
             self.lines.extend(TranscriptLine(Direction.CLIENT, line, content=content) for line in split_wire_lines(event.data))
@@ -97,11 +123,12 @@ class SessionModel:
             lines = split_wire_lines(event.data)
             classes = classify_server_block(event.protocol, lines)
             self.lines.extend(
-                TranscriptLine(Direction.SERVER, line, reply_class, content=reply_class is None)
+                TranscriptLine(Direction.SERVER, line, reply_class, content=reply_class is None,
+                               completes=self._completes(line) if reply_class is not None else "")
                 for line, reply_class in zip(lines, classes)
             )
         elif isinstance(event, Reply):
-            self.replies.append(event)
+            self.replies.append(self._imap_reply(event) if self.protocol is Protocol.IMAP else event)
         elif isinstance(event, StateChanged):
             self.state = event.new
             self.last_transition = event
@@ -114,3 +141,50 @@ class SessionModel:
             self.closed = True
             self.close_reason = event.reason
             self.lines.append(TranscriptLine(Direction.INFO, event=event))
+
+    # -- IMAP: which command each line belongs to ---------------------------------------------
+
+    def _imap_client_lines(self, data: bytes) -> None:
+        """Command lines, and the octets of a literal they announce (shown as content)."""
+        for line in split_wire_lines(data):
+            if self._literal_left > 0:
+                self._literal_left -= len(line)
+                self.lines.append(TranscriptLine(Direction.CLIENT, line, content=True))
+                if self._literal_left < 0:  # the command goes on after the literal on this line
+                    self._literal_left = 0
+                    self._expect_literal(line)
+                continue
+            self.notes = []
+            command = imap_tag_and_verb(line)
+            if command is not None:
+                tag, verb = command
+                self.imap_commands[tag] = verb
+                self.last_command_verb = verb
+            self.lines.append(TranscriptLine(Direction.CLIENT, line))
+            self._expect_literal(line)
+
+    def _expect_literal(self, line: bytes) -> None:
+        match = _LITERAL_AT_END.search(line)
+        if match is not None:
+            self._literal_left = int(match.group(1))
+
+    def _completes(self, line: bytes) -> str:
+        if self.protocol is not Protocol.IMAP:
+            return ""
+        tag = line.split(b" ", 1)[0].decode("utf-8", errors="replace")
+        if tag in ("*", "+"):
+            return ""
+        self._literal_left = 0  # a completion instead of "+": the announced literal never comes
+        return self.imap_commands.get(tag, "")
+
+    def _imap_reply(self, reply: Reply) -> Reply:
+        """The command a reply answers, as the client's lines say: by its tag, or for a
+        continuation request the command just sent (the engine knows it only once the
+        whole command, literal included, has arrived)."""
+        if reply.tag:
+            verb = self.imap_commands.get(reply.tag, reply.command)
+        elif reply.code == "+":
+            verb = self.last_command_verb or reply.command
+        else:
+            return reply
+        return reply if verb == reply.command else dataclasses.replace(reply, command=verb)

@@ -97,3 +97,80 @@ async def test_pop3_dropped_connection_restores_the_marks():
         assert not view.pending_delete("alice", "INBOX", uid)
         assert view.mark_of("alice", "INBOX", uid) == "restored"
         assert app.store.mailbox("alice", "INBOX").messages[0].uid == uid
+
+
+# -- IMAP ------------------------------------------------------------------------------------
+
+LOGIN_SELECT = ["a LOGIN alice wonderland", "b SELECT INBOX"]
+
+
+async def test_imap_tagged_completions_name_their_command():
+    app = app_with("imap")
+    async with app.run_test(size=SIZE) as pilot:
+        await type_lines(pilot, [*LOGIN_SELECT, "c UID FETCH 1 FLAGS", "d NOOP"])
+        model = app.active_model()
+        completions = {line.data.split(b" ", 1)[0]: line.completes for line in model.lines if line.completes}
+        assert completions == {b"a": "LOGIN", b"b": "SELECT", b"c": "UID FETCH", b"d": "NOOP"}
+        # The wire stays as it was: the annotation is not in the line's bytes.
+        assert all(b"\xe2\x86\x90" not in line.data for line in model.lines)
+        tagged = [r for r in model.replies if r.tag]
+        assert [(r.tag, r.command) for r in tagged] == [("a", "LOGIN"), ("b", "SELECT"), ("c", "UID FETCH"),
+                                                       ("d", "NOOP")]
+        # The reply table says which command each tagged reply completes.
+        table = app.main.reply_panel.table
+        commands = [str(table.get_row_at(row)[1]) for row in range(table.row_count)]
+        assert "c UID FETCH" in commands and "d NOOP" in commands
+
+
+async def test_imap_continuation_is_attributed_to_the_command_waiting_for_it():
+    app = app_with("imap")
+    async with app.run_test(size=SIZE) as pilot:
+        await type_lines(pilot, [*LOGIN_SELECT, "c FETCH 1 FLAGS", "d APPEND INBOX {5}"])
+        model = app.active_model()
+        assert model.replies[-1].code == "+"
+        assert model.replies[-1].command == "APPEND"
+        await type_line(pilot, "hey")  # 3 octets + CRLF = 5: the literal, shown as content
+        literal = [line for line in model.lines if line.data == b"hey\r\n"]
+        assert literal and literal[0].content
+
+
+async def _inspect_after(pilot, app, fetch: str):
+    from mailsim.ui.inspector.screen import InspectorScreen
+
+    await type_lines(pilot, [*LOGIN_SELECT, fetch])
+    await pilot.press("ctrl+t")
+    await pilot.pause()
+    await pilot.pause()
+    screen = app.screen
+    assert isinstance(screen, InspectorScreen)
+    return screen
+
+
+async def test_ctrl_t_after_fetch_bodystructure_opens_that_stored_message():
+    app = app_with("imap")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await _inspect_after(pilot, app, "c FETCH 4 BODYSTRUCTURE")
+        fourth = app.store.mailbox("alice", "INBOX").messages[3]
+        assert screen.model.raw == fourth.raw
+        assert screen.selected is screen.model.root
+        assert f"UID {fourth.uid}" in screen.message_title
+
+
+async def test_ctrl_t_after_fetch_of_a_part_selects_that_part():
+    app = app_with("imap")
+    async with app.run_test(size=SIZE) as pilot:
+        fifth = app.store.mailbox("alice", "INBOX").messages[4]
+        screen = await _inspect_after(pilot, app, f"c UID FETCH {fifth.uid} BODY.PEEK[2.1]")
+        assert screen.model.raw == fifth.raw
+        assert screen.selected.part_number == "2.1"
+        assert screen.selected is screen.model.find("2.1")
+        await pilot.press("escape")
+        await pilot.pause()
+        # By sequence number, another part.
+        await type_line(pilot, "d FETCH 3 BODY[2]")
+        await pilot.press("ctrl+t")
+        await pilot.pause()
+        await pilot.pause()
+        third = app.store.mailbox("alice", "INBOX").messages[2]
+        assert app.screen.model.raw == third.raw
+        assert app.screen.selected.part_number == "2"

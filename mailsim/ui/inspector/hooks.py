@@ -29,6 +29,14 @@ def inspect_stored(app: Any, account: str, mailbox: str, uid: int) -> InspectorS
     return None
 
 
+def inspect_stored_section(app: Any, raw: bytes, section: str, title: str = "") -> InspectorScreen:
+    """The inspector on ``raw`` with the part ``section`` names ("2.1") selected."""
+    screen = inspect_raw(app, raw, title)
+    if section:
+        screen.call_after_refresh(screen.select_section, section)
+    return screen
+
+
 def inspect_session(app: Any, model: Any) -> InspectorScreen | None:
     """Inspect the message a session last sent (DATA), retrieved (RETR/TOP)
     or fetched (FETCH); tell the student when there is none yet."""

@@ -187,5 +187,7 @@ class ReplyPanel(Vertical):
     def _cells(self, number: int, reply: Reply, t: Strings) -> tuple[Any, ...]:
         style = self.explanation._c(CLASS_COMPONENT[reply.reply_class].split("--")[1])
         first = reply.text.split("\n")[0]
-        return (str(number), reply.command or "—", Text(reply.code, style), Text(t(f"class.{reply.reply_class.value}"), style),
+        # IMAP: the tag too, so a completion reads next to the command it completes.
+        command = f"{reply.tag} {reply.command}" if reply.tag and reply.command else reply.command
+        return (str(number), command or "—", Text(reply.code, style), Text(t(f"class.{reply.reply_class.value}"), style),
                 first)

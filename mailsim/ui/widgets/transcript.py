@@ -6,6 +6,11 @@ SessionModel; this widget only draws them. Server lines are coloured by reply cl
 commands and replies are highlighted by the Pygments lexers of `mailsim.lexers` when
 that module provides one for the protocol. The byte view shows what is really on the
 wire: control characters as symbols, CRLF as `␍␊`, and the octet count of each line.
+
+IMAP's three kinds of server line look different: a tag (the same chip on the command
+and on its completion), the untagged `*`, and the continuation request `+`. A tagged
+completion is followed by the command it completes (`← FETCH`), dim and italic, after
+the wire text: an annotation, never part of the bytes shown.
 """
 
 from __future__ import annotations
@@ -50,6 +55,10 @@ _TOKEN_COMPONENT = (
     ("Operator", "transcript--operator"),
     ("Punctuation", "transcript--operator"),
 )
+
+# IMAP's response markers (RFC 3501 §2.2.2): untagged data and the continuation request.
+_IMAP_MARKER_COMPONENT = {"*": "transcript--untagged", "+": "transcript--continuation"}
+COMPLETES_ARROW = "  ← "
 
 _LEXER_NAMES = {Protocol.SMTP: "SmtpLexer", Protocol.POP3: "Pop3Lexer", Protocol.IMAP: "ImapLexer"}
 
@@ -98,6 +107,8 @@ class TranscriptView(FixedBoxScrolling, ScrollView, can_focus=True):
         "transcript--info",
         "transcript--octets",
         "transcript--crlf",
+        "transcript--annotation",
+        *_IMAP_MARKER_COMPONENT.values(),
         *_CLASS_COMPONENT.values(),
         *(component for _token, component in _TOKEN_COMPONENT),
     }
@@ -158,7 +169,8 @@ class TranscriptView(FixedBoxScrolling, ScrollView, can_focus=True):
     def _line_width(self, line: TranscriptLine) -> int:
         if line.direction is Direction.INFO:
             return 4 + len(self.describe(line))
-        return (9 if self.show_bytes else 3) + len(line.data) + (1 if self.show_bytes else -2)
+        annotation = len(COMPLETES_ARROW) + len(line.completes) if line.completes else 0
+        return (9 if self.show_bytes else 3) + len(line.data) + (1 if self.show_bytes else -2) + annotation
 
     # -- keys: a transcript jumps (an animated page of 100,000 lines only delays the reading)
 
@@ -214,6 +226,8 @@ class TranscriptView(FixedBoxScrolling, ScrollView, can_focus=True):
                     text.append("\u240d\u240a", self._style("transcript--crlf"))
             else:
                 text.append_text(self._highlight(line, _plain(line.data)))
+            if line.completes:
+                text.append(COMPLETES_ARROW + line.completes, self._style("transcript--annotation"))
         segments = list(text.render(self.app.console))
         strip = Strip(segments, text.cell_len)
         return strip.apply_style(base) if base else strip
@@ -238,6 +252,8 @@ class TranscriptView(FixedBoxScrolling, ScrollView, can_focus=True):
         # The lexers read RFC-style dialogs; drop the prefix we gave them again.
         skip = len(prefix)
         code_pending = line.direction is Direction.SERVER  # the code keeps its class colour
+        imap = self.model.protocol is Protocol.IMAP
+        marker_pending = imap and line.direction is Direction.SERVER
         for token, value in tokens:
             if skip:
                 cut = min(skip, len(value))
@@ -245,6 +261,16 @@ class TranscriptView(FixedBoxScrolling, ScrollView, can_focus=True):
             if not value:
                 continue
             value = value.rstrip("\n")
+            if marker_pending and value.strip():
+                # The line's first word says what it is: a tag, "*" or "+". The status
+                # word after it (OK, NO, BAD) keeps the reply class colour.
+                marker_pending = False
+                marker = _IMAP_MARKER_COMPONENT.get(value)
+                text.append(value, base + self._style(marker or "transcript--tag"))
+                code_pending = marker is None or str(token).startswith("Token.Reply") and value != "+"
+                continue
+            if code_pending and imap and value.strip() and not str(token).startswith("Token.Reply"):
+                code_pending = False  # "* 7 EXISTS": no status word to colour
             if code_pending and value.strip():
                 code_pending = False
                 text.append(value, base + Style(bold=True))
