@@ -20,6 +20,7 @@ from mailsim.protocol.registry import ENGINES
 from mailsim.store.store import MailStore
 from mailsim.transcript.bus import Bus
 from mailsim.ui.console import CONSOLE_PEER, ConsoleConnection
+from mailsim.ui.literal import LiteralCommand
 from mailsim.ui.model import Direction, SessionModel, TranscriptLine
 from mailsim.ui.screens.main import MainScreen
 from mailsim.ui.strings import Strings, default_language
@@ -306,7 +307,7 @@ class MailsimApp(App[int]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "compose":
             model = self.active_model()
-            return bool(model and model.multiline and not model.read_only)
+            return bool(model and not model.read_only and (model.multiline or self._literal_editor_allowed(model)))
         if action == "close_session":
             return self.active_model() is not None
         return True
@@ -365,6 +366,9 @@ class MailsimApp(App[int]):
         from mailsim.ui.screens.compose import ComposeScreen, body_lines
 
         model = self.active_model()
+        if model is not None and not model.read_only and self._literal_editor_allowed(model):
+            self._compose_literal(model)
+            return
         if model is None or not model.multiline:
             return
         envelope = model.envelope
@@ -382,6 +386,58 @@ class MailsimApp(App[int]):
                 self.send(session_id, line)
 
         self.push_screen(ComposeScreen(self.strings, template), sent)
+
+    @staticmethod
+    def _literal_editor_allowed(model: SessionModel) -> bool:
+        """IMAP: Ctrl+O writes a literal, whenever a command can be typed."""
+        return model.protocol is Protocol.IMAP and not model.closed and model.state not in ("idle", "logout")
+
+    def _compose_literal(self, model: SessionModel) -> None:
+        """The editor writes the literal of the command on the input line (see ui/literal.py)."""
+        from mailsim.ui.screens.compose import ComposeScreen
+
+        pane = self.main.pane(model.session_id)
+        command_input = pane.command_input if pane is not None else None
+        command = LiteralCommand.from_typed(command_input.value if command_input is not None else "")
+        t = self.strings
+        template = ""
+        if command.is_message:
+            user = getattr(model.connection.session, "user", "") if model.connection is not None else ""
+            template = t("compose.literal-template", sender=f"{user}@{self.store.domain}" if user else "")
+
+        def preview(text: str) -> str:
+            shown = t("compose.literal-sends", line=command.first_line(text))
+            if command.tail:
+                shown += "  " + t("compose.literal-after", octets=len(command.literal(text)), tail=command.tail)
+            return shown
+
+        def written(text: str | None) -> None:
+            if text is None:
+                return
+            if command_input is not None:
+                command_input.remember(command.first_line(text))
+                command_input.value = ""
+            self.call_later(self._send_literal, model.session_id, command, text)
+
+        self.push_screen(ComposeScreen(t, template, title=t("compose.literal-title"), intro=t("compose.literal-intro"),
+                                       preview=preview), written)
+
+    async def _send_literal(self, session_id: str, command: LiteralCommand, text: str) -> None:
+        """The command line with {n}; the lines after the server's "+", as telnet sends them."""
+        import asyncio
+
+        model = self.sessions.get(session_id)
+        if model is None or model.connection is None:
+            return
+        before = len(model.replies)
+        self.send(session_id, command.first_line(text))
+        while model.connection.busy:  # a reply held back (a failed login's delay)
+            await asyncio.sleep(0.05)
+        if not any(reply.code == "+" for reply in model.replies[before:]):
+            self.notify(self.strings("notify.literal-refused"), severity="warning")
+            return
+        for line in command.lines_after(text):
+            self.send(session_id, line)
 
     def action_screenshot(self) -> None:
         path = self.save_screenshot()

@@ -174,3 +174,63 @@ async def test_ctrl_t_after_fetch_of_a_part_selects_that_part():
         third = app.store.mailbox("alice", "INBOX").messages[2]
         assert app.screen.model.raw == third.raw
         assert app.screen.selected.part_number == "2"
+
+
+APPENDED = "From: alice@mailsim.test\nTo: bob@mailsim.test\nSubject: Señal\n\n.leading dot stays\nÑandú — two lines"
+
+
+async def test_append_through_the_editor_stores_the_literal_byte_exact():
+    from mailsim.ui.screens.compose import ComposeScreen
+
+    app = app_with("imap")
+    async with app.run_test(size=SIZE) as pilot:
+        await type_lines(pilot, [*LOGIN_SELECT])
+        sent = []
+        app.bus.subscribe(lambda e: sent.append(e.data) if type(e).__name__ == "ClientLine" else None)
+        before = len(app.store.mailbox("alice", "INBOX").messages)
+        await pilot.press(*"c APPEND INBOX (\\Seen) {}")
+        await pilot.press("ctrl+o")
+        await pilot.pause()
+        editor_screen = app.screen
+        assert isinstance(editor_screen, ComposeScreen)
+        editor_screen.editor.load_text(APPENDED)
+        await pilot.pause()
+        expected = (APPENDED + "\n").replace("\n", "\r\n").encode()
+        preview = str(editor_screen.query_one("#compose-preview").render())
+        assert f"c APPEND INBOX (\\Seen) {{{len(expected)}}}" in preview
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        await pilot.pause()
+
+        messages = app.store.mailbox("alice", "INBOX").messages
+        assert len(messages) == before + 1
+        assert messages[-1].raw == expected
+        assert "\\Seen" in messages[-1].flags
+        # As telnet: the command with its count, the "+" from the server, then the lines.
+        assert sent[0] == f"c APPEND INBOX (\\Seen) {{{len(expected)}}}\r\n".encode()
+        assert b"".join(sent[1:]) == expected + b"\r\n"
+        model = app.active_model()
+        plus = next(i for i, line in enumerate(model.lines) if line.data.startswith(b"+ "))
+        first_literal = next(i for i, line in enumerate(model.lines) if line.data.startswith(b"From: alice"))
+        assert plus < first_literal and model.lines[first_literal].content
+        assert model.replies[-1].tag == "c" and model.replies[-1].code == "OK"
+        assert app.main.pane(model.session_id).command_input.value == ""
+
+
+async def test_a_refused_literal_is_not_sent():
+    from mailsim.ui.screens.compose import ComposeScreen
+
+    app = app_with("imap")
+    async with app.run_test(size=SIZE) as pilot:
+        sent = []
+        app.bus.subscribe(lambda e: sent.append(e.data) if type(e).__name__ == "ClientLine" else None)
+        # Not logged in: APPEND is refused before its literal is asked for.
+        await pilot.press("ctrl+o")
+        await pilot.pause()
+        assert isinstance(app.screen, ComposeScreen)
+        app.screen.editor.load_text("Subject: x\n\nbody")
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        await pilot.pause()
+        assert len(sent) == 1 and sent[0].startswith(b"a APPEND INBOX {")
+        assert app.active_model().replies[-1].code == "BAD"

@@ -2,10 +2,13 @@
 
 Each line goes out as telnet would send it, with CRLF; a line starting with "." gets a
 second dot (RFC 5321 §4.5.2 transparency, what every mail client does), and a lone "."
-ends the message.
+ends the message. In IMAP the same editor writes a literal; `preview` then shows, as
+the student types, the command line it will announce (`a APPEND INBOX {342}`).
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -31,17 +34,23 @@ class ComposeScreen(ModalScreen[str | None]):
         Binding("escape", "cancel", show=False),
     ]
 
-    def __init__(self, strings: Strings, template: str) -> None:
+    def __init__(self, strings: Strings, template: str, *, title: str = "", intro: str = "",
+                 preview: Callable[[str], str] | None = None) -> None:
         super().__init__()
         self.strings = strings
         self.template = template
+        self.box_title = title or strings("compose.title")
+        self.intro = intro or strings("compose.intro")
+        self.preview = preview
 
     def compose(self) -> ComposeResult:
         t = self.strings
         with Vertical(id="compose-box") as box:
-            box.border_title = t("compose.title")
+            box.border_title = self.box_title
             box.border_subtitle = t("compose.keys")
-            yield Static(t("compose.intro"), id="compose-intro")
+            yield Static(self.intro, id="compose-intro")
+            if self.preview is not None:
+                yield Static(self.preview(self.template), id="compose-preview", markup=False)
             editor = TextArea(self.template, id="compose-text", show_line_numbers=True, soft_wrap=False)
             editor.cursor_blink = bool(getattr(self.app, "cursor_blink", True))
             yield editor
@@ -53,6 +62,10 @@ class ComposeScreen(ModalScreen[str | None]):
     def on_mount(self) -> None:
         self.editor.focus()
         self.editor.move_cursor(self.editor.document.end)
+
+    def on_text_area_changed(self, event: TextArea.Changed) -> None:
+        if self.preview is not None:
+            self.query_one("#compose-preview", Static).update(self.preview(event.text_area.text))
 
     def action_send(self) -> None:
         self.dismiss(self.editor.text)
