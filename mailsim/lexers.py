@@ -215,7 +215,7 @@ def _lone_dot(sender: str) -> tuple[str, object, str]:
 def _sasl_response_state() -> list:
     """The client line that answers a SASL challenge: base64, or ``*`` to cancel."""
     return [
-        (rf"^(?=S:)", _NOTHING, "#pop"),
+        (r"^(?=S:)", _NOTHING, "#pop"),
         (rf"^({_CLIENT})(\*)({_SPACE}*)(\n|$)",
          bygroups(Generic.Prompt, Keyword, Whitespace, Whitespace), "#pop"),
         (rf"^({_CLIENT})({_BASE64_LINE})({_SPACE}*)(\n|$)",
@@ -276,7 +276,7 @@ class SmtpLexer(RegexLexer):
         ],
         # An enhanced status code (RFC 3463) comes first in the text, if at all.
         "reply-text": [
-            (rf"([245]\.\d{{1,3}}\.\d{{1,3}})(?=\s|$)", Number, ("#pop", "reply-rest")),
+            (r"([245]\.\d{1,3}\.\d{1,3})(?=\s|$)", Number, ("#pop", "reply-rest")),
             default(("#pop", "reply-rest")),
         ],
         "reply-rest": [
@@ -415,7 +415,7 @@ class Pop3Lexer(RegexLexer):
         ],
         "listing": [
             _lone_dot("S"),
-            (rf"^(?=C:)", _NOTHING, "#pop"),
+            (r"^(?=C:)", _NOTHING, "#pop"),
             (rf"^({_SERVER})(\d+)({_SPACE}+)(\d+)(?=\s|$)",
              bygroups(Generic.Prompt, Number.Integer, Whitespace, Number.Integer), "listing-rest"),
             (rf"^({_SERVER})(\d+)({_SPACE}+)(\S+)",

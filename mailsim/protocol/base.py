@@ -191,6 +191,11 @@ class Session(Generic[S]):
     initial_state: ClassVar[Any]
     line_limit: ClassVar[int] = 8192
     COMMANDS: ClassVar[dict[str, CommandInfo]] = {}
+    # For line-oriented protocols (SMTP, POP3): what is legal when, and the verbs
+    # an older RFC had that are recognised only to be explained.
+    TRANSITIONS: ClassVar[dict[tuple[Any, str], Any]] = {}
+    OBSOLETE: ClassVar[tuple[str, ...]] = ()
+    ARGUMENT_STRIP: ClassVar[str] = " \t"
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -299,6 +304,44 @@ class Session(Generic[S]):
     def _timed_out(self) -> None:
         self._finish("idle timeout")
 
+    # -- one command line (SMTP and POP3 share the checks) -------------------------------
+
+    def _command_line(self, line: Line) -> None:
+        """Check a command line the way every line protocol must — too long, not text,
+        an obsolete or unknown verb, not legal in this state — and refuse it the
+        protocol's way (`_refuse`, `_out_of_sequence`); otherwise run its handler."""
+        self._client_line(line.raw)
+        if line.too_long:
+            self.last_command = ""
+            self._refuse("line-too-long", limit=self.reader.limit)
+            return
+        if not _is_text(line.data):
+            self.last_command = ""
+            self._refuse("binary-junk")
+            return
+        verb, argument = split_verb(line.data)
+        self.last_command = verb
+        if verb in self.OBSOLETE:
+            self._refuse("obsolete", verb=verb)
+            return
+        info = self.COMMANDS.get(verb)
+        if info is None:
+            self._refuse("unknown-command", verb=verb[:40] or "(empty line)")
+            return
+        if (self.state, verb) not in self.TRANSITIONS:
+            self._out_of_sequence(verb)
+            return
+        getattr(self, info.handler)(argument.strip(self.ARGUMENT_STRIP))
+
+    def _refuse(self, problem: str, **params: object) -> None:
+        """Answer a line that is no command here: `problem` is one of line-too-long,
+        binary-junk, obsolete, unknown-command."""
+        raise NotImplementedError
+
+    def _out_of_sequence(self, verb: str) -> None:
+        """Answer a known command sent in a state where it is not legal."""
+        raise NotImplementedError
+
     # -- helpers ---------------------------------------------------------------------------
 
     def _emit(self, event: Event) -> None:
@@ -364,6 +407,15 @@ class Session(Generic[S]):
 
     def _delay_reply(self, seconds: float) -> None:
         self._delay = max(self._delay, seconds)
+
+
+def _is_text(data: bytes) -> bool:
+    """UTF-8 with no control characters but TAB: what a command line may hold."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return not any(ord(c) < 32 and c != "\t" for c in text)
 
 
 def split_wire_lines(data: bytes) -> list[bytes]:

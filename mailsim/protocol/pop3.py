@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from mailsim.events import DeletionMarked, Protocol, ReplyClass
-from mailsim.protocol.base import Line, ReplyCatalog, ReplySpec, Session, command, split_verb
+from mailsim.protocol.base import Line, ReplyCatalog, ReplySpec, Session, command
 from mailsim.protocol.sasl import MECHANISMS, Challenge, Failure, SaslExchange, Step, Success, encode_challenge
 from mailsim.store.changes import MessagesExpunged, StoreChange
 from mailsim.store.model import INBOX, StoredMessage
@@ -209,6 +209,9 @@ class Pop3Session(Session[Pop3State]):
     protocol = Protocol.POP3
     initial_state = Pop3State.AUTHORIZATION
     line_limit = COMMAND_LINE_LIMIT
+    TRANSITIONS = TRANSITIONS
+    OBSOLETE = OBSOLETE
+    ARGUMENT_STRIP = " "
 
     def __init__(self, store: MailStore, **kwargs: Any) -> None:
         super().__init__(store, **kwargs)
@@ -315,41 +318,26 @@ class Pop3Session(Session[Pop3State]):
             else:
                 self._command_line(line)
 
-    def _command_line(self, line: Line) -> None:
-        self._client_line(line.raw)
-        if line.too_long:
-            self.last_command = ""
-            self._reply(R.LINE_TOO_LONG, limit=self.reader.limit)
-            self._note("pop3.line-too-long", limit=self.reader.limit)
-            return
-        try:
-            text = line.data.decode("utf-8")
-        except UnicodeDecodeError:
-            text = None
-        if text is None or any(ord(c) < 32 and c != "\t" for c in text):
-            self.last_command = ""
+    def _refuse(self, problem: str, **params: object) -> None:
+        if problem == "line-too-long":
+            self._reply(R.LINE_TOO_LONG, **params)
+            self._note("pop3.line-too-long", limit=params["limit"])
+        elif problem == "binary-junk":
             self._reply(R.BAD_BYTES)
             self._note("pop3.binary-junk")
-            return
-        verb, argument = split_verb(line.data)
-        self.last_command = verb
-        if verb in OBSOLETE:
-            self._reply(R.OBSOLETE_COMMAND, verb=verb)
-            self._note("pop3.obsolete", verb=verb)
-            return
-        info = self.COMMANDS.get(verb)
-        if info is None:
-            self._reply(R.UNKNOWN_COMMAND, verb=verb[:40] or "(empty line)")
-            self._note("pop3.unknown-command", verb=verb[:40])
-            return
-        if (self.state, verb) not in TRANSITIONS:
-            if self.state is S.AUTHORIZATION:
-                self._reply(R.NOT_LOGGED_IN, verb=verb)
-            else:
-                self._reply(R.ALREADY_LOGGED_IN, verb=verb)
-            self._note("pop3.wrong-state", verb=verb, state=self.state.name)
-            return
-        getattr(self, info.handler)(argument.strip(" "))
+        elif problem == "obsolete":
+            self._reply(R.OBSOLETE_COMMAND, verb=params["verb"])
+            self._note("pop3.obsolete", verb=params["verb"])
+        else:
+            self._reply(R.UNKNOWN_COMMAND, **params)
+            self._note("pop3.unknown-command", verb=str(params["verb"]))
+
+    def _out_of_sequence(self, verb: str) -> None:
+        if self.state is S.AUTHORIZATION:
+            self._reply(R.NOT_LOGGED_IN, verb=verb)
+        else:
+            self._reply(R.ALREADY_LOGGED_IN, verb=verb)
+        self._note("pop3.wrong-state", verb=verb, state=self.state.name)
 
     # -- AUTHORIZATION ---------------------------------------------------------------------
 

@@ -15,7 +15,7 @@ from email.utils import format_datetime
 
 from mailsim.clock import utc_datetime
 from mailsim.events import Delivered, Protocol, ReplyClass
-from mailsim.protocol.base import Line, ReplyCatalog, ReplySpec, Session, command, split_verb
+from mailsim.protocol.base import Line, ReplyCatalog, ReplySpec, Session, command
 from mailsim.protocol.sasl import Challenge, SaslExchange, Success, encode_challenge
 from mailsim.store.model import INBOX, QueuedMessage
 from mailsim.store.store import MailStore
@@ -139,6 +139,8 @@ class SmtpSession(Session[SmtpState]):
     protocol = Protocol.SMTP
     initial_state = SmtpState.CONNECTED
     line_limit = COMMAND_LINE_LIMIT
+    TRANSITIONS = TRANSITIONS
+    OBSOLETE = OBSOLETE
 
     def __init__(self, store: MailStore, **kwargs: Any) -> None:
         super().__init__(store, **kwargs)
@@ -226,36 +228,19 @@ class SmtpSession(Session[SmtpState]):
             else:
                 self._command_line(line)
 
-    def _command_line(self, line: Line) -> None:
-        self._client_line(line.raw)
-        if line.too_long:
-            self.last_command = ""
-            self._reply(R.LINE_TOO_LONG, limit=self.reader.limit)
-            self._note("smtp.line-too-long", limit=self.reader.limit)
-            return
-        try:
-            text = line.data.decode("utf-8")
-        except UnicodeDecodeError:
-            text = None
-        if text is None or any(ord(c) < 32 and c != "\t" for c in text):
-            self.last_command = ""
+    def _refuse(self, problem: str, **params: object) -> None:
+        if problem == "line-too-long":
+            self._reply(R.LINE_TOO_LONG, **params)
+            self._note("smtp.line-too-long", limit=params["limit"])
+        elif problem == "binary-junk":
             self._reply(R.BAD_BYTES)
             self._note("smtp.binary-junk")
-            return
-        verb, argument = split_verb(line.data)
-        self.last_command = verb
-        if verb in OBSOLETE:
+        elif problem == "obsolete":
+            verb = str(params["verb"])
             self._reply(R.OBSOLETE_COMMAND, verb=verb)
             self._note(f"smtp.obsolete-{verb.lower()}")
-            return
-        info = self.COMMANDS.get(verb)
-        if info is None:
-            self._reply(R.UNKNOWN_COMMAND, verb=verb[:40] or "(empty line)")
-            return
-        if (self.state, verb) not in TRANSITIONS:
-            self._out_of_sequence(verb)
-            return
-        getattr(self, info.handler)(argument.strip())
+        else:
+            self._reply(R.UNKNOWN_COMMAND, **params)
 
     def _out_of_sequence(self, verb: str) -> None:
         """503 with the reason that fits the state (or 554 when every RCPT failed)."""

@@ -22,7 +22,7 @@ from email.header import decode_header, make_header
 from pathlib import Path
 from typing import Any
 
-from mailsim.events import Closed, DeletionMarked, Event, Protocol, Reply, ServerLine, StateChanged
+from mailsim.events import DeletionMarked, Event, Protocol, Reply, ServerLine, StateChanged
 from mailsim.protocol.base import Session
 from mailsim.store.changes import (
     FlagsChanged,
