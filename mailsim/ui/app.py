@@ -208,6 +208,8 @@ class MailsimApp(App[int]):
         return model
 
     def _schedule(self, seconds: float, callback) -> object:
+        if seconds <= 0:  # "on the next turn" (IDLE output): a zero-interval timer cannot run
+            return self.call_later(callback)
         return self.set_timer(seconds, callback)
 
     async def close_session(self, session_id: str) -> None:

@@ -3,14 +3,17 @@ inspector and the literal editor, checked against the store."""
 
 from __future__ import annotations
 
+import asyncio
 import smtplib
 
+import pytest
 from textual.widgets import DataTable
 
 from mailsim.events import Protocol
 from mailsim.protocol.imap.session import ImapSession
 from mailsim.protocol.pop3 import Pop3Session
 from mailsim.protocol.smtp import SmtpSession
+from mailsim.transport.tcp import ServerOptions
 from mailsim.ui.widgets.mailbox_view import DELE_LABEL
 
 from .helpers import test_app as make_test_app, type_line, type_lines
@@ -234,3 +237,47 @@ async def test_a_refused_literal_is_not_sent():
         await pilot.pause()
         assert len(sent) == 1 and sent[0].startswith(b"a APPEND INBOX {")
         assert app.active_model().replies[-1].code == "BAD"
+
+
+def _exists_lines(model) -> list[bytes]:
+    return [line.data for line in model.lines if line.data.startswith(b"* ") and b" EXISTS" in line.data]
+
+
+@pytest.mark.network
+async def test_idle_session_side_by_side_sees_an_smtp_delivery_without_typing():
+    options = ServerOptions(ports={Protocol.SMTP: 0}, idle_timeout=30)
+    app = app_with("imap", listen=True, server_options=options)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        idling = app.active_model()
+        await type_lines(pilot, [*LOGIN_SELECT, "c IDLE"])
+        assert idling.state == "idle"
+        await pilot.press("f6")  # side by side: a second IMAP session opens on the right
+        await pilot.pause()
+        other = app.active_model()
+        assert other is not idling and other.protocol is Protocol.IMAP and app.main.split
+        await type_lines(pilot, LOGIN_SELECT)
+        count = len(app.store.mailbox("alice", "INBOX").messages)
+        seen_before = len(_exists_lines(idling)), len(_exists_lines(other))
+
+        host, port = app.listening[Protocol.SMTP]
+
+        def send() -> None:
+            with smtplib.SMTP(host, port, timeout=10) as client:
+                client.sendmail("bob@mailsim.test", ["alice@mailsim.test"], b"Subject: while idling\r\n\r\nhi\r\n")
+
+        await asyncio.to_thread(send)
+        for _ in range(20):
+            await pilot.pause(0.05)
+            if len(_exists_lines(idling)) > seen_before[0]:
+                break
+        # Pushed to the IDLE session, nobody typed there...
+        assert _exists_lines(idling)[-1] == f"* {count + 1} EXISTS\r\n".encode()
+        # ...while the other one hears of it at its next command.
+        assert len(_exists_lines(other)) == seen_before[1]
+        await type_line(pilot, "d NOOP")
+        assert _exists_lines(other)[-1] == f"* {count + 1} EXISTS\r\n".encode()
+        await type_line(pilot, "e FETCH * BODYSTRUCTURE")
+        await pilot.press("ctrl+t")
+        await pilot.pause()
+        assert app.screen.model.raw.endswith(b"hi\r\n")
