@@ -26,7 +26,7 @@ def transitions_of(engine: type[Session] | None) -> Mapping[tuple[Any, str], Any
     if engine is None:
         return {}
     table = getattr(engine, "TRANSITIONS", None)
-    if table is None:
+    if not table:  # the base Session's empty default: the engine keeps its table in its module
         table = getattr(sys.modules.get(engine.__module__), "TRANSITIONS", None)
     return table if isinstance(table, Mapping) else {}
 
