@@ -151,3 +151,96 @@ def common_verbs(engine: type[Session] | None) -> tuple[set[str], set[str]]:
         elif len({e.target for e in its}) == 1 and its[0].target in finals:
             exits.add(verb)
     return loops, exits
+
+
+@dataclass(frozen=True)
+class Layout:
+    """How the state diagram is laid out, decided from the table alone.
+
+    `path` is the session's main line: the longest chain of commands from the initial
+    state. A client line that is not a command (an AUTH response) does not move the
+    session along that line, and a state entered only to come back with nothing done
+    in it (IDLE, an AUTH exchange) is a `detour`, drawn beside each state it is
+    entered from. Other states off the path are `side` states. `edges` are the arrows
+    left once the verbs valid almost everywhere are set apart: `anywhere_loops`, and
+    `anywhere_exits` (target state, verbs), drawn once for the whole diagram.
+    """
+
+    states: tuple[str, ...]
+    path: tuple[str, ...]
+    detours: frozenset[str]
+    side: tuple[str, ...]
+    edges: tuple[Edge, ...]
+    anywhere_loops: tuple[str, ...]
+    anywhere_exits: tuple[tuple[str, tuple[str, ...]], ...]
+
+
+@cache
+def layout_of(engine: type[Session] | None) -> Layout:
+    states = states_of(engine)
+    loops, exits = common_verbs(engine)
+    order = {state: index for index, state in enumerate(states)}
+    edges: list[Edge] = []
+    exit_groups: dict[str, list[str]] = {}
+    for edge in edges_of(engine):
+        for verb in edge.verbs:
+            if verb in exits:
+                exit_groups.setdefault(edge.target, [])
+                if verb not in exit_groups[edge.target]:
+                    exit_groups[edge.target].append(verb)
+        verbs = tuple(v for v in edge.verbs if v not in loops and v not in exits)
+        if verbs:
+            edges.append(Edge(edge.source, edge.target, verbs))
+    successors: dict[str, set[str]] = {}
+    predecessors: dict[str, set[str]] = {}
+    looping = {e.source for e in edges if e.loops}
+    for edge in edges:
+        if not edge.loops:
+            successors.setdefault(edge.source, set()).add(edge.target)
+            predecessors.setdefault(edge.target, set()).add(edge.source)
+    initial = initial_state(engine) or (states[0] if states else "")
+    detours = frozenset(
+        s for s in states
+        if s != initial and s not in looping and successors.get(s) and successors[s] <= predecessors.get(s, set())
+    )
+    forward: dict[str, list[str]] = {}
+    for edge in edges:
+        if edge.loops or edge.source in detours or edge.target in detours:
+            continue
+        if all(is_pseudo(v) for v in edge.verbs):
+            continue  # a line that finishes an exchange, not a step of the session
+        forward.setdefault(edge.source, []).append(edge.target)
+    for targets in forward.values():
+        targets.sort(key=lambda s: order.get(s, len(order)))
+    path = _longest_path(initial, forward) if initial else []
+    on_path = set(path)
+    side = tuple(s for s in states if s not in on_path and s not in detours)
+    all_verbs = valid_verbs_all(engine)
+    return Layout(
+        states=tuple(states),
+        path=tuple(path),
+        detours=detours,
+        side=side,
+        edges=tuple(edges),
+        anywhere_loops=tuple(v for v in all_verbs if v in loops),
+        anywhere_exits=tuple((target, tuple(verbs)) for target, verbs in exit_groups.items()),
+    )
+
+
+def _longest_path(start: str, forward: Mapping[str, list[str]]) -> list[str]:
+    """The longest simple path from `start` (tables are small: an exhaustive walk)."""
+    best = [start]
+    path = [start]
+
+    def walk() -> None:
+        nonlocal best
+        if len(path) > len(best):
+            best = list(path)
+        for target in forward.get(path[-1], ()):
+            if target not in path:
+                path.append(target)
+                walk()
+                path.pop()
+
+    walk()
+    return best
