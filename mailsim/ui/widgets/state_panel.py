@@ -292,8 +292,11 @@ class Drawing:
 
 
 class StatePanel(Static):
+    # Node frames need an opaque background that stands off the panel in either theme.
+    SCOPED_CSS = False
     DEFAULT_CSS = """
     StatePanel > .state-panel--node { color: $foreground; background: $panel-lighten-1; }
+    App.-light-mode StatePanel > .state-panel--node { background: $panel-darken-1; }
     StatePanel > .state-panel--edge { color: $foreground 50%; }
     """
     COMPONENT_CLASSES = {
