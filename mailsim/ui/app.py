@@ -32,7 +32,9 @@ LIGHT_THEME = "textual-light"
 
 
 class MailsimApp(App[int]):
-    CSS_PATH = "styles/app.tcss"
+    # The main screen's CSS too: read with the app's, it is parsed once; read when the
+    # screen is pushed, Textual parses every stylesheet of the app again.
+    CSS_PATH = ["styles/app.tcss", "screens/main.tcss"]
     TITLE = "mailsim"
     # Descriptions are keys into strings/<lang>.toml; `_localize_bindings` fills them in.
     BINDINGS = [

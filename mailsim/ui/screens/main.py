@@ -11,7 +11,8 @@ from textual.containers import Horizontal, Vertical
 from textual.css.query import NoMatches
 from textual.events import Resize
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Static, TabbedContent, TabPane
+from textual.widgets import Footer as _Footer
+from textual.widgets import Header, Static, TabbedContent, TabPane
 
 from mailsim.ui.model import SessionModel
 from mailsim.ui.widgets.mailbox_view import MailboxView
@@ -24,6 +25,29 @@ if TYPE_CHECKING:
 
 NARROW_WIDTH = 110   # below this the sidebar narrows and the mailbox view hides
 SHORT_HEIGHT = 34    # below this the state panel shows the current state only
+
+
+class Footer(_Footer):
+    """Textual's footer, rebuilt once per refresh however often the bindings changed.
+
+    Opening a session moves the focus a few times before the first frame; each move
+    asks the footer to recompose (a dozen keys restyled each time). Once is enough:
+    the recompose reads the bindings as they are when it runs.
+    """
+
+    _recompose_pending = False
+
+    def bindings_changed(self, screen: Screen) -> None:
+        self._bindings_ready = True
+        if not screen.app.app_focus or not self.is_attached or screen is not self.screen:
+            return
+        if not self._recompose_pending:
+            self._recompose_pending = True
+            self.call_after_refresh(self._recompose_once)
+
+    async def _recompose_once(self) -> None:
+        self._recompose_pending = False
+        await self.recompose()
 
 
 def pane_id(session_id: str) -> str:
@@ -196,8 +220,10 @@ class MainScreen(Screen):
 
     async def on_mount(self) -> None:
         self.relabel()
-        self._update_layout()
+        # Sessions first: laying out an empty screen just before would restyle it twice.
         await self.mailsim.main_screen_ready()
+        if not self.left_tabs.tab_count:
+            self._update_layout()
 
     def refresh_session(self, model: SessionModel) -> None:
         view = self.pane(model.session_id)
