@@ -1,7 +1,9 @@
 """Figures for the app (a script, not a test; run: python tests/perf/bench_ui.py).
 
 1. Start to first frame, cold (a fresh interpreter each time, headless), beside a
-   minimal Textual app measured the same way in the same run; target < 1.5x.
+   minimal Textual app measured the same way in the same run; target < 1.5x. Each
+   step is shown too: imports, building the app, up to the app running (its first
+   screen composed and mounted, the first session opened), then the first frame.
 2. Keystroke to rendered reply: Enter on "NOOP" until the reply is in the transcript
    and the screen has been refreshed.
 3. A 100,000-line transcript: time to take the lines in, time per scroll step
@@ -20,31 +22,53 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 RUNS = 7
 
-MINIMAL = """
+# Each script prints where its time went (ms since its first line): imports done, app
+# built, app running (auto-pilot called), first frame drawn (the first pause returned).
+_PHASES = """
+import time
+_t0 = time.perf_counter()
+def _ms():
+    return (time.perf_counter() - _t0) * 1000
+_marks = {}
+async def first_frame(pilot):
+    _marks["running"] = _ms()
+    await pilot.pause()
+    _marks["frame"] = _ms()
+    pilot.app.exit()
+"""
+
+MINIMAL = _PHASES + """
 from textual.app import App
 from textual.widgets import Static
 class Minimal(App):
     def compose(self):
         yield Static("hello")
-async def first_frame(pilot):
-    await pilot.pause()
-    pilot.app.exit()
-Minimal().run(headless=True, size=(120, 40), auto_pilot=first_frame)
+_marks["imported"] = _ms()
+app = Minimal()
+_marks["built"] = _ms()
+app.run(headless=True, size=(120, 40), auto_pilot=first_frame)
+print(" ".join(f"{k}={v:.1f}" for k, v in _marks.items()))
 """
 
-MAILSIM = """
+MAILSIM = _PHASES + """
 from mailsim.ui.app import make_app
-async def first_frame(pilot):
-    await pilot.pause()
-    pilot.app.exit()
-make_app(lang="en").run(headless=True, size=(120, 40), auto_pilot=first_frame)
+_marks["imported"] = _ms()
+app = make_app(lang="en")
+_marks["built"] = _ms()
+app.run(headless=True, size=(120, 40), auto_pilot=first_frame)
+print(" ".join(f"{k}={v:.1f}" for k, v in _marks.items()))
 """
 
+PHASES = ("imported", "built", "running", "frame")
 
-def cold_start(source: str) -> float:
+
+def cold_start(source: str) -> tuple[float, dict[str, float]]:
+    """Wall time of a fresh interpreter running `source`, and the phases it printed."""
     start = time.perf_counter()
-    subprocess.run([sys.executable, "-c", source], check=True, cwd=ROOT, capture_output=True)
-    return time.perf_counter() - start
+    done = subprocess.run([sys.executable, "-c", source], check=True, cwd=ROOT, capture_output=True, text=True)
+    elapsed = time.perf_counter() - start
+    marks = dict(item.split("=") for item in done.stdout.split())
+    return elapsed, {name: float(value) for name, value in marks.items()}
 
 
 def startup() -> None:
@@ -52,10 +76,19 @@ def startup() -> None:
     for _ in range(RUNS):  # interleaved, so machine noise hits both alike
         minimal.append(cold_start(MINIMAL))
         mailsim.append(cold_start(MAILSIM))
-    m, s = statistics.median(minimal), statistics.median(mailsim)
+    m = statistics.median(t for t, _ in minimal)
+    s = statistics.median(t for t, _ in mailsim)
     print(f"start to first frame (median of {RUNS}, cold, headless 120x40)")
     print(f"  minimal Textual app   {m * 1000:8.1f} ms")
     print(f"  mailsim               {s * 1000:8.1f} ms   ratio {s / m:.2f}x (target < 1.5x)")
+    print("  where it goes (median ms of each step, after the interpreter is up):")
+    print("                        " + "".join(f"{name:>10}" for name in PHASES))
+    for label, runs in (("minimal", minimal), ("mailsim", mailsim)):
+        steps = []
+        for index, name in enumerate(PHASES):
+            before = PHASES[index - 1] if index else None
+            steps.append(statistics.median(p[name] - (p[before] if before else 0.0) for _, p in runs))
+        print(f"  {label:<22}" + "".join(f"{step:10.1f}" for step in steps))
 
 
 async def latency(pilot, app, count: int = 40) -> list[float]:
