@@ -81,7 +81,10 @@ async def test_state_panel_follows_the_session():
         assert model.state == "rcpt"
         assert model.last_transition.command == "RCPT"
         rendered = _plain(panel)
-        assert "▶ rcpt" in rendered
+        assert "[ rcpt ]" in rendered and "▼ RCPT" in rendered
+        current = panel.get_component_rich_style("state-panel--current", partial=True)
+        segments = Console(width=60, file=io.StringIO()).render(panel.content)
+        assert "".join(s.text for s in segments if s.style == current) == "[ rcpt ]"
         assert "<alice@mailsim.test>" in rendered and "<bob@mailsim.test>" in rendered
 
 
