@@ -8,7 +8,6 @@ modes are all read from it here, so a new engine appears correctly with no UI ch
 from __future__ import annotations
 
 import enum
-import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
@@ -22,13 +21,8 @@ MULTILINE_INPUT = frozenset({"<end of data>"})
 
 
 def transitions_of(engine: type[Session] | None) -> Mapping[tuple[Any, str], Any]:
-    """The engine's table: a `TRANSITIONS` attribute, or the one in its module."""
-    if engine is None:
-        return {}
-    table = getattr(engine, "TRANSITIONS", None)
-    if not table:  # the base Session's empty default: the engine keeps its table in its module
-        table = getattr(sys.modules.get(engine.__module__), "TRANSITIONS", None)
-    return table if isinstance(table, Mapping) else {}
+    """The engine's table (every engine class carries its module's `TRANSITIONS`)."""
+    return engine.TRANSITIONS if engine is not None else {}
 
 
 def state_name(state: Any) -> str:

@@ -261,6 +261,7 @@ class ImapSession(Session[ImapState]):
     protocol = Protocol.IMAP
     initial_state = ImapState.NOT_AUTHENTICATED
     line_limit = LINE_LIMIT
+    TRANSITIONS = TRANSITIONS
 
     def __init__(self, store: MailStore, **kwargs: Any) -> None:
         super().__init__(store, **kwargs)
