@@ -212,6 +212,25 @@ def _lone_dot(sender: str) -> tuple[str, object, str]:
             bygroups(Generic.Prompt, Punctuation.Marker, Whitespace, Whitespace), "#pop")
 
 
+def _sasl_states() -> dict[str, list]:
+    """The states of an AUTH command, shared by SMTP and POP3: the mechanism, an
+    optional initial response, then the client's answers to challenges."""
+    return {
+        "auth-arguments": [
+            (r"\n", Whitespace, "#pop"),
+            (rf"({_SPACE}+)([a-z0-9_-]+)", bygroups(Whitespace, Name.Builtin), "sasl-initial"),
+            (rf"{_SPACE}+", Whitespace),
+            (r"[^\s]+", String),
+        ],
+        "sasl-initial": [
+            (r"\n", Whitespace, "#pop:2"),
+            (rf"{_SPACE}+", Whitespace),
+            (r"[^\s]+", String),
+        ],
+        "sasl-response": _sasl_response_state(),
+    }
+
+
 def _sasl_response_state() -> list:
     """The client line that answers a SASL challenge: base64, or ``*`` to cancel."""
     return [
@@ -300,18 +319,7 @@ class SmtpLexer(RegexLexer):
             (r"\d+(?=\s|$)", Number.Integer),
             (r"[^\s<]+|<", String),
         ],
-        "auth-arguments": [
-            (r"\n", Whitespace, "#pop"),
-            (rf"({_SPACE}+)([a-z0-9_-]+)", bygroups(Whitespace, Name.Builtin), "sasl-initial"),
-            (rf"{_SPACE}+", Whitespace),
-            (r"[^\s]+", String),
-        ],
-        "sasl-initial": [
-            (r"\n", Whitespace, "#pop:2"),
-            (rf"{_SPACE}+", Whitespace),
-            (r"[^\s]+", String),
-        ],
-        "sasl-response": _sasl_response_state(),
+        **_sasl_states(),
         "data": [
             (_message_lines("C", "S"), _message_until_dot()),
             _lone_dot("C"),
@@ -396,18 +404,7 @@ class Pop3Lexer(RegexLexer):
             (r"\d+(?=\s|$)", Number.Integer),
             (r"[^\s]+", String),
         ],
-        "auth-arguments": [
-            (r"\n", Whitespace, "#pop"),
-            (rf"({_SPACE}+)([a-z0-9_-]+)", bygroups(Whitespace, Name.Builtin), "sasl-initial"),
-            (rf"{_SPACE}+", Whitespace),
-            (r"[^\s]+", String),
-        ],
-        "sasl-initial": [
-            (r"\n", Whitespace, "#pop:2"),
-            (rf"{_SPACE}+", Whitespace),
-            (r"[^\s]+", String),
-        ],
-        "sasl-response": _sasl_response_state(),
+        **_sasl_states(),
         "message": [
             (_message_lines("S", "C"), _message_until_dot()),
             _lone_dot("S"),
