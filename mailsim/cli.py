@@ -27,7 +27,9 @@ from mailsim.store.world import (
     load_world,
     parse_account_option,
     parse_roster,
+    parse_size,
 )
+from mailsim.store.model import DEFAULT_QUOTA
 
 
 def _world_options(parser: argparse.ArgumentParser) -> None:
@@ -38,6 +40,29 @@ def _world_options(parser: argparse.ArgumentParser) -> None:
         "--account", metavar="USER:PASSWORD", action="append", default=[], help="add an account (repeatable)"
     )
     group.add_argument("--accounts", metavar="FILE", help="add the accounts of a class roster (CSV, text or TOML)")
+    group.add_argument(
+        "--quota",
+        metavar="SIZE",
+        type=_size,
+        default=DEFAULT_QUOTA,
+        help="storage quota of each account, e.g. 25M, 512K, 1G; 0 = none; a roster's quota = overrides it "
+        f"(default {DEFAULT_QUOTA // 1024 // 1024}M)",
+    )
+    group.add_argument(
+        "--fsync",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="with --store: fsync each message, its UID and its directory before acknowledging it, so an "
+        "acknowledged message survives a power cut; --no-fsync is faster and still survives a killed server "
+        "(default: --fsync)",
+    )
+
+
+def _size(value: str) -> int:
+    try:
+        return parse_size(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _port(value: str) -> int:
@@ -105,11 +130,11 @@ def open_store(args: argparse.Namespace) -> MailStore:
     if args.accounts:
         extra.extend(parse_roster(args.accounts))
     world = load_world(args.world) if args.world else None
-    store = build_store(world, extra_accounts=extra)
+    store = build_store(world, extra_accounts=extra, default_quota=args.quota)
     if args.store:
         from mailsim.store.maildir import attach_maildir
 
-        attach_maildir(store, Path(args.store))
+        attach_maildir(store, Path(args.store), durable=args.fsync)
     return store
 
 

@@ -322,12 +322,13 @@ class MailStore:
         *,
         flags: Iterable[str] = (),
         internal_date: datetime | None = None,
+        check_quota: bool = True,
     ) -> StoredMessage:
         """Store one message; QuotaExceeded when it does not fit, StoreError
         ("write-failed") when it could not be written (then it is not stored)."""
         owner = self.account(account)
         target = self.mailbox(owner.name, mailbox)
-        return self._append_to(owner, target, raw, flags, internal_date)
+        return self._append_to(owner, target, raw, flags, internal_date, counted=check_quota)
 
     def copy_messages(self, account: str, mailbox: str, messages: Iterable[StoredMessage]) -> list[StoredMessage]:
         """Copies of `messages` in `mailbox`, all or none: the quota is checked for
