@@ -330,13 +330,18 @@ class MailStore:
         target = self.mailbox(owner.name, mailbox)
         return self._append_to(owner, target, raw, flags, internal_date, counted=check_quota)
 
-    def copy_messages(self, account: str, mailbox: str, messages: Iterable[StoredMessage]) -> list[StoredMessage]:
+    def copy_messages(
+        self, account: str, mailbox: str, messages: Iterable[StoredMessage], *, moving: bool = False
+    ) -> list[StoredMessage]:
         """Copies of `messages` in `mailbox`, all or none: the quota is checked for
-        the whole set first, and a failed write removes the copies already made."""
+        the whole set first, and a failed write removes the copies already made.
+        `moving`: the originals go next, within the account's one quota root, so the
+        usage does not change and no room is needed (as Dovecot does for MOVE)."""
         owner = self.account(account)
         target = self.mailbox(owner.name, mailbox)
         sources = list(messages)
-        self.check_room(owner.name, sum(m.size for m in sources))
+        if not moving:
+            self.check_room(owner.name, sum(m.size for m in sources))
         copies: list[StoredMessage] = []
         try:
             for m in sources:

@@ -1071,7 +1071,7 @@ class ImapSession(Session[ImapState]):
             self._complete(cmd.tag, R.COPY_NOTHING, verb=self.last_command)
             return
         destination = self.store.mailbox(self.user, args.mailbox)
-        copies = self.store.copy_messages(self.user, destination.name, live)
+        copies = self.store.copy_messages(self.user, destination.name, live, moving=move)
         source_uids = _uid_set([m.uid for m in live])
         target_uids = _uid_set([m.uid for m in copies])
         if not move:
