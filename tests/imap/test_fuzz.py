@@ -1,8 +1,10 @@
 """Bad input never crashes a session: random and mutated command lines are always
-answered (a tagged or untagged status), and the session keeps working afterwards."""
+answered (a tagged or untagged status) by the command's own code, never by the
+catch-all [SERVERBUG] (the oracle), and the session keeps working afterwards."""
 
 from __future__ import annotations
 
+from fuzz_oracle import assert_no_server_bug
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -49,6 +51,7 @@ def test_mutated_commands_are_answered(base, edits):
     session.receive_data(b"x" * 20000 + b"\r\n")
     session.receive_data(b"z NOOP\r\n")
     out = session.data_to_send()
+    assert_no_server_bug(session.events(), bytes(line))
     if session.closed:
         assert b"* BYE " in out
     else:
