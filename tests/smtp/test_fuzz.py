@@ -4,9 +4,8 @@ state are answered by the command's own reply, never by the catch-all 451 4.3.0
 
 from __future__ import annotations
 
-from fuzz_oracle import assert_no_server_bug
+from fuzz_oracle import assert_no_server_bug, dialogs
 from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 
 from mailsim.clock import FixedClock, SequentialIds
 from mailsim.protocol.base import SessionConfig
@@ -33,32 +32,22 @@ VALID = [
     b".",
     b"..leading dot",
 ]
-WORDS = st.sampled_from(
-    [b"<", b">", b":", b"@", b"=", b" ", b"\t", b"\r", b"\n", b".", b"\x00", b"\xff", b"\xc3\xa9", b"FROM:",
-     b"TO:", b"SIZE=", b"SIZE=99999999999999999999", b"BODY=", b"AUTH=<>", b"*", b"=", b"-", b"0", b"A" * 600]
-)
-LINES = st.lists(
-    st.tuples(st.sampled_from(VALID), st.lists(st.tuples(st.integers(0, 80), WORDS), max_size=3)), min_size=1, max_size=8
-)
+WORDS = [
+    b"<", b">", b":", b"@", b"=", b" ", b"\t", b"\r", b"\n", b".", b"\x00", b"\xff", b"\xc3\xa9", b"FROM:",
+    b"TO:", b"SIZE=", b"SIZE=99999999999999999999", b"BODY=", b"AUTH=<>", b"*", b"=", b"-", b"0", b"A" * 600,
+]
 
-
-def _mutate(base: bytes, edits: list[tuple[int, bytes]]) -> bytes:
-    line = bytearray(base)
-    for position, word in edits:
-        position = min(position, len(line))
-        line[position:position] = word
-    return bytes(line)
+DIALOGS = dialogs(VALID, WORDS, reach=80)
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(LINES)
-def test_mutated_dialogs_are_answered(lines) -> None:
+@given(DIALOGS)
+def test_mutated_dialogs_are_answered(sent: bytes) -> None:
     store = build_store(clock=FixedClock(1_790_000_000.0), ids=SequentialIds("Q"))
     session = SmtpSession(
         store, session_id="fuzz", config=SessionConfig(hostname=store.domain, auth_failure_delay=0, max_errors=1000)
     )
     session.start()
-    sent = b"".join(_mutate(base, edits) + b"\r\n" for base, edits in lines)
     session.receive_data(sent)
     # End whatever is open (DATA, an AUTH exchange), then ask for a fresh start.
     session.receive_data(b"\r\n.\r\n*\r\nRSET\r\nNOOP\r\n")

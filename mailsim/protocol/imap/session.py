@@ -64,7 +64,7 @@ from mailsim.store.changes import (
     MessagesExpunged,
     StoreChange,
 )
-from mailsim.store.model import INBOX, StoredMessage
+from mailsim.store.model import INBOX, Mailbox, StoredMessage
 from mailsim.store.store import MailStore, QuotaExceeded, StoreError
 
 log = logging.getLogger(__name__)
@@ -783,13 +783,19 @@ class ImapSession(Session[ImapState]):
                 self._untagged(f'{cmd.verb} ({" ".join(attributes)}) "/" {_quoted(encode_mailbox(name))}')
         self._complete(cmd.tag, R.LIST_OK, verb=cmd.verb)
 
+    def _existing_mailbox(self, tag: str, name: str) -> Mailbox | None:
+        """The user's mailbox of that name, or None after a NO [NONEXISTENT]."""
+        try:
+            return self.store.mailbox(self.user, name)
+        except StoreError:
+            self._complete(tag, R.NO_SUCH_MAILBOX, mailbox=_quoted(name))
+            return None
+
     @command("STATUS", "STATUS <mailbox> (MESSAGES RECENT UIDNEXT UIDVALIDITY UNSEEN)", "RFC 3501 §6.3.10")
     def _status(self, cmd: Command) -> None:
         args: StatusArgs = cmd.arguments
-        try:
-            mailbox = self.store.mailbox(self.user, args.mailbox)
-        except StoreError:
-            self._complete(cmd.tag, R.NO_SUCH_MAILBOX, mailbox=_quoted(args.mailbox))
+        mailbox = self._existing_mailbox(cmd.tag, args.mailbox)
+        if mailbox is None:
             return
         values = {
             "MESSAGES": lambda: len(mailbox.messages),
@@ -828,11 +834,8 @@ class ImapSession(Session[ImapState]):
 
     @command("GETQUOTAROOT", "GETQUOTAROOT <mailbox>", "RFC 9208 §4.3")
     def _getquotaroot(self, cmd: Command) -> None:
-        args: MailboxArgs = cmd.arguments
-        try:
-            mailbox = self.store.mailbox(self.user, args.mailbox)
-        except StoreError:
-            self._complete(cmd.tag, R.NO_SUCH_MAILBOX, mailbox=_quoted(args.mailbox))
+        mailbox = self._existing_mailbox(cmd.tag, cmd.arguments.mailbox)
+        if mailbox is None:
             return
         self._untagged(f"QUOTAROOT {_quoted(encode_mailbox(mailbox.name))} {_quoted(QUOTA_ROOT)}")
         self._untagged_quota()
