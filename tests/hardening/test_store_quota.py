@@ -161,3 +161,21 @@ def test_roster_sets_a_quota_per_account(tmp_path) -> None:
                       '[[accounts]]\nname = "luis"\npassword = "pw"\n', encoding="utf-8")
     store = build_store(extra_accounts=parse_roster(roster), default_quota=5 * 1024 * 1024)
     assert store.quota("ana") == 1024 * 1024 and store.quota("luis") == 5 * 1024 * 1024
+
+
+def test_append_too_big_for_the_quota_is_refused_before_the_literal(servers, store) -> None:
+    """A synchronizing literal that cannot fit gets NO [OVERQUOTA] instead of "+", so
+    the client never sends the octets (RFC 3501 §7.5)."""
+    import socket
+
+    with socket.create_connection(("127.0.0.1", servers.ports[Protocol.IMAP]), timeout=10) as sock:
+        reader = sock.makefile("rb")
+        reader.readline()
+        sock.sendall(b"a LOGIN alice wonderland\r\n")
+        assert reader.readline().startswith(b"a OK")
+        sock.sendall(b"b APPEND INBOX {%d}\r\n" % (ROOM + 1))
+        assert reader.readline().startswith(b"b NO [OVERQUOTA] Quota exceeded: %d more octets" % (ROOM + 1))
+        sock.sendall(b"c APPEND INBOX {5}\r\n")
+        assert reader.readline() == b"+ Ready for 5 octets of literal data\r\n"
+        sock.sendall(b"hello\r\n")
+        assert reader.readline().startswith(b"c OK [APPENDUID ")

@@ -444,7 +444,7 @@ class ImapSession(Session[ImapState]):
                 self._reply(R.LITERAL_PLUS_BYE, size=mark.size)
                 self._finish("literal too big")
             return
-        if mark.synchronizing and self._command_lines == 1 and not self._literal_allowed_now(tag):
+        if mark.synchronizing and self._command_lines == 1 and not self._literal_allowed_now(tag, mark.size):
             return
         self._command += b"\r\n"
         self._literal_wanted = mark.size
@@ -452,19 +452,28 @@ class ImapSession(Session[ImapState]):
             self._reply(R.LITERAL_GO_AHEAD, size=mark.size)
             self._note("imap.literal-continuation", size=mark.size)
 
-    def _literal_allowed_now(self, tag: str) -> bool:
-        """Before asking for a literal, refuse a command that is wrong in this state."""
+    def _literal_allowed_now(self, tag: str, size: int) -> bool:
+        """Before asking for a literal, refuse a command that is wrong in this state,
+        or an APPEND whose message cannot fit in the quota (no octet is sent then)."""
         try:
             _tag, verb, _ = parse_tag_and_verb(bytes(self._command))
         except ValueError:
             return True  # the full command will be answered BAD once complete
+        refuse: Callable[[], None] | None = None
         if verb in self.COMMANDS and (self.state, verb) not in TRANSITIONS:
-            self._reset_command()
-            self._verb = verb
-            self.last_command = verb
-            self._wrong_state(tag, verb)
-            return False
-        return True
+            refuse = lambda: self._wrong_state(tag, verb)  # noqa: E731
+        elif verb == "APPEND" and self.user:
+            try:
+                self.store.check_room(self.user, size)
+            except QuotaExceeded as full:
+                refuse = lambda error=full: self._store_failed(tag, error)  # noqa: E731
+        if refuse is None:
+            return True
+        self._reset_command()
+        self._verb = verb
+        self.last_command = verb
+        refuse()
+        return False
 
     def _execute(self, data: bytes) -> None:
         try:
