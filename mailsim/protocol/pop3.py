@@ -458,6 +458,7 @@ class Pop3Session(Session[Pop3State]):
             self._reply(R.IN_USE, user=account)
             self._note("pop3.in-use", user=account)
             return
+        self.store.refresh(account, INBOX)  # mail other programs delivered, if persistent
         inbox = self.store.mailbox(account, INBOX)
         self.maildrop = Maildrop(account, inbox.uidvalidity, list(inbox.messages), set(), set())
         self._unsubscribe = self.store.subscribe(self._store_changed)

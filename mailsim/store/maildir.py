@@ -160,15 +160,9 @@ class MaildirPersistence:
         messages: list[StoredMessage] = []
         for key, file in present.items():
             uid, keywords = by_key[key]
-            data = file.read_bytes()
-            # Maildir files use LF line ends; the store and the protocols speak CRLF.
-            raw = data.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
-            info = file.name.partition(":")[2]
-            letters = info[2:] if info.startswith("2,") else ""
-            flags = {LETTER_FLAGS[c] for c in letters if c in LETTER_FLAGS} | set(keywords)
-            date = datetime.fromtimestamp(file.stat().st_mtime, tz=timezone.utc)
-            messages.append(StoredMessage(uid=uid, raw=raw, internal_date=date, flags=flags))
-            self._files[(account, name, uid)] = _File(key, f"{file.parent.name}/{file.name}", keywords)
+            message = _read_message(file, uid, keywords)
+            messages.append(message)
+            self._files[(account, name, uid)] = _File(key, self._to_cur(path, file), keywords)
         messages.sort(key=lambda m: m.uid)
         mailbox = Mailbox(
             name=name,
@@ -181,6 +175,48 @@ class MaildirPersistence:
         self.store._uidvalidity_seed = max(self.store._uidvalidity_seed, mailbox.uidvalidity)
         self._write_uidlist(account, mailbox)
         return mailbox
+
+    def refresh(self, account: str, name: str) -> None:
+        """Take in the files another program delivered into `new/` since the last
+        look (Maildir's own delivery protocol: tmp/, then new/). Each gets the next
+        UID, recorded in the uidlist before anyone sees it, and moves to `cur/`, as
+        a Maildir reader does with mail it has seen; then the store tells everyone.
+        Engines call this where Dovecot syncs: SELECT, EXAMINE, STATUS, NOOP, CHECK,
+        IDLE and the POP3 login."""
+        owner = self.store.accounts.get(account)
+        if owner is None or name not in owner.mailboxes:
+            return
+        path = self._folder_path(account, name)
+        try:
+            arrived = [Path(e.path) for e in os.scandir(path / "new") if not e.name.startswith(".") and e.is_file()]
+        except OSError:
+            return
+        mailbox = owner.mailboxes[name]
+        for file in sorted(arrived, key=lambda f: (f.stat().st_mtime, f.name)):
+            key = file.name.partition(":")[0]
+            uid = mailbox.uidnext
+            try:
+                message = _read_message(file, uid, ())
+                self._append_uidlist(path, uid, key, ())
+                subpath = self._to_cur(path, file)
+            except OSError:
+                log.exception("cannot take in %s", file)
+                continue
+            self._files[(owner.name, name, uid)] = _File(key, subpath, ())
+            self.store.adopt(owner.name, name, message)
+        if arrived:
+            self._sync_dir(path / "cur")
+
+    def _to_cur(self, folder: Path, file: Path) -> str:
+        """Move a message file from new/ to cur/ (its info part added); its subpath."""
+        if file.parent.name == "cur":
+            return f"cur/{file.name}"
+        key, _, info = file.name.partition(":")
+        subpath = f"cur/{key}:{info or '2,'}"
+        # No fsync needed before anyone sees it: the uidlist already names the key,
+        # so after a power cut the file is found in new/ with the same UID.
+        os.rename(file, folder / subpath)
+        return subpath
 
     @staticmethod
     def _scan(path: Path) -> dict[str, Path]:
@@ -258,8 +294,9 @@ class MaildirPersistence:
                     os.fsync(out.fileno())
             stamp = message.internal_date.timestamp()
             os.utime(tmp, (stamp, stamp))
-            letters = _letters(message.flags)
-            subpath = f"cur/{key}:2,{letters}" if letters else f"new/{key}"
+            # cur/, even without flags: new/ is where other programs deliver, so
+            # that `refresh` finds only their mail there (as Dovecot keeps it).
+            subpath = f"cur/{key}:2,{_letters(message.flags)}"
             keywords = _keywords(message.flags)
             self._append_uidlist(folder, message.uid, key, keywords)
             os.rename(tmp, folder / subpath)
@@ -267,7 +304,7 @@ class MaildirPersistence:
             if tmp.exists():
                 tmp.unlink()
             raise
-        self._sync_dir(folder / subpath.partition("/")[0])
+        self._sync_dir(folder / "cur")
         self._files[(account, mailbox.name, message.uid)] = _File(key, subpath, keywords)
 
     def _new_key(self) -> str:
@@ -430,6 +467,17 @@ class MaildirPersistence:
         self._replace_file(path, "".join(f"{name}\n" for name in names))
 
 
+def _read_message(file: Path, uid: int, keywords: tuple[str, ...]) -> StoredMessage:
+    """A message file as the store holds it: CRLF line ends (Maildir files use LF),
+    flags from the info part and the uidlist, internal date from the file's mtime."""
+    raw = file.read_bytes().replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
+    info = file.name.partition(":")[2]
+    letters = info[2:] if info.startswith("2,") else ""
+    flags = {LETTER_FLAGS[c] for c in letters if c in LETTER_FLAGS} | set(keywords)
+    date = datetime.fromtimestamp(file.stat().st_mtime, tz=timezone.utc)
+    return StoredMessage(uid=uid, raw=raw, internal_date=date, flags=flags)
+
+
 def attach_maildir(store: MailStore, root: Path | str, *, durable: bool = True) -> MaildirPersistence:
     """Load every account that exists on disk, write out the ones that don't, and
     keep the disk in step with the store from now on (as the store's writer)."""
@@ -440,5 +488,5 @@ def attach_maildir(store: MailStore, root: Path | str, *, durable: bool = True) 
             persistence.load_account(account)
         else:
             persistence.save_account(account)
-    store.set_writer(persistence)
+    store.set_writer(persistence, refresh=persistence.refresh)
     return persistence

@@ -75,6 +75,7 @@ class MailStore:
         #: Octets each account may hold unless it has its own quota; 0: unlimited.
         self.default_quota = default_quota
         self._writer: Observer | None = None
+        self._refresher: Callable[[str, str], None] | None = None
         self.clock: Clock = clock or SystemClock()
         self.ids: IdGenerator = ids or RandomIds()
         self.accounts: dict[str, Account] = {}
@@ -94,9 +95,28 @@ class MailStore:
 
         return unsubscribe
 
-    def set_writer(self, writer: Observer | None) -> None:
-        """The one observer whose failure undoes a change: persistence."""
+    def set_writer(self, writer: Observer | None, *, refresh: Callable[[str, str], None] | None = None) -> None:
+        """The one observer whose failure undoes a change: persistence. `refresh`
+        takes in mail that reached the persistent mailbox by other ways."""
         self._writer = writer
+        self._refresher = refresh
+
+    def refresh(self, account: str, mailbox: str) -> None:
+        """Take in mail another program delivered into this mailbox (a Maildir's
+        new/), if the store is persistent; new messages are told as usual."""
+        if self._refresher is not None:
+            self._refresher(self.account(account).name, canonical_mailbox_name(mailbox))
+
+    def adopt(self, account: str, mailbox: str, message: StoredMessage) -> None:
+        """A message persistence found already written (see `refresh`): it takes the
+        next UID, which must be the one it carries, and is told to observers."""
+        owner = self.account(account)
+        target = self.mailbox(owner.name, mailbox)
+        if message.uid != target.uidnext:
+            raise StoreError("uid-mismatch", f"adopted UID {message.uid} is not UIDNEXT {target.uidnext}")
+        target.uidnext += 1
+        target.messages.append(message)
+        self._notify(MessageAdded(owner.name, target.name, message.uid, message.size))
 
     def _commit(self, change: StoreChange, undo: Callable[[], None]) -> None:
         """Write a change made in memory, or undo it and refuse; then tell observers."""

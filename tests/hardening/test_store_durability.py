@@ -5,6 +5,7 @@ disk (fsynced) before the acknowledgement."""
 from __future__ import annotations
 
 import imaplib
+import poplib
 import os
 import signal
 import smtplib
@@ -37,7 +38,7 @@ def test_uidlist_records_each_uid_before_the_message_is_visible(tmp_path: Path) 
     lines = (tmp_path / "bob" / UIDLIST).read_text().splitlines()
     assert lines[-1].startswith(f"{new.uid} ")
     key = lines[-1].split()[1]
-    assert (tmp_path / "bob" / "new" / key).read_bytes() == b"Subject: one\n\nx\n"
+    assert (tmp_path / "bob" / "cur" / f"{key}:2,").read_bytes() == b"Subject: one\n\nx\n"
     assert not any((tmp_path / "bob" / "tmp").iterdir())
 
 
@@ -190,3 +191,43 @@ def test_kill_9_loses_no_acknowledged_message_and_duplicates_no_uid(tmp_path: Pa
     finally:
         server.terminate()
         server.wait(timeout=10)
+
+
+def _deliver_like_procmail(folder: Path, name: str, raw: bytes) -> None:
+    """Maildir delivery by another program: write in tmp/, rename into new/."""
+    (folder / "tmp" / name).write_bytes(raw)
+    os.rename(folder / "tmp" / name, folder / "new" / name)
+
+
+def test_mail_another_program_delivers_while_serving_appears_at_noop(tmp_path: Path) -> None:
+    from running_servers import start_servers
+
+    from mailsim.events import Protocol
+
+    store = build_store()
+    attach_maildir(store, tmp_path)
+    for servers in start_servers(store):
+        imap = imaplib.IMAP4("127.0.0.1", servers.ports[Protocol.IMAP])
+        imap.login("bob", "builder")
+        _, exists = imap.select("INBOX")
+        before = int(exists[0])
+        _deliver_like_procmail(tmp_path / "bob", "1800000001.P1Q1.otherhost", b"Subject: from procmail\n\nhola\n")
+        typ, _ = imap.noop()
+        assert typ == "OK" and imap.response("EXISTS")[1][-1] == str(before + 1).encode()
+        _, data = imap.fetch(str(before + 1), "(UID BODY.PEEK[HEADER.FIELDS (SUBJECT)])")
+        assert b"Subject: from procmail" in data[0][1]
+        uid = int(data[0][0].split(b"UID ")[1].split()[0])
+        assert not any((tmp_path / "bob" / "new").iterdir())  # taken in: moved to cur/
+        imap.logout()
+
+        _deliver_like_procmail(tmp_path / "bob", "1800000002.P1Q2.otherhost", b"Subject: second\n\nx\n")
+        pop = poplib.POP3("127.0.0.1", servers.ports[Protocol.POP3], timeout=10)
+        pop.user("bob")
+        pop.pass_("builder")
+        count = pop.stat()[0]
+        assert b"Subject: second" in b"\r\n".join(pop.retr(count)[1])
+        pop.quit()
+    reloaded = _reload(tmp_path)
+    inbox = reloaded.mailbox("bob", "INBOX")
+    assert inbox.by_uid(uid).raw == b"Subject: from procmail\r\n\r\nhola\r\n"
+    assert inbox.messages[-1].uid == uid + 1 and len(set(_uids(reloaded))) == len(inbox.messages)

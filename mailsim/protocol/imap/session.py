@@ -560,7 +560,14 @@ class ImapSession(Session[ImapState]):
 
     @command("NOOP", "NOOP", "RFC 3501 §6.1.2")
     def _noop(self, cmd: Command) -> None:
+        self._refresh_selected()
         self._complete(cmd.tag, R.NOOP_OK)
+
+    def _refresh_selected(self) -> None:
+        """Let the store take in mail other programs delivered to the open mailbox;
+        it arrives like any delivery, as EXISTS at the end of this command."""
+        if self.selected is not None and self.user:
+            self.store.refresh(self.user, self.selected.name)
 
     @command("LOGOUT", "LOGOUT", "RFC 3501 §6.1.3")
     def _logout(self, cmd: Command) -> None:
@@ -653,6 +660,7 @@ class ImapSession(Session[ImapState]):
         if self.selected is not None:
             self._close_mailbox()
             self._set_state(S.AUTHENTICATED)  # RFC 3501 §6.3.1: even if this SELECT fails
+        self.store.refresh(self.user, args.mailbox)  # mail other programs delivered
         try:
             mailbox = self.store.mailbox(self.user, args.mailbox)
         except StoreError:
@@ -803,6 +811,7 @@ class ImapSession(Session[ImapState]):
     @command("STATUS", "STATUS <mailbox> (MESSAGES RECENT UIDNEXT UIDVALIDITY UNSEEN)", "RFC 3501 §6.3.10")
     def _status(self, cmd: Command) -> None:
         args: StatusArgs = cmd.arguments
+        self.store.refresh(self.user, args.mailbox)
         mailbox = self._existing_mailbox(cmd.tag, args.mailbox)
         if mailbox is None:
             return
@@ -883,6 +892,7 @@ class ImapSession(Session[ImapState]):
     def _idle(self, cmd: Command) -> None:
         self._idle_tag = cmd.tag
         self._idle_from = self.state
+        self._refresh_selected()
         self._report_updates(expunges=True)
         self._reply(R.IDLE_WAITING)
         self._set_state(S.IDLE)
@@ -900,6 +910,7 @@ class ImapSession(Session[ImapState]):
 
     @command("CHECK", "CHECK", "RFC 3501 §6.4.1")
     def _check(self, cmd: Command) -> None:
+        self._refresh_selected()
         self._complete(cmd.tag, R.CHECK_OK)
 
     @command("CLOSE", "CLOSE", "RFC 3501 §6.4.2")
