@@ -12,7 +12,8 @@ each folder also holds `mailsim-uidlist`, in the spirit of Dovecot's `dovecot-ui
 The list is an append-only log between compactions: a later line for the same key
 replaces the earlier one (keywords changed), and lines whose file is gone are dropped
 on load. Subscriptions are kept in the Courier-style `subscriptions` file of the
-account. Message files use LF line ends, as Maildir readers expect; the store's CRLF is
+account. The server keeps its messages in `cur/`; `new/` is where other programs
+deliver (procmail, a test script), and `refresh` takes such mail in while serving. Message files use LF line ends, as Maildir readers expect; the store's CRLF is
 restored on load (so a bare LF inside an APPENDed message would come back as CRLF).
 
 The durability promise, kept before any 250 / +OK / OK that acknowledges a change:
@@ -163,6 +164,8 @@ class MaildirPersistence:
             message = _read_message(file, uid, keywords)
             messages.append(message)
             self._files[(account, name, uid)] = _File(key, self._to_cur(path, file), keywords)
+        if any(file.parent.name == "new" for file in present.values()):
+            self._sync_dir(path / "cur")
         messages.sort(key=lambda m: m.uid)
         mailbox = Mailbox(
             name=name,
