@@ -566,7 +566,7 @@ class SmtpSession(Session[SmtpState]):
                     delivered[recipient] = self._store_copy(queue_id, envelope, recipient, account, raw)
         except StoreError:
             for event in delivered.values():
-                self.store.expunge(event.account, INBOX, [event.uid])
+                self.store.take_back(lambda e=event: self.store.expunge(e.account, INBOX, [e.uid]))
             self._reply(R.WRITE_FAILED)
             self._note("smtp.write-failed", queue_id=queue_id)
             return

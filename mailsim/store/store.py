@@ -266,14 +266,21 @@ class MailStore:
             raise StoreError("mailbox-exists", f"mailbox {name!r} exists")
         # RFC 3501 §6.3.3: create the superior hierarchy levels that are missing.
         parts = name.split(HIERARCHY_DELIMITER)
-        for depth in range(1, len(parts)):
-            parent = HIERARCHY_DELIMITER.join(parts[:depth])
-            if parent not in owner.mailboxes:
-                self._new_mailbox(owner, parent)
-                self._commit(MailboxCreated(owner.name, parent), lambda p=parent: owner.mailboxes.pop(p, None))
-        mailbox = self._new_mailbox(owner, name, special_use)
-        mailbox.subscribed = subscribed
-        self._commit(MailboxCreated(owner.name, name), lambda: owner.mailboxes.pop(name, None))
+        created: list[str] = []
+        try:
+            for depth in range(1, len(parts)):
+                parent = HIERARCHY_DELIMITER.join(parts[:depth])
+                if parent not in owner.mailboxes:
+                    self._new_mailbox(owner, parent)
+                    self._commit(MailboxCreated(owner.name, parent), lambda p=parent: owner.mailboxes.pop(p, None))
+                    created.append(parent)
+            mailbox = self._new_mailbox(owner, name, special_use)
+            mailbox.subscribed = subscribed
+            self._commit(MailboxCreated(owner.name, name), lambda: owner.mailboxes.pop(name, None))
+        except StoreError:
+            for parent in reversed(created):  # all or nothing
+                self.take_back(lambda p=parent: self.delete_mailbox(owner.name, p))
+            raise
         return mailbox
 
     def delete_mailbox(self, account: str, name: str) -> None:
@@ -311,17 +318,36 @@ class MailStore:
             return
         prefix = old + HIERARCHY_DELIMITER
         renames = [n for n in owner.mailboxes if n == old or n.startswith(prefix)]
-        for name in renames:
-            mailbox = owner.mailboxes.pop(name)
-            mailbox.name = new + name[len(old):]
-            owner.mailboxes[mailbox.name] = mailbox
+        done: list[tuple[str, str]] = []
+        try:
+            for name in renames:
+                self._rename_one(owner, name, new + name[len(old):])
+                done.append((name, new + name[len(old):]))
+        except StoreError:
+            for before, after in reversed(done):  # all or nothing
+                self.take_back(lambda b=before, a=after: self._rename_one(owner, a, b))
+            raise
 
-            def undo(mailbox: Mailbox = mailbox, name: str = name) -> None:
-                owner.mailboxes.pop(mailbox.name, None)
-                mailbox.name = name
-                owner.mailboxes[name] = mailbox
+    def _rename_one(self, owner: Account, name: str, new_name: str) -> None:
+        mailbox = owner.mailboxes.pop(name)
+        mailbox.name = new_name
+        owner.mailboxes[new_name] = mailbox
 
-            self._commit(MailboxRenamed(owner.name, name, mailbox.name), undo)
+        def undo() -> None:
+            owner.mailboxes.pop(new_name, None)
+            mailbox.name = name
+            owner.mailboxes[name] = mailbox
+
+        self._commit(MailboxRenamed(owner.name, name, new_name), undo)
+
+    @staticmethod
+    def take_back(step: Callable[[], None]) -> None:
+        """Take back an earlier step of a command that failed; if the disk refuses
+        that too, memory and disk still agree (each step is), so log and go on."""
+        try:
+            step()
+        except StoreError:
+            log.warning("could not take back a step of a failed command")
 
     def set_subscribed(self, account: str, name: str, subscribed: bool) -> None:
         mailbox = self.mailbox(account, name)
@@ -368,7 +394,7 @@ class MailStore:
                 copies.append(self._append_to(owner, target, m.raw, m.flags, m.internal_date, counted=False))
         except StoreError:
             if copies:
-                self.expunge(owner.name, target.name, [c.uid for c in copies])
+                self.take_back(lambda: self.expunge(owner.name, target.name, [c.uid for c in copies]))
             raise
         return copies
 

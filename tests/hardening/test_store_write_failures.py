@@ -169,3 +169,30 @@ def test_pop3_quit_that_cannot_remove_answers_sys_temp(servers, disk, monkeypatc
     monkeypatch.undo()
     assert servers.call(lambda: len(store.mailbox("bob", "INBOX").messages)) == count
     assert_memory_equals_disk(servers, root)
+
+
+def test_create_and_rename_are_all_or_nothing(servers, disk, monkeypatch) -> None:
+    _, persistence, root = disk
+    client = _imap(servers)
+    assert client.create("Projects/2026")[0] == "OK" and client.create("Projects/2027")[0] == "OK"
+    before = client.list()[1]
+    real_make, real_rename = persistence._make_folder, persistence._rename_folder
+
+    def last_level_fails(account, name):
+        if name == "New/Deep/Level":
+            _disk_full()
+        real_make(account, name)
+
+    def second_fails(account, old, new):
+        if old == "Projects/2027":
+            _disk_full()
+        real_rename(account, old, new)
+
+    monkeypatch.setattr(persistence, "_make_folder", last_level_fails)
+    monkeypatch.setattr(persistence, "_rename_folder", second_fails)
+    assert client.create("New/Deep/Level")[0] == "NO"  # New and New/Deep are taken back
+    assert client.rename("Projects", "Work")[0] == "NO"  # Projects and Projects/2026 renamed back
+    assert client.list()[1] == before
+    client.logout()
+    monkeypatch.undo()
+    assert_memory_equals_disk(servers, root)
