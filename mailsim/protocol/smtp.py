@@ -546,22 +546,14 @@ class SmtpSession(Session[SmtpState]):
             return
         queue_id = self.ids.next_id()
         body = b"".join(envelope.data)
-        copies = [(recipient, self._with_trace(queue_id, envelope, recipient, body)) for recipient in envelope.recipients]
-        # One reply covers every recipient (RFC 5321 §4.1.1.4): each local one must
-        # have room, or none gets the message and the sender is told why.
-        for recipient, (account, raw) in copies:
-            if account is not None:
-                try:
-                    self.store.check_room(account, len(raw))
-                except QuotaExceeded as full:
-                    self._reply(R.OVER_QUOTA, address=recipient, size=full.size, used=full.used, limit=full.limit)
-                    self._note("smtp.over-quota", address=recipient, size=full.size, limit=full.limit)
-                    return
+        copies = [(recipient, *self._with_trace(queue_id, envelope, recipient, body)) for recipient in envelope.recipients]
+        if not self._all_fit(copies):
+            return
         # Local copies first: they are what can fail (a disk write), and a failure
         # removes the copies already made, so nothing is delivered twice on retry.
         delivered: dict[str, Delivered] = {}
         try:
-            for recipient, (account, raw) in copies:
+            for recipient, account, raw in copies:
                 if account is not None:
                     delivered[recipient] = self._store_copy(queue_id, envelope, recipient, account, raw)
         except StoreError:
@@ -570,11 +562,29 @@ class SmtpSession(Session[SmtpState]):
             self._reply(R.WRITE_FAILED)
             self._note("smtp.write-failed", queue_id=queue_id)
             return
-        for recipient, (account, raw) in copies:
+        for recipient, account, raw in copies:
             if account is None:
                 delivered[recipient] = self._queue_remote(queue_id, envelope, recipient, raw)
             self._emit(delivered[recipient])
         self._reply(R.QUEUED, queue_id=queue_id)
+
+    def _all_fit(self, copies: list[tuple[str, str | None, bytes]]) -> bool:
+        """One reply covers every recipient (RFC 5321 §4.1.1.4): each local account
+        must have room for all its copies, or none is delivered and the sender is
+        told whose mailbox is full (552 5.2.2)."""
+        needed: dict[str, tuple[str, int]] = {}
+        for recipient, account, raw in copies:
+            if account is not None:
+                first, size = needed.get(account, (recipient, 0))
+                needed[account] = (first, size + len(raw))
+        for account, (recipient, size) in needed.items():
+            try:
+                self.store.check_room(account, size)
+            except QuotaExceeded as full:
+                self._reply(R.OVER_QUOTA, address=recipient, size=full.size, used=full.used, limit=full.limit)
+                self._note("smtp.over-quota", address=recipient, size=full.size, limit=full.limit)
+                return False
+        return True
 
     def _with_trace(self, queue_id: str, envelope: Envelope, recipient: str, body: bytes) -> tuple[str | None, bytes]:
         """The recipient's local account (None: remote) and its copy with trace headers."""
