@@ -1,8 +1,9 @@
 """Kill -9 rounds against `mailsim serve --store DIR` while several senders deliver,
-and what the Maildir holds afterwards; then the cost of fsync in deliveries/second.
+and what the Maildir holds afterwards; the cost of fsync in deliveries/second; and an
+unauthenticated SMTP flood against the default quota (server memory before/after).
 
 Run on demand: `python tests/perf/bench_store_crash.py [--rounds 10] [--senders 3]
-[--no-fsync]`. Prints figures; asserts nothing (the suite's
+[--no-fsync] [--flood-seconds 10]`. Prints figures; asserts nothing (the suite's
 tests/hardening/test_store_durability.py runs one round as a test).
 
 Each round starts the server on the same store, lets `--senders` SMTP clients send
@@ -135,17 +136,65 @@ def deliveries_per_second(fsync: bool | None, count: int) -> float:
         return count / (time.perf_counter() - began)
 
 
+def rss_mib(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def quota_flood(seconds: float, senders: int) -> None:
+    """Unauthenticated senders push 1 MB messages at bob (no --store, default quota)."""
+    port = free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "mailsim", "serve", "--quiet", "--smtp-port", str(port), "--pop3-port", "0",
+         "--imap-port", "0"],
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+    )
+    assert server.stdout is not None
+    server.stdout.readline()
+    before = rss_mib(server.pid)
+    message = b"Subject: flood\r\n\r\n" + (b"x" * 998 + b"\r\n") * 1000
+    counts: Counter = Counter()
+    deadline = time.monotonic() + seconds
+
+    def flood() -> None:
+        while time.monotonic() < deadline:
+            try:
+                with smtplib.SMTP("127.0.0.1", port, timeout=30) as client:
+                    client.sendmail("x@example.org", ["bob@mailsim.test"], message)
+                    counts["accepted"] += 1
+            except smtplib.SMTPRecipientsRefused:
+                counts["452 4.2.2 at RCPT"] += 1
+            except smtplib.SMTPDataError as refused:
+                counts[f"{refused.smtp_code} at DATA"] += 1
+
+    threads = [threading.Thread(target=flood) for _ in range(senders)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    after = rss_mib(server.pid)
+    server.terminate()
+    server.wait()
+    print(f"unauthenticated flood, {senders} senders x {seconds:.0f} s of 1 MB messages to one account:")
+    print(f"  {dict(counts)}")
+    print(f"  server RSS {before:.0f} -> {after:.0f} MiB")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=10)
     parser.add_argument("--senders", type=int, default=3)
     parser.add_argument("--fsync", action=argparse.BooleanOptionalAction, default=True)
     parser.add_argument("--count", type=int, default=500, help="messages for the deliveries/second figures")
+    parser.add_argument("--flood-seconds", type=float, default=10)
     args = parser.parse_args()
     crash_rounds(args.rounds, args.senders, args.fsync)
     print("store.append of a 1.4 KB message, messages/second:")
     for label, mode in (("memory only (no --store)", None), ("--store --no-fsync", False), ("--store --fsync", True)):
         print(f"  {label:26} {deliveries_per_second(mode, args.count):8.0f}")
+    quota_flood(args.flood_seconds, args.senders)
 
 
 if __name__ == "__main__":
