@@ -19,7 +19,7 @@ from pathlib import Path
 
 from mailsim import __version__
 from mailsim.events import Protocol
-from mailsim.store.store import MailStore
+from mailsim.store.store import MailStore, StoreError
 from mailsim.store.world import (
     AccountSpec,
     WorldError,
@@ -151,7 +151,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run_inspect(args.path, lang=args.lang)
     try:
         store = open_store(args)
-    except (WorldError, ValueError, OSError) as exc:
+    except (WorldError, ValueError, OSError, StoreError) as exc:
         print(f"mailsim: {exc}", file=sys.stderr)
         return 2
     if args.command == "serve":
@@ -202,6 +202,15 @@ def _serve(args: argparse.Namespace, store: MailStore) -> int:
         return 0
 
 
+def _storage_line(args: argparse.Namespace, store: MailStore) -> str:
+    """Where mail is kept and how much each account may hold, for the teacher."""
+    quota = f"{store.default_quota / 1024 / 1024:g} MiB per account" if store.default_quota else "no quota"
+    if not args.store:
+        return f"storage: in memory only (lost when the server stops), {quota}"
+    durability = "fsync before each acknowledgement" if args.fsync else "no fsync (--no-fsync)"
+    return f"storage: Maildir under {args.store}, {durability}, {quota}"
+
+
 async def _serve_async(args: argparse.Namespace, store: MailStore) -> int:
     from mailsim.protocol.base import SessionConfig
     from mailsim.transcript.bus import Bus
@@ -234,6 +243,7 @@ async def _serve_async(args: argparse.Namespace, store: MailStore) -> int:
         print(f"{protocol.value.upper():4} listening on {host}:{port}", flush=True)
     accounts = ", ".join(f"{a.name}@{a.domain}" for a in store.accounts.values())
     print(f"accounts: {accounts}", flush=True)
+    print(_storage_line(args, store), flush=True)
     print("Ctrl-C to stop.", flush=True)
 
     stop = asyncio.Event()
