@@ -75,10 +75,20 @@ def test_store_and_expunge_failures_leave_flags_and_messages(servers, disk, monk
     _, persistence, root = disk
     client = _imap(servers)
     client.select("INBOX")
-    monkeypatch.setattr(persistence, "_rewrite_flags", _disk_full)
-    typ, data = client.store("1", "+FLAGS", "(\\Flagged)")
+    real_rewrite = persistence._rewrite_flags
+
+    def third_fails(account, name, uid, flags):
+        if uid == client_uids[2]:
+            _disk_full()
+        real_rewrite(account, name, uid, flags)
+
+    client_uids = servers.call(lambda: [m.uid for m in servers.store.mailbox("alice", "INBOX").messages])
+    monkeypatch.setattr(persistence, "_rewrite_flags", third_fails)
+    typ, data = client.store("1:5", "+FLAGS", "(\\Flagged $Busy)")
     assert typ == "NO" and b"[SERVERBUG]" in data[0]
-    assert b"\\Flagged" not in client.fetch("1", "(FLAGS)")[1][0]
+    client.response("FETCH")  # drop the STORE's own untagged FETCH lines
+    _, flags = client.fetch("1:5", "(FLAGS)")
+    assert all(b"$Busy" not in line for line in flags), flags  # all or nothing: 1 and 2 were taken back
     monkeypatch.undo()
     client.store("1", "+FLAGS", "(\\Deleted)")
     monkeypatch.setattr(persistence, "_expunge", _disk_full)

@@ -215,7 +215,7 @@ class ImapReplies(ReplyCatalog):
     STORE_REFUSED = ReplySpec("store-refused", "NO", "[NONEXISTENT] The mailbox changed meanwhile: {reason}")
     SERVER_BUG = ReplySpec("server-bug", "NO", "[SERVERBUG] {verb} failed inside the server; the session goes on")
     WRITE_FAILED = ReplySpec(
-        "write-failed", "NO", "[SERVERBUG] {verb} could not be written to the mail store; nothing was changed"
+        "write-failed", "NO", "[SERVERBUG] {verb} could not be written to the mail store; the change was undone"
     )
     OVER_QUOTA = ReplySpec(
         "over-quota", "NO", "[OVERQUOTA] Quota exceeded: {size} more octets do not fit ({used} of {limit} octets used)"
@@ -1050,6 +1050,7 @@ class ImapSession(Session[ImapState]):
             return
         given = set(args.flags)
         batch = _Batch(self._send_raw)
+        changed: list[tuple[int, set[str]]] = []  # (uid, flags before), to take back
         for number, message in targets:
             if message.uid not in view.expunged:
                 if args.mode == "+":
@@ -1059,7 +1060,17 @@ class ImapSession(Session[ImapState]):
                 else:
                     new = given
                 if new != message.flags:
-                    self.store.set_flags(self.user, view.name, message.uid, new, origin=self.session_id)
+                    before = message.flags
+                    try:
+                        self.store.set_flags(self.user, view.name, message.uid, new, origin=self.session_id)
+                    except StoreError:
+                        # All or nothing: the flags already changed go back (and are
+                        # reported again as FETCH FLAGS before the tagged NO).
+                        for uid, old in reversed(changed):
+                            self.store.take_back(lambda u=uid, f=old: self.store.set_flags(self.user, view.name, u, f))
+                        batch.flush()
+                        raise
+                    changed.append((message.uid, before))
             if not args.silent:
                 flags = format_flags(message.flags, message.uid in view.recent)
                 uid = f"UID {message.uid} " if cmd.uid else ""
