@@ -425,6 +425,11 @@ class SmtpSession(Session[SmtpState]):
                 self._reply(R.MAILBOX_FULL, address=address)
                 self._note("smtp.mailbox-full", address=address)
                 return
+            if self.envelope.declared_size and not self._fits(address, account.name, self.envelope.declared_size):
+                # RFC 1870 §6.2: a SIZE= that cannot fit is refused per recipient, so
+                # the others still get the message.
+                self.envelope.refused += 1
+                return
             spec = R.RECIPIENT_OK
         elif self.authenticated_as:
             spec = R.RELAY_QUEUED
@@ -577,13 +582,16 @@ class SmtpSession(Session[SmtpState]):
             if account is not None:
                 first, size = needed.get(account, (recipient, 0))
                 needed[account] = (first, size + len(raw))
-        for account, (recipient, size) in needed.items():
-            try:
-                self.store.check_room(account, size)
-            except QuotaExceeded as full:
-                self._reply(R.OVER_QUOTA, address=recipient, size=full.size, used=full.used, limit=full.limit)
-                self._note("smtp.over-quota", address=recipient, size=full.size, limit=full.limit)
-                return False
+        return all(self._fits(recipient, account, size) for account, (recipient, size) in needed.items())
+
+    def _fits(self, address: str, account: str, size: int) -> bool:
+        """Whether `size` more octets fit in the account; if not, 552 5.2.2 said."""
+        try:
+            self.store.check_room(account, size)
+        except QuotaExceeded as full:
+            self._reply(R.OVER_QUOTA, address=address, size=full.size, used=full.used, limit=full.limit)
+            self._note("smtp.over-quota", address=address, size=full.size, limit=full.limit)
+            return False
         return True
 
     def _with_trace(self, queue_id: str, envelope: Envelope, recipient: str, body: bytes) -> tuple[str | None, bytes]:

@@ -98,13 +98,24 @@ def test_copy_is_all_or_nothing_and_expunge_makes_room(servers, store) -> None:
 
 
 def test_smtp_452_at_rcpt_when_full_and_552_when_the_message_does_not_fit(servers, store) -> None:
+    big = b"Subject: big\r\n\r\n" + _text(ROOM + 10)
     with smtplib.SMTP("127.0.0.1", servers.smtp, timeout=10) as client:
+        # Without SIZE=, the size is known only after DATA, and one reply covers all
+        # recipients: none gets it.
+        client.ehlo()
+        client.esmtp_features.pop("size")
         with pytest.raises(smtplib.SMTPDataError) as refused:
-            client.sendmail("x@example.org", ["alice@mailsim.test", "bob@mailsim.test"],
-                            b"Subject: big\r\n\r\n" + _text(ROOM + 10))
+            client.sendmail("x@example.org", ["alice@mailsim.test", "bob@mailsim.test"], big)
         assert refused.value.smtp_code == 552 and refused.value.smtp_error.startswith(b"5.2.2 <alice@mailsim.test>")
-        # No recipient got it: one reply after DATA covers all of them.
         assert servers.call(lambda: store.mailbox("bob", "INBOX").messages[-1].raw).find(b"Subject: big") < 0
+    with smtplib.SMTP("127.0.0.1", servers.smtp, timeout=10) as client:
+        # smtplib sends MAIL FROM:<...> SIZE=n: the recipient that cannot take it is
+        # refused at RCPT (RFC 1870 §6.2) and the others get the message.
+        refused_rcpt = client.sendmail("x@example.org", ["alice@mailsim.test", "bob@mailsim.test"], big)
+        code, text = refused_rcpt["alice@mailsim.test"]
+        assert code == 552 and text.startswith(b"5.2.2 <alice@mailsim.test>: mailbox full")
+        assert servers.call(lambda: store.mailbox("bob", "INBOX").messages[-1].raw).find(b"Subject: big") > 0
+    with smtplib.SMTP("127.0.0.1", servers.smtp, timeout=10) as client:
         servers.call(lambda: store.append("alice", "INBOX", b"x" * (store.quota("alice") - store.usage("alice"))))
         assert servers.call(lambda: store.is_full("alice"))
         client.ehlo()
