@@ -19,7 +19,7 @@ from pathlib import Path
 
 from mailsim import __version__
 from mailsim.events import Protocol
-from mailsim.store.store import MailStore
+from mailsim.store.store import MailStore, StoreError
 from mailsim.store.world import (
     AccountSpec,
     WorldError,
@@ -27,7 +27,9 @@ from mailsim.store.world import (
     load_world,
     parse_account_option,
     parse_roster,
+    parse_size,
 )
+from mailsim.store.model import DEFAULT_QUOTA
 
 
 def _world_options(parser: argparse.ArgumentParser) -> None:
@@ -38,6 +40,29 @@ def _world_options(parser: argparse.ArgumentParser) -> None:
         "--account", metavar="USER:PASSWORD", action="append", default=[], help="add an account (repeatable)"
     )
     group.add_argument("--accounts", metavar="FILE", help="add the accounts of a class roster (CSV, text or TOML)")
+    group.add_argument(
+        "--quota",
+        metavar="SIZE",
+        type=_size,
+        default=DEFAULT_QUOTA,
+        help="storage quota of each account, e.g. 25M, 512K, 1G; 0 = none; a roster's quota = overrides it "
+        f"(default {DEFAULT_QUOTA // 1024 // 1024}M)",
+    )
+    group.add_argument(
+        "--fsync",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="with --store: fsync each message, its UID and its directory before acknowledging it, so an "
+        "acknowledged message survives a power cut; --no-fsync is faster and still survives a killed server "
+        "(default: --fsync)",
+    )
+
+
+def _size(value: str) -> int:
+    try:
+        return parse_size(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _port(value: str) -> int:
@@ -105,11 +130,11 @@ def open_store(args: argparse.Namespace) -> MailStore:
     if args.accounts:
         extra.extend(parse_roster(args.accounts))
     world = load_world(args.world) if args.world else None
-    store = build_store(world, extra_accounts=extra)
+    store = build_store(world, extra_accounts=extra, default_quota=args.quota)
     if args.store:
         from mailsim.store.maildir import attach_maildir
 
-        attach_maildir(store, Path(args.store))
+        attach_maildir(store, Path(args.store), durable=args.fsync)
     return store
 
 
@@ -126,7 +151,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run_inspect(args.path, lang=args.lang)
     try:
         store = open_store(args)
-    except (WorldError, ValueError, OSError) as exc:
+    except (WorldError, ValueError, OSError, StoreError) as exc:
         print(f"mailsim: {exc}", file=sys.stderr)
         return 2
     if args.command == "serve":
@@ -177,6 +202,15 @@ def _serve(args: argparse.Namespace, store: MailStore) -> int:
         return 0
 
 
+def _storage_line(args: argparse.Namespace, store: MailStore) -> str:
+    """Where mail is kept and how much each account may hold, for the teacher."""
+    quota = f"{store.default_quota / 1024 / 1024:g} MiB per account" if store.default_quota else "no quota"
+    if not args.store:
+        return f"storage: in memory only (lost when the server stops), {quota}"
+    durability = "fsync before each acknowledgement" if args.fsync else "no fsync (--no-fsync)"
+    return f"storage: Maildir under {args.store}, {durability}, {quota}"
+
+
 async def _serve_async(args: argparse.Namespace, store: MailStore) -> int:
     from mailsim.protocol.base import SessionConfig
     from mailsim.transcript.bus import Bus
@@ -209,6 +243,7 @@ async def _serve_async(args: argparse.Namespace, store: MailStore) -> int:
         print(f"{protocol.value.upper():4} listening on {host}:{port}", flush=True)
     accounts = ", ".join(f"{a.name}@{a.domain}" for a in store.accounts.values())
     print(f"accounts: {accounts}", flush=True)
+    print(_storage_line(args, store), flush=True)
     print("Ctrl-C to stop.", flush=True)
 
     stop = asyncio.Event()

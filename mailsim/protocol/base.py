@@ -9,6 +9,7 @@ A session is sans-IO (the shape of websockets' and h11's cores): the transport c
 from __future__ import annotations
 
 import enum
+import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, ClassVar, Generic, TypeVar
@@ -29,6 +30,8 @@ from mailsim.events import (
 from mailsim.store.store import MailStore
 
 CRLF = b"\r\n"
+
+log = logging.getLogger(__name__)
 
 
 # -- incremental line reading -------------------------------------------------------
@@ -331,7 +334,17 @@ class Session(Generic[S]):
         if (self.state, verb) not in self.TRANSITIONS:
             self._out_of_sequence(verb)
             return
-        getattr(self, info.handler)(argument.strip(self.ARGUMENT_STRIP))
+        self._guarded(verb, getattr(self, info.handler), argument.strip(self.ARGUMENT_STRIP))
+
+    def _guarded(self, verb: str, handler: Callable[..., None], *args: Any) -> None:
+        """Run a handler; a bug in it becomes the protocol's "local error" reply
+        (`_server_bug`) and the session goes on, instead of the connection dying."""
+        try:
+            handler(*args)
+        except Exception:
+            log.exception("%s %s failed", self.protocol.value, verb)
+            if not self.closed:
+                self._server_bug(verb)
 
     def _refuse(self, problem: str, **params: object) -> None:
         """Answer a line that is no command here: `problem` is one of line-too-long,
@@ -340,6 +353,10 @@ class Session(Generic[S]):
 
     def _out_of_sequence(self, verb: str) -> None:
         """Answer a known command sent in a state where it is not legal."""
+        raise NotImplementedError
+
+    def _server_bug(self, verb: str) -> None:
+        """Answer a command whose handler failed inside the server."""
         raise NotImplementedError
 
     # -- helpers ---------------------------------------------------------------------------

@@ -20,7 +20,7 @@ from mailsim.protocol.base import Line, ReplyCatalog, ReplySpec, Session, comman
 from mailsim.protocol.sasl import MECHANISMS, Challenge, Failure, SaslExchange, Step, Success, encode_challenge
 from mailsim.store.changes import MessagesExpunged, StoreChange
 from mailsim.store.model import INBOX, StoredMessage
-from mailsim.store.store import MailStore
+from mailsim.store.store import MailStore, StoreError
 
 
 class Pop3State(enum.Enum):
@@ -104,10 +104,19 @@ class Pop3Replies(ReplyCatalog):
     BAD_BYTES = ReplySpec("bad-bytes", "-ERR", "Command line is not text")
     TOO_MANY_ERRORS = ReplySpec("too-many-errors", "-ERR", "Too many errors, closing connection")
     SHUTDOWN = ReplySpec("shutdown", "-ERR", "[SYS/TEMP] Server shutting down, nothing was removed")
+    WRITE_FAILED = ReplySpec(
+        "write-failed", "-ERR", "[SYS/TEMP] Could not remove the marked messages; nothing was removed, try again later"
+    )
+    SERVER_BUG = ReplySpec("server-bug", "-ERR", "[SYS/TEMP] Local error in processing {verb}; the session goes on")
     TOO_MANY_CONNECTIONS = ReplySpec("too-many-connections", "-ERR", "[SYS/TEMP] Too many connections, try again later")
 
 
 R = Pop3Replies
+# -ERR replies that do not count toward the error limit: the server's own state, or
+# another session's doing (an IMAP client expunged a message this one had listed).
+_NOT_THE_CLIENTS_FAULT = (
+    R.TOO_MANY_ERRORS, R.SHUTDOWN, R.TOO_MANY_CONNECTIONS, R.MESSAGE_GONE, R.WRITE_FAILED, R.SERVER_BUG,
+)
 
 _CODE_CLASS = {"+OK": ReplyClass.SUCCESS, "-ERR": ReplyClass.PERMANENT, "+": ReplyClass.INTERMEDIATE}
 _CACHE_KEY = "pop3.wire"  # StoredMessage.cache: the byte-stuffed body and its size
@@ -237,7 +246,7 @@ class Pop3Session(Session[Pop3State]):
             self._send_body(body)
             self._send_line(b".")
         self._announce_reply(spec.code, _CODE_CLASS[spec.code], text, key=spec.key)
-        if spec.code == "-ERR" and spec not in (R.TOO_MANY_ERRORS, R.SHUTDOWN, R.TOO_MANY_CONNECTIONS):
+        if spec.code == "-ERR" and spec not in _NOT_THE_CLIENTS_FAULT:
             self._count_error()
 
     def _send_body(self, body: bytes) -> None:
@@ -331,6 +340,10 @@ class Pop3Session(Session[Pop3State]):
         else:
             self._reply(R.UNKNOWN_COMMAND, **params)
             self._note("pop3.unknown-command", verb=str(params["verb"]))
+
+    def _server_bug(self, verb: str) -> None:
+        self._reply(R.SERVER_BUG, verb=verb)
+        self._note("pop3.server-bug", verb=verb)
 
     def _out_of_sequence(self, verb: str) -> None:
         if self.state is S.AUTHORIZATION:
@@ -445,6 +458,7 @@ class Pop3Session(Session[Pop3State]):
             self._reply(R.IN_USE, user=account)
             self._note("pop3.in-use", user=account)
             return
+        self.store.refresh(account, INBOX)  # mail other programs delivered, if persistent
         inbox = self.store.mailbox(account, INBOX)
         self.maildrop = Maildrop(account, inbox.uidvalidity, list(inbox.messages), set(), set())
         self._unsubscribe = self.store.subscribe(self._store_changed)
@@ -591,7 +605,14 @@ class Pop3Session(Session[Pop3State]):
             return
         self._set_state(S.UPDATE)
         doomed = [drop.messages[number - 1].uid for number in sorted(drop.marked)]
-        removed = self.store.expunge(drop.account, INBOX, doomed, origin=self.session_id) if doomed else ()
+        try:
+            removed = self.store.expunge(drop.account, INBOX, doomed, origin=self.session_id) if doomed else ()
+        except StoreError:
+            # RFC 1939 §6: an -ERR in UPDATE; RFC 2449's SYS/TEMP says it may work later.
+            self._reply(R.WRITE_FAILED)
+            self._note("pop3.write-failed", count=len(doomed))
+            self._finish("client quit")
+            return
         left = len(self.store.mailbox(drop.account, INBOX).messages)
         self._reply(R.BYE_UPDATED, left=left)
         self._note("pop3.update", removed=len(removed))

@@ -23,7 +23,7 @@ from typing import Any
 from mailsim.clock import Clock, IdGenerator, SequentialIds
 from mailsim.protocol.base import SessionConfig
 from mailsim.store.model import StoredMessage
-from mailsim.store.store import MailStore
+from mailsim.store.store import MailStore, StoreError
 
 
 class SnapshotError(ValueError):
@@ -132,6 +132,7 @@ def snapshot_store(store: MailStore) -> dict[str, Any]:
                 "password": account.password,
                 "display_name": account.display_name,
                 "aliases": list(account.aliases),
+                "quota": store.quota(account.name),
                 "mailboxes": mailboxes,
             }
         )
@@ -150,6 +151,7 @@ def restore_store(snapshot: dict[str, Any], *, clock: Clock, ids: IdGenerator) -
             account = store.add_account(
                 entry["name"], entry["password"], display_name=entry.get("display_name", ""), aliases=entry.get("aliases", ())
             )
+            account.quota = entry.get("quota")  # None in older recordings: the default
             for box in entry["mailboxes"]:
                 if box["name"] not in account.mailboxes:
                     store.create_mailbox(account.name, box["name"])
@@ -170,7 +172,7 @@ def restore_store(snapshot: dict[str, Any], *, clock: Clock, ids: IdGenerator) -
         store._uidvalidity_seed = int(snapshot.get("uidvalidity_seed", 0))  # type: ignore[attr-defined]
     except SnapshotError:
         raise
-    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+    except (KeyError, TypeError, ValueError, AttributeError, StoreError) as exc:
         raise SnapshotError(f"bad starting world: {type(exc).__name__}: {exc}") from None
     return store
 

@@ -190,6 +190,19 @@ class MailboxArgs:
 
 
 @dataclass(frozen=True, slots=True)
+class QuotaRootArgs:
+    """GETQUOTA's quota root (RFC 9208 §4.2)."""
+
+    root: str
+
+
+@dataclass(frozen=True, slots=True)
+class SetQuotaArgs:
+    root: str
+    limits: tuple[tuple[str, int], ...]
+
+
+@dataclass(frozen=True, slots=True)
 class RenameArgs:
     old: str
     new: str
@@ -399,6 +412,7 @@ class Cursor:
         from mailsim.protocol.imap.mutf7 import decode_mailbox
 
         raw = self.astring("a mailbox name")
+        _seven_bit(raw, "mailbox name")
         try:
             return decode_mailbox(raw)
         except ValueError as exc:
@@ -415,6 +429,7 @@ class Cursor:
             raw = word.decode("ascii")
         from mailsim.protocol.imap.mutf7 import decode_mailbox
 
+        _seven_bit(raw, "mailbox pattern")
         try:
             return decode_mailbox(raw)
         except ValueError as exc:
@@ -698,6 +713,27 @@ def _select(c: Cursor) -> MailboxArgs:
     return MailboxArgs(name)
 
 
+def _getquota(c: Cursor) -> QuotaRootArgs:
+    c.space()
+    return QuotaRootArgs(c.astring("a quota root"))
+
+
+def _setquota(c: Cursor) -> SetQuotaArgs:
+    c.space()
+    root = c.astring("a quota root")
+    c.space()
+    c.open_paren()
+    limits: list[tuple[str, int]] = []
+    while c.peek() != ord(")"):
+        if limits:
+            c.space()
+        resource = c.atom("a resource name").upper()
+        c.space()
+        limits.append((resource, c.number("a limit")))
+    c.close_paren()
+    return SetQuotaArgs(root, tuple(limits))
+
+
 def _rename(c: Cursor) -> RenameArgs:
     c.space()
     old = c.mailbox()
@@ -860,8 +896,18 @@ ARGUMENTS: dict[str, Callable[[Cursor], Any]] = {
     "SEARCH": _search, "FETCH": _fetch, "STORE": _store, "COPY": _copy, "MOVE": _copy,
     "IDLE": _no_arguments, "NAMESPACE": _no_arguments, "UNSELECT": _no_arguments,
     "ENABLE": _enable, "ID": _id,
+    "GETQUOTA": _getquota, "GETQUOTAROOT": _mailbox, "SETQUOTA": _setquota,
 }
 UID_VERBS = ("FETCH", "STORE", "SEARCH", "COPY", "MOVE", "EXPUNGE")
+
+
+def _seven_bit(raw: str, what: str) -> None:
+    """IMAP4rev1 names are 7-bit; others travel in modified UTF-7 (RFC 3501 §5.1.3)."""
+    if not raw.isascii():
+        raise ParseError(
+            f"{what} {raw!r} holds 8-bit characters: send non-ASCII names in modified UTF-7 "
+            "(RFC 3501 §5.1.3), e.g. Espa&APE-a for España"
+        )
 
 
 def parse_tag_and_verb(data: bytes) -> tuple[str, str, Cursor]:

@@ -1,5 +1,5 @@
 """IMAP4rev1 server session, sans-IO (RFC 3501, with IDLE, UIDPLUS, MOVE, NAMESPACE,
-UNSELECT, ENABLE, ID, LITERAL+, SASL-IR, SPECIAL-USE and CHILDREN).
+UNSELECT, ENABLE, ID, LITERAL+, SASL-IR, SPECIAL-USE, CHILDREN and QUOTA).
 
 Which command is legal when is decided by one table, `TRANSITIONS`: a (state, verb)
 pair missing from it is answered `BAD` with the state named. Every status reply the
@@ -44,6 +44,7 @@ from mailsim.protocol.imap.parser import (
     MailboxArgs,
     NamesArgs,
     ParseError,
+    QuotaRootArgs,
     RenameArgs,
     SearchArgs,
     SequenceSet,
@@ -63,8 +64,8 @@ from mailsim.store.changes import (
     MessagesExpunged,
     StoreChange,
 )
-from mailsim.store.model import INBOX, StoredMessage
-from mailsim.store.store import MailStore, StoreError
+from mailsim.store.model import INBOX, Mailbox, StoredMessage
+from mailsim.store.store import MailStore, QuotaExceeded, StoreError
 
 log = logging.getLogger(__name__)
 
@@ -97,7 +98,7 @@ TRANSITIONS: dict[tuple[ImapState, str], ImapState | tuple[ImapState, ...]] = {
         for s in _LOGGED_IN
         for verb in (
             "CREATE", "DELETE", "RENAME", "SUBSCRIBE", "UNSUBSCRIBE", "LIST", "LSUB",
-            "STATUS", "APPEND", "NAMESPACE",
+            "STATUS", "APPEND", "NAMESPACE", "GETQUOTA", "GETQUOTAROOT", "SETQUOTA",
         )
     },
     (S.AUTHENTICATED, "ENABLE"): S.AUTHENTICATED,
@@ -114,7 +115,11 @@ TRANSITIONS: dict[tuple[ImapState, str], ImapState | tuple[ImapState, ...]] = {
 CAPABILITIES = (
     "IMAP4rev1", "LITERAL+", "SASL-IR", "AUTH=PLAIN", "AUTH=LOGIN", "AUTH=CRAM-MD5",
     "IDLE", "UIDPLUS", "MOVE", "NAMESPACE", "UNSELECT", "ENABLE", "ID", "CHILDREN", "SPECIAL-USE",
+    "QUOTA", "QUOTA=RES-STORAGE",
 )
+# The one quota root of an account (RFC 9208 §3.2): every mailbox of the user
+# shares it, as with Dovecot's "User quota".
+QUOTA_ROOT = "User quota"
 PERMANENT_FLAGS = "(\\Answered \\Flagged \\Deleted \\Seen \\Draft \\*)"
 LINE_LIMIT = 65536          # octets of one command line (Dovecot's default, 64 KiB)
 MAX_COMMAND_LINES = 64      # lines (so: literals) in one command
@@ -123,7 +128,7 @@ MAX_BAD_COMMANDS = 20       # consecutive BADs before the server hangs up
 # each has an explanation under [untagged] in the explanations file.
 UNTAGGED_DATA = (
     "CAPABILITY", "LIST", "LSUB", "STATUS", "SEARCH", "FLAGS", "EXISTS", "RECENT",
-    "EXPUNGE", "FETCH", "NAMESPACE", "ID", "ENABLED",
+    "EXPUNGE", "FETCH", "NAMESPACE", "ID", "ENABLED", "QUOTA", "QUOTAROOT",
 )
 _NO_EXPUNGE_DURING = ("FETCH", "STORE", "SEARCH")  # RFC 3501 §7.4.1
 _STRUCTURE_ITEMS = ("BODY", "BODYSTRUCTURE", "RFC822", "RFC822.HEADER", "RFC822.TEXT")
@@ -155,11 +160,11 @@ class ImapReplies(ReplyCatalog):
     TRYCREATE = ReplySpec("trycreate", "NO", "[TRYCREATE] Mailbox does not exist: {mailbox}")
     CREATE_OK = ReplySpec("create-ok", "OK", "CREATE completed")
     MAILBOX_EXISTS = ReplySpec("mailbox-exists", "NO", "[ALREADYEXISTS] Mailbox already exists: {mailbox}")
-    BAD_MAILBOX_NAME = ReplySpec("bad-mailbox-name", "NO", "[CANNOT] Invalid mailbox name: {mailbox}")
+    BAD_MAILBOX_NAME = ReplySpec("bad-mailbox-name", "NO", "[CANNOT] Invalid mailbox name {mailbox}: {problem}")
     DELETE_OK = ReplySpec("delete-ok", "OK", "DELETE completed")
     CANNOT_DELETE_INBOX = ReplySpec("cannot-delete-inbox", "NO", "[CANNOT] INBOX cannot be deleted")
-    DELETE_HAS_CHILDREN = ReplySpec(
-        "delete-has-children", "NO", "[CANNOT] {mailbox} has inferior mailboxes; delete them first"
+    DELETE_KEEPS_CHILDREN = ReplySpec(
+        "delete-keeps-children", "OK", "DELETE completed; its inferior mailboxes remain, {mailbox} is now \\Noselect"
     )
     RENAME_OK = ReplySpec("rename-ok", "OK", "RENAME completed")
     SUBSCRIBE_OK = ReplySpec("subscribe-ok", "OK", "SUBSCRIBE completed")
@@ -209,6 +214,15 @@ class ImapReplies(ReplyCatalog):
     BAD_BYTES = ReplySpec("bad-bytes", "BAD", "Command line contains NUL or other control characters")
     STORE_REFUSED = ReplySpec("store-refused", "NO", "[NONEXISTENT] The mailbox changed meanwhile: {reason}")
     SERVER_BUG = ReplySpec("server-bug", "NO", "[SERVERBUG] {verb} failed inside the server; the session goes on")
+    WRITE_FAILED = ReplySpec(
+        "write-failed", "NO", "[SERVERBUG] {verb} could not be written to the mail store; the change was undone"
+    )
+    OVER_QUOTA = ReplySpec(
+        "over-quota", "NO", "[OVERQUOTA] Quota exceeded: {size} more octets do not fit ({used} of {limit} octets used)"
+    )
+    GETQUOTA_OK = ReplySpec("getquota-ok", "OK", "{verb} completed")
+    NO_SUCH_QUOTA_ROOT = ReplySpec("no-such-quota-root", "NO", "[NONEXISTENT] No quota root {root}; try GETQUOTAROOT INBOX")
+    SETQUOTA_REFUSED = ReplySpec("setquota-refused", "NO", "[NOPERM] Quotas are set by whoever runs the server, not by users")
     TOO_MANY_ERRORS = ReplySpec("too-many-errors", "BYE", "Too many invalid commands")
     AUTOLOGOUT = ReplySpec("autologout", "BYE", "Autologout; idle for too long")
     SHUTDOWN = ReplySpec("shutdown", "BYE", "{host} IMAP4rev1 server shutting down")
@@ -430,7 +444,7 @@ class ImapSession(Session[ImapState]):
                 self._reply(R.LITERAL_PLUS_BYE, size=mark.size)
                 self._finish("literal too big")
             return
-        if mark.synchronizing and self._command_lines == 1 and not self._literal_allowed_now(tag):
+        if mark.synchronizing and self._command_lines == 1 and not self._literal_allowed_now(tag, mark.size):
             return
         self._command += b"\r\n"
         self._literal_wanted = mark.size
@@ -438,19 +452,28 @@ class ImapSession(Session[ImapState]):
             self._reply(R.LITERAL_GO_AHEAD, size=mark.size)
             self._note("imap.literal-continuation", size=mark.size)
 
-    def _literal_allowed_now(self, tag: str) -> bool:
-        """Before asking for a literal, refuse a command that is wrong in this state."""
+    def _literal_allowed_now(self, tag: str, size: int) -> bool:
+        """Before asking for a literal, refuse a command that is wrong in this state,
+        or an APPEND whose message cannot fit in the quota (no octet is sent then)."""
         try:
             _tag, verb, _ = parse_tag_and_verb(bytes(self._command))
         except ValueError:
             return True  # the full command will be answered BAD once complete
+        refuse: Callable[[], None] | None = None
         if verb in self.COMMANDS and (self.state, verb) not in TRANSITIONS:
-            self._reset_command()
-            self._verb = verb
-            self.last_command = verb
-            self._wrong_state(tag, verb)
-            return False
-        return True
+            refuse = lambda: self._wrong_state(tag, verb)  # noqa: E731
+        elif verb == "APPEND" and self.user:
+            try:
+                self.store.check_room(self.user, size)
+            except QuotaExceeded as full:
+                refuse = lambda error=full: self._store_failed(tag, error)  # noqa: E731
+        if refuse is None:
+            return True
+        self._reset_command()
+        self._verb = verb
+        self.last_command = verb
+        refuse()
+        return False
 
     def _execute(self, data: bytes) -> None:
         try:
@@ -500,8 +523,19 @@ class ImapSession(Session[ImapState]):
         try:
             getattr(self, info.handler)(parsed)
         except StoreError as error:
-            # The store changed under this command (another session deleted the
-            # mailbox, say): a NO, and the session goes on.
+            self._store_failed(tag, error)
+
+    def _store_failed(self, tag: str, error: StoreError) -> None:
+        """A NO for a change the store refused, and the session goes on: the mailbox
+        is full, the disk write failed (then nothing changed), or the store changed
+        under this command (another session deleted the mailbox, say)."""
+        if isinstance(error, QuotaExceeded):
+            self._complete(tag, R.OVER_QUOTA, size=error.size, used=error.used, limit=error.limit)
+            self._note("imap.over-quota", size=error.size, used=error.used, limit=error.limit)
+        elif error.reason == "write-failed":
+            self._complete(tag, R.WRITE_FAILED, verb=self.last_command or "command")
+            self._note("imap.write-failed", verb=self.last_command or "command")
+        else:
             self._complete(tag, R.STORE_REFUSED, reason=error.reason)
 
     @staticmethod
@@ -526,7 +560,14 @@ class ImapSession(Session[ImapState]):
 
     @command("NOOP", "NOOP", "RFC 3501 §6.1.2")
     def _noop(self, cmd: Command) -> None:
+        self._refresh_selected()
         self._complete(cmd.tag, R.NOOP_OK)
+
+    def _refresh_selected(self) -> None:
+        """Let the store take in mail other programs delivered to the open mailbox;
+        it arrives like any delivery, as EXISTS at the end of this command."""
+        if self.selected is not None and self.user:
+            self.store.refresh(self.user, self.selected.name)
 
     @command("LOGOUT", "LOGOUT", "RFC 3501 §6.1.3")
     def _logout(self, cmd: Command) -> None:
@@ -619,6 +660,7 @@ class ImapSession(Session[ImapState]):
         if self.selected is not None:
             self._close_mailbox()
             self._set_state(S.AUTHENTICATED)  # RFC 3501 §6.3.1: even if this SELECT fails
+        self.store.refresh(self.user, args.mailbox)  # mail other programs delivered
         try:
             mailbox = self.store.mailbox(self.user, args.mailbox)
         except StoreError:
@@ -676,8 +718,12 @@ class ImapSession(Session[ImapState]):
         try:
             self.store.create_mailbox(self.user, name, subscribed=False)
         except StoreError as error:
-            spec = R.MAILBOX_EXISTS if error.reason == "mailbox-exists" else R.BAD_MAILBOX_NAME
-            self._complete(cmd.tag, spec, mailbox=_quoted(name))
+            if error.reason == "mailbox-exists":
+                self._complete(cmd.tag, R.MAILBOX_EXISTS, mailbox=_quoted(name))
+            elif error.reason == "bad-mailbox-name":
+                self._complete(cmd.tag, R.BAD_MAILBOX_NAME, mailbox=_quoted(name), problem=error)
+            else:
+                raise
             return
         self._complete(cmd.tag, R.CREATE_OK)
 
@@ -691,12 +737,13 @@ class ImapSession(Session[ImapState]):
         if not self.store.has_mailbox(self.user, name):
             self._complete(cmd.tag, R.NO_SUCH_MAILBOX, mailbox=_quoted(name))
             return
-        if mailboxes.has_children(account, name):
-            # RFC 3501 §6.3.4 would allow keeping it as \Noselect; the store has no
-            # such mailboxes, so the honest answer is to refuse.
-            self._complete(cmd.tag, R.DELETE_HAS_CHILDREN, mailbox=_quoted(name))
-            return
         self.store.delete_mailbox(self.user, name)
+        if mailboxes.has_children(account, name):
+            # RFC 3501 §6.3.4: the messages go, the inferiors stay, and the name
+            # lives on as \Noselect (LIST shows it) while they exist.
+            self._complete(cmd.tag, R.DELETE_KEEPS_CHILDREN, mailbox=_quoted(name))
+            self._note("imap.delete-keeps-children", mailbox=name)
+            return
         self._complete(cmd.tag, R.DELETE_OK)
 
     @command("RENAME", "RENAME <old> <new>", "RFC 3501 §6.3.5")
@@ -709,8 +756,10 @@ class ImapSession(Session[ImapState]):
                 self._complete(cmd.tag, R.NO_SUCH_MAILBOX, mailbox=_quoted(args.old))
             elif error.reason == "mailbox-exists":
                 self._complete(cmd.tag, R.MAILBOX_EXISTS, mailbox=_quoted(args.new))
+            elif error.reason == "bad-mailbox-name":
+                self._complete(cmd.tag, R.BAD_MAILBOX_NAME, mailbox=_quoted(args.new), problem=error)
             else:
-                self._complete(cmd.tag, R.BAD_MAILBOX_NAME, mailbox=_quoted(args.new))
+                raise
             return
         if args.old.upper() == INBOX:
             self._note("imap.inbox-rename", new=args.new)
@@ -726,11 +775,10 @@ class ImapSession(Session[ImapState]):
 
     def _set_subscribed(self, cmd: Command, subscribed: bool, ok: ReplySpec) -> None:
         name = cmd.arguments.mailbox
-        try:
-            self.store.set_subscribed(self.user, name, subscribed)
-        except StoreError:
+        if not self.store.has_mailbox(self.user, name):
             self._complete(cmd.tag, R.NO_SUCH_MAILBOX, mailbox=_quoted(name))
             return
+        self.store.set_subscribed(self.user, name, subscribed)
         self._complete(cmd.tag, ok)
 
     @command("LIST", "LIST <reference> <pattern>", "RFC 3501 §6.3.8, RFC 6154, RFC 3348")
@@ -752,13 +800,20 @@ class ImapSession(Session[ImapState]):
                 self._untagged(f'{cmd.verb} ({" ".join(attributes)}) "/" {_quoted(encode_mailbox(name))}')
         self._complete(cmd.tag, R.LIST_OK, verb=cmd.verb)
 
+    def _existing_mailbox(self, tag: str, name: str) -> Mailbox | None:
+        """The user's mailbox of that name, or None after a NO [NONEXISTENT]."""
+        try:
+            return self.store.mailbox(self.user, name)
+        except StoreError:
+            self._complete(tag, R.NO_SUCH_MAILBOX, mailbox=_quoted(name))
+            return None
+
     @command("STATUS", "STATUS <mailbox> (MESSAGES RECENT UIDNEXT UIDVALIDITY UNSEEN)", "RFC 3501 §6.3.10")
     def _status(self, cmd: Command) -> None:
         args: StatusArgs = cmd.arguments
-        try:
-            mailbox = self.store.mailbox(self.user, args.mailbox)
-        except StoreError:
-            self._complete(cmd.tag, R.NO_SUCH_MAILBOX, mailbox=_quoted(args.mailbox))
+        self.store.refresh(self.user, args.mailbox)
+        mailbox = self._existing_mailbox(cmd.tag, args.mailbox)
+        if mailbox is None:
             return
         values = {
             "MESSAGES": lambda: len(mailbox.messages),
@@ -795,6 +850,36 @@ class ImapSession(Session[ImapState]):
         self._untagged('NAMESPACE (("" "/")) NIL NIL')
         self._complete(cmd.tag, R.NAMESPACE_OK)
 
+    @command("GETQUOTAROOT", "GETQUOTAROOT <mailbox>", "RFC 9208 §4.3")
+    def _getquotaroot(self, cmd: Command) -> None:
+        mailbox = self._existing_mailbox(cmd.tag, cmd.arguments.mailbox)
+        if mailbox is None:
+            return
+        self._untagged(f"QUOTAROOT {_quoted(encode_mailbox(mailbox.name))} {_quoted(QUOTA_ROOT)}")
+        self._untagged_quota()
+        self._complete(cmd.tag, R.GETQUOTA_OK, verb=cmd.verb)
+
+    @command("GETQUOTA", "GETQUOTA <quota root>", "RFC 9208 §4.2")
+    def _getquota(self, cmd: Command) -> None:
+        args: QuotaRootArgs = cmd.arguments
+        if args.root != QUOTA_ROOT:
+            self._complete(cmd.tag, R.NO_SUCH_QUOTA_ROOT, root=_quoted(args.root))
+            return
+        self._untagged_quota()
+        self._complete(cmd.tag, R.GETQUOTA_OK, verb=cmd.verb)
+
+    @command("SETQUOTA", "SETQUOTA <quota root> (STORAGE <KiB>)", "RFC 9208 §4.1")
+    def _setquota(self, cmd: Command) -> None:
+        self._complete(cmd.tag, R.SETQUOTA_REFUSED)
+
+    def _untagged_quota(self) -> None:
+        """`* QUOTA root (STORAGE used limit)` in units of 1024 octets (RFC 9208 §5.1),
+        usage rounded up; no limit, no resource (an unlimited account lists none)."""
+        limit = self.store.quota(self.user)
+        used = -(-self.store.usage(self.user) // 1024)
+        resources = f"STORAGE {used} {limit // 1024}" if limit else ""
+        self._untagged(f"QUOTA {_quoted(QUOTA_ROOT)} ({resources})")
+
     @command("ENABLE", "ENABLE <capability> ...", "RFC 5161")
     def _enable(self, cmd: Command) -> None:
         args: NamesArgs = cmd.arguments
@@ -807,6 +892,7 @@ class ImapSession(Session[ImapState]):
     def _idle(self, cmd: Command) -> None:
         self._idle_tag = cmd.tag
         self._idle_from = self.state
+        self._refresh_selected()
         self._report_updates(expunges=True)
         self._reply(R.IDLE_WAITING)
         self._set_state(S.IDLE)
@@ -824,6 +910,7 @@ class ImapSession(Session[ImapState]):
 
     @command("CHECK", "CHECK", "RFC 3501 §6.4.1")
     def _check(self, cmd: Command) -> None:
+        self._refresh_selected()
         self._complete(cmd.tag, R.CHECK_OK)
 
     @command("CLOSE", "CLOSE", "RFC 3501 §6.4.2")
@@ -963,6 +1050,7 @@ class ImapSession(Session[ImapState]):
             return
         given = set(args.flags)
         batch = _Batch(self._send_raw)
+        changed: list[tuple[int, set[str]]] = []  # (uid, flags before), to take back
         for number, message in targets:
             if message.uid not in view.expunged:
                 if args.mode == "+":
@@ -972,7 +1060,17 @@ class ImapSession(Session[ImapState]):
                 else:
                     new = given
                 if new != message.flags:
-                    self.store.set_flags(self.user, view.name, message.uid, new, origin=self.session_id)
+                    before = message.flags
+                    try:
+                        self.store.set_flags(self.user, view.name, message.uid, new, origin=self.session_id)
+                    except StoreError:
+                        # All or nothing: the flags already changed go back (and are
+                        # reported again as FETCH FLAGS before the tagged NO).
+                        for uid, old in reversed(changed):
+                            self.store.take_back(lambda u=uid, f=old: self.store.set_flags(self.user, view.name, u, f))
+                        batch.flush()
+                        raise
+                    changed.append((message.uid, before))
             if not args.silent:
                 flags = format_flags(message.flags, message.uid in view.recent)
                 uid = f"UID {message.uid} " if cmd.uid else ""
@@ -1007,10 +1105,7 @@ class ImapSession(Session[ImapState]):
             self._complete(cmd.tag, R.COPY_NOTHING, verb=self.last_command)
             return
         destination = self.store.mailbox(self.user, args.mailbox)
-        copies = [
-            self.store.append(self.user, destination.name, m.raw, flags=m.flags, internal_date=m.internal_date)
-            for m in live
-        ]
+        copies = self.store.copy_messages(self.user, destination.name, live, moving=move)
         source_uids = _uid_set([m.uid for m in live])
         target_uids = _uid_set([m.uid for m in copies])
         if not move:
@@ -1133,7 +1228,7 @@ class ImapSession(Session[ImapState]):
                 self._producer = None
             except StoreError as error:
                 self._producer = None
-                self._complete(self._producer_tag, R.STORE_REFUSED, reason=error.reason)
+                self._store_failed(self._producer_tag, error)
             except Exception:
                 self._producer = None
                 log.exception("IMAP streamed %r failed", self.last_command)
