@@ -26,7 +26,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mailsim.events import Protocol, ReplyClass
-from mailsim.protocol.base import Line, ReplyCatalog, ReplySpec, Session, command
+from mailsim.protocol.base import (
+    Line,
+    LoginVerdict,
+    ReplyCatalog,
+    ReplySpec,
+    Session,
+    command,
+    sasl_response_secret,
+)
 from mailsim.protocol.imap import mailboxes
 from mailsim.protocol.imap.fetch import format_flags, item_renderer, sets_seen
 from mailsim.protocol.imap.index import RECENT_KEY, attach_index, structure_defects
@@ -51,10 +59,11 @@ from mailsim.protocol.imap.parser import (
     StoreArgs,
     literal_at_end,
     parse_command,
+    secret_span,
     parse_tag_and_verb,
 )
 from mailsim.protocol.imap.search import SUPPORTED_CHARSETS, SearchContext, compile_key
-from mailsim.protocol.sasl import Challenge, SaslExchange, Success, encode_challenge
+from mailsim.protocol.sasl import Challenge, SaslExchange, Success, encode_challenge, initial_response_form
 from mailsim.store.changes import (
     FlagsChanged,
     MailboxDeleted,
@@ -197,6 +206,13 @@ class ImapReplies(ReplyCatalog):
     LITERAL_PLUS_TOO_BIG = ReplySpec(
         "literal-plus-too-big", "BAD", "Non-synchronizing literal of {size} octets exceeds the limit of {limit}"
     )
+    LITERAL_TOO_BIG_PREAUTH = ReplySpec(
+        "literal-too-big-preauth", "NO", "[TOOBIG] Literal of {size} octets exceeds the limit of {limit} before login"
+    )
+    LITERAL_PLUS_TOO_BIG_PREAUTH = ReplySpec(
+        "literal-plus-too-big-preauth", "BAD",
+        "Non-synchronizing literal of {size} octets exceeds the limit of {limit} before login",
+    )
     LITERAL_PLUS_BYE = ReplySpec("literal-plus-bye", "BYE", "Closing the connection rather than read {size} unwanted octets")
     TOO_MANY_LITERALS = ReplySpec("too-many-literals", "BAD", "Command has more than {limit} literals")
     SYNTAX = ReplySpec("syntax", "BAD", "{verb}: {problem}")
@@ -213,6 +229,13 @@ class ImapReplies(ReplyCatalog):
     AUTOLOGOUT = ReplySpec("autologout", "BYE", "Autologout; idle for too long")
     SHUTDOWN = ReplySpec("shutdown", "BYE", "{host} IMAP4rev1 server shutting down")
     TOO_MANY_CONNECTIONS = ReplySpec("too-many-connections", "BYE", "Too many connections, try again later")
+    TOO_MANY_FROM_ADDRESS = ReplySpec(
+        "too-many-from-address", "BYE", "[UNAVAILABLE] Too many connections from your address (limit {limit}), try again later"
+    )
+    LOGIN_LOCKED = ReplySpec(
+        "login-locked", "NO", "[UNAVAILABLE] Too many failed logins for this {scope}; try again in {seconds} s"
+    )
+    TOO_MANY_LOGIN_FAILURES = ReplySpec("too-many-login-failures", "BYE", "Too many failed logins, closing connection")
 
 
 R = ImapReplies
@@ -287,10 +310,9 @@ class ImapSession(Session[ImapState]):
         # stays \Recent for the session that first saw it, RFC 3501 §2.3.2)
         self._recent: dict[str, set[int]] = {}
         self._push_pending = False
-        #: Set by a transport that sends in pieces as the socket drains (TCP): a FETCH
-        #: is then rendered about this many octets at a time instead of all at once,
-        #: and commands that arrive meanwhile wait their turn. None: all at once.
-        self.stream_threshold: int | None = None
+        # With `stream_threshold` set (Session), a FETCH is rendered about that many
+        # octets at a time as the socket drains, and commands that arrive meanwhile
+        # wait their turn.
         self._producer: Iterator[None] | None = None
         self._producer_tag = ""
 
@@ -329,6 +351,10 @@ class ImapSession(Session[ImapState]):
     def _greet(self) -> None:
         self._reply(R.GREETING, capabilities=self._capabilities(), host=self.config.hostname)
 
+    def _deadline_passed(self, seconds: float) -> None:
+        self._note("imap.line-deadline", seconds=f"{seconds:g}")
+        self._timed_out()
+
     def _timed_out(self) -> None:
         self._reply(R.AUTOLOGOUT)
         self._note("imap.autologout")
@@ -341,9 +367,12 @@ class ImapSession(Session[ImapState]):
             self._set_state(S.LOGOUT)
             self._finish("server shutdown")
 
-    def refuse_busy(self) -> None:
+    def refuse_busy(self, address_limit: int | None = None) -> None:
         self._started = True
-        self._reply(R.TOO_MANY_CONNECTIONS)
+        if address_limit is None:
+            self._reply(R.TOO_MANY_CONNECTIONS)
+        else:
+            self._reply(R.TOO_MANY_FROM_ADDRESS, limit=address_limit)
         self._finish("too many connections")
 
     def _abandon(self) -> None:
@@ -361,13 +390,16 @@ class ImapSession(Session[ImapState]):
         while not self.closed:
             if self._producer is not None:
                 return  # a streamed answer is still going out; input waits in the reader
+            if self._hold_input():
+                return  # the client has not read its answers yet
             if self._literal_wanted is not None:
                 data = self.reader.read_exact(self._literal_wanted)
                 if data is None:
                     return
                 self._literal_wanted = None
+                secret = self._secret_in_part(data)
                 self._command += data
-                self._client_line(data)
+                self._client_line(data, secret=secret)
                 continue
             line = self.reader.next_line()
             if line is None:
@@ -392,8 +424,16 @@ class ImapSession(Session[ImapState]):
         except ValueError:  # ParseError, or anything else the grammar trips on
             return "*"
 
+    def _secret_in_part(self, data: bytes) -> tuple:
+        """`ClientLine.secret` of one line or literal of the command being read."""
+        prior = len(self._command)
+        span = secret_span(bytes(self._command) + data, initial_response_form)
+        if span is None or span[1] <= prior:
+            return ()
+        return (max(span[0] - prior, 0), span[1] - prior, span[2])
+
     def _command_line(self, line: Line) -> None:
-        self._client_line(line.raw)
+        self._client_line(line.raw, secret=() if line.too_long else self._secret_in_part(line.data))
         if line.too_long:
             self._reset_command()
             self._verb = ""
@@ -411,6 +451,9 @@ class ImapSession(Session[ImapState]):
             return
         tag = self._partial_tag()
         limit = self.config.max_literal
+        before_login = self.state is S.NOT_AUTHENTICATED and limit > self.config.max_preauth_literal
+        if before_login:
+            limit = self.config.max_preauth_literal
         self._literal_total += mark.size
         if self._command_lines > MAX_COMMAND_LINES:
             self._reset_command()
@@ -418,15 +461,20 @@ class ImapSession(Session[ImapState]):
             return
         if self._literal_total > limit:
             self._reset_command()
-            self._note("imap.literal-too-big", size=mark.size, limit=limit)
+            if before_login:
+                self._note("imap.literal-too-big-preauth", size=mark.size, limit=limit)
+            else:
+                self._note("imap.literal-too-big", size=mark.size, limit=limit)
             if mark.synchronizing:
                 # The client waits for "+" before sending the octets: refusing now
                 # means they are never sent, and nothing is allocated for them.
-                self._complete(tag, R.LITERAL_TOO_BIG, size=mark.size, limit=limit)
+                spec = R.LITERAL_TOO_BIG_PREAUTH if before_login else R.LITERAL_TOO_BIG
+                self._complete(tag, spec, size=mark.size, limit=limit)
             else:
                 # With LITERAL+ the octets are already on their way: the only safe
                 # answer is to refuse and hang up (RFC 7888 §4).
-                self._complete(tag, R.LITERAL_PLUS_TOO_BIG, size=mark.size, limit=limit)
+                spec = R.LITERAL_PLUS_TOO_BIG_PREAUTH if before_login else R.LITERAL_PLUS_TOO_BIG
+                self._complete(tag, spec, size=mark.size, limit=limit)
                 self._reply(R.LITERAL_PLUS_BYE, size=mark.size)
                 self._finish("literal too big")
             return
@@ -550,12 +598,24 @@ class ImapSession(Session[ImapState]):
         args: LoginArgs = cmd.arguments
         self._note("imap.login-cleartext")
         account = self.store.authenticate(args.user, args.password)
-        if account is None:
-            self._delay_reply(self.config.auth_failure_delay)
-            self._complete(cmd.tag, R.LOGIN_FAILED)
+        verdict = self._judge_login(args.user, account is not None)
+        if not verdict.accepted or account is None:
+            self._login_refused(cmd.tag, verdict)
             return
         self._logged_in(account.name)
         self._complete(cmd.tag, R.LOGIN_OK, capabilities=self._capabilities(), user=account.name)
+
+    def _login_refused(self, tag: str, verdict: LoginVerdict) -> None:
+        if verdict.lock is not None:
+            self._complete(tag, R.LOGIN_LOCKED, scope=verdict.lock.scope, seconds=verdict.lock.seconds)
+            self._note("imap.login-locked", scope=verdict.lock.scope, seconds=verdict.lock.seconds)
+        else:
+            self._complete(tag, R.LOGIN_FAILED)
+        if verdict.hang_up and not self.closed:
+            self._reply(R.TOO_MANY_LOGIN_FAILURES)
+            self._note("imap.too-many-login-failures", limit=self.config.max_login_failures)
+            self._set_state(S.LOGOUT)
+            self._finish("too many failed logins")
 
     def _logged_in(self, user: str) -> None:
         self.user = user
@@ -574,8 +634,8 @@ class ImapSession(Session[ImapState]):
         self._sasl_step(self._sasl.start(args.initial))
 
     def _sasl_line(self, line: Line) -> None:
-        self._client_line(line.raw)
         assert self._sasl is not None
+        self._client_line(line.raw, secret=sasl_response_secret(line, self._sasl))
         if line.too_long:
             self._sasl = None
             self._complete(self._sasl_tag, R.LINE_TOO_LONG, limit=LINE_LIMIT)
@@ -589,14 +649,14 @@ class ImapSession(Session[ImapState]):
             self._reply(R.AUTH_CHALLENGE, challenge=encode_challenge(step.data))
             return
         self._sasl = None
-        if isinstance(step, Success):
-            self._logged_in(step.user)
-            self._complete(tag, R.LOGIN_OK, capabilities=self._capabilities(), user=step.user)
-            return
         reason = getattr(step, "reason", "malformed")
-        if reason == "bad-credentials":
-            self._delay_reply(self.config.auth_failure_delay)
-            self._complete(tag, R.LOGIN_FAILED)
+        if isinstance(step, Success) or reason == "bad-credentials":
+            verdict = self._judge_login(getattr(step, "user", ""), isinstance(step, Success))
+            if verdict.accepted and isinstance(step, Success):
+                self._logged_in(step.user)
+                self._complete(tag, R.LOGIN_OK, capabilities=self._capabilities(), user=step.user)
+            else:
+                self._login_refused(tag, verdict)
         elif reason == "cancelled":
             self._complete(tag, R.AUTH_CANCELLED)
         elif reason == "bad-base64":
@@ -1117,7 +1177,7 @@ class ImapSession(Session[ImapState]):
     def has_more_output(self) -> bool:
         """A streamed FETCH has more to render: call data_to_send() again when the
         transport can take more."""
-        return self._producer is not None and not self.closed
+        return (self._producer is not None and not self.closed) or super().has_more_output
 
     def _produce(self, *, resume_input: bool = False) -> None:
         """Render the streamed command until about `stream_threshold` octets wait.
@@ -1126,7 +1186,7 @@ class ImapSession(Session[ImapState]):
         (only from data_to_send; inside a handler, the input loop is already running).
         """
         limit = self.stream_threshold or 0
-        while self._producer is not None and not self.closed and len(self._out) < limit:
+        while self._producer is not None and not self.closed and self._pending_output() < limit:
             try:
                 next(self._producer)
             except StopIteration:
