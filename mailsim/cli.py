@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import signal
 import sys
 from collections.abc import Sequence
@@ -47,6 +48,33 @@ def _port(value: str) -> int:
     return port
 
 
+def _limit_options(serve: argparse.ArgumentParser) -> None:
+    """What one client may take of the server (README: "Limits"). Defaults fit one
+    machine serving a class of 30-200 students."""
+    from mailsim.protocol.base import SessionConfig
+    from mailsim.protocol.throttle import LoginPolicy
+    from mailsim.transport.limits import DEFAULT_MAX_CONNECTIONS, ServerLimits
+
+    limits, login, session = ServerLimits(), LoginPolicy(), SessionConfig()
+    group = serve.add_argument_group("limits (what one client may take of a shared server)")
+    group.add_argument("--max-connections", metavar="N", type=int, default=DEFAULT_MAX_CONNECTIONS,
+                       help=f"connections of all protocols together (default {DEFAULT_MAX_CONNECTIONS})")
+    group.add_argument("--max-per-protocol", metavar="N", type=int, default=limits.max_per_protocol,
+                       help=f"connections of one protocol (default {limits.max_per_protocol})")
+    group.add_argument("--max-per-address", metavar="N", type=int, default=limits.max_per_address,
+                       help=f"connections from one client address (default {limits.max_per_address}; raise it behind a NAT)")
+    group.add_argument("--line-deadline", metavar="SECONDS", type=float, default=limits.line_deadline,
+                       help=f"seconds to finish a command line once begun (default {limits.line_deadline:g})")
+    group.add_argument("--max-preauth-literal", metavar="OCTETS", type=int, default=session.max_preauth_literal,
+                       help=f"largest IMAP literal before login, octets (default {session.max_preauth_literal})")
+    group.add_argument("--max-login-failures", metavar="N", type=int, default=session.max_login_failures,
+                       help=f"failed logins one connection may make before it is closed (default {session.max_login_failures})")
+    group.add_argument("--lockout-after", metavar="N", type=int, default=login.lockout_after,
+                       help=f"failed logins of one account or address that lock it (default {login.lockout_after})")
+    group.add_argument("--lockout", metavar="SECONDS", type=float, default=login.lockout,
+                       help=f"seconds a lock-out lasts (default {login.lockout:g})")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="mailsim", description="An e-mail protocol lab in the terminal.")
     parser.add_argument("--version", action="version", version=f"mailsim {__version__}")
@@ -64,7 +92,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--smtp-port", type=_port, default=2525, help="SMTP port (default 2525; 0 = any free)")
     serve.add_argument("--pop3-port", type=_port, default=1110, help="POP3 port (default 1110; 0 = any free)")
     serve.add_argument("--imap-port", type=_port, default=1143, help="IMAP port (default 1143; 0 = any free)")
-    serve.add_argument("--max-connections", type=int, default=100, help="simultaneous connections (default 100)")
+    _limit_options(serve)
     serve.add_argument(
         "--idle-timeout",
         type=float,
@@ -124,6 +152,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         from mailsim.ui.inspector.app import run_inspect
 
         return run_inspect(args.path, lang=args.lang)
+    # Maildir folders, recordings, reports: the students' mail is nobody else's to read.
+    os.umask(0o077)
     try:
         store = open_store(args)
     except (WorldError, ValueError, OSError) as exc:
@@ -182,6 +212,8 @@ async def _serve_async(args: argparse.Namespace, store: MailStore) -> int:
     from mailsim.transcript.bus import Bus
     from mailsim.transcript.recorder import start_recording
     from mailsim.transcript.wirelog import WireLog
+    from mailsim.protocol.throttle import LoginPolicy
+    from mailsim.transport.limits import ServerLimits
     from mailsim.transport.tcp import MailServers, ServerOptions
 
     bus = Bus()
@@ -192,7 +224,18 @@ async def _serve_async(args: argparse.Namespace, store: MailStore) -> int:
         ports={Protocol.SMTP: args.smtp_port, Protocol.POP3: args.pop3_port, Protocol.IMAP: args.imap_port},
         max_connections=args.max_connections,
         idle_timeout=args.idle_timeout,
-        session_config=SessionConfig(hostname=store.domain, max_message_size=args.max_message_size),
+        session_config=SessionConfig(
+            hostname=store.domain,
+            max_message_size=args.max_message_size,
+            max_preauth_literal=args.max_preauth_literal,
+            max_login_failures=args.max_login_failures,
+        ),
+        limits=ServerLimits(
+            max_per_protocol=args.max_per_protocol,
+            max_per_address=args.max_per_address,
+            line_deadline=args.line_deadline,
+            login=LoginPolicy(lockout_after=args.lockout_after, lockout=args.lockout),
+        ),
     )
     recorder = (
         start_recording(store, bus, args.record, source="serve", config=options.session_config)
