@@ -54,8 +54,9 @@ class SessionConnection(asyncio.Protocol):
     """One client connection driving one engine session.
 
     Activity is a command the engine could read whole (a line, a literal, a block of
-    DATA), or the client taking its answers: only that resets the idle timer, and a
-    command begun must be completed within the line deadline. Output is produced
+    DATA), a long literal still flowing (64 KiB at a time), or the client taking its
+    answers: only that resets the idle timer, and a command begun must be completed
+    within the line deadline. Output is produced
     only as the socket drains, and while it does not, the client's input is not read.
     """
 
@@ -69,6 +70,7 @@ class SessionConnection(asyncio.Protocol):
         self._deadline: asyncio.TimerHandle | None = None
         self._received = 0          # octets read from the socket so far
         self._received_mark = 0     # ... when the deadline was last armed
+        self._activity_mark = 0     # ... at the last activity
         self._progressed = False    # the engine read a whole command since last look
         self._held = bytearray()    # output waiting out a deliberate delay
         self._delayed = False
@@ -215,8 +217,12 @@ class SessionConnection(asyncio.Protocol):
         assert session is not None
         if self._progressed:
             self._progressed = False
+            self._activity_mark = self._received
             self._reset_idle()
             self._cancel_deadline()
+        elif self._received - self._activity_mark >= DEADLINE_PROGRESS:
+            self._activity_mark = self._received  # a long literal flowing is activity too
+            self._reset_idle()
         unfinished = (
             session.reader.buffered > 0
             and not session.closed
