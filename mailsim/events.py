@@ -89,7 +89,8 @@ class ClientLine(Event):
 
     `secret`, when the line carries a password or an AUTH response, is `(start, end,
     form)`: the octets `data[start:end]` and what they are ("text": a password as
-    typed; "sasl-plain" / "sasl-text": base64 of a SASL PLAIN response / of a
+    typed; "quoted": one inside an IMAP quoted string, with its backslash escapes;
+    "sasl-plain" / "sasl-text": base64 of a SASL PLAIN response / of a
     password; "digest": a response that proves a password without holding it).
     `shown` is the line as a log or a shared screen may show it.
     """

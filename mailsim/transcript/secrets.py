@@ -19,6 +19,7 @@ from __future__ import annotations
 import base64
 import binascii
 import dataclasses
+import re
 from functools import lru_cache
 
 from mailsim.events import ClientLine, Event
@@ -65,6 +66,8 @@ class SecretStandIns:
     def _replace(self, secret: bytes, form: str) -> bytes:
         if form == "digest":
             return secret
+        if form == "quoted":  # the stand-in needs no escapes
+            return self.stand_in(re.sub(rb"\\(.)", rb"\1", secret))
         if form not in ("sasl-plain", "sasl-text"):
             return self.stand_in(secret)
         try:

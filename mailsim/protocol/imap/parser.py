@@ -113,8 +113,8 @@ def secret_span(command: bytes, initial_form: Callable[[str], str]) -> tuple[int
     if command[start : start + 1] == b"{":
         return None  # the literal's mark, not the secret
     end = _astring_end(command, start)
-    if command[start : start + 1] == b'"':
-        return start + 1, (end - 1 if end is not None else len(command)), form
+    if command[start : start + 1] == b'"':  # "quoted": the octets still carry \\ escapes
+        return start + 1, (end - 1 if end is not None else len(command)), "quoted" if form == "text" else form
     return start, (end if end is not None else len(command)), form
 
 
