@@ -101,6 +101,12 @@ class ClientLine(Event):
 
     kind: ClassVar[str] = "client"
 
+    def to_record(self) -> dict[str, Any]:
+        record = Event.to_record(self)
+        if not self.secret:
+            del record["secret"]  # most lines: the record stays as it always was
+        return record
+
     @property
     def shown(self) -> bytes:
         if not self.secret:

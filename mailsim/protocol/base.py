@@ -350,8 +350,9 @@ class Session(Generic[S]):
         """The server is stopping: say goodbye the protocol's way and close."""
         self._finish("server shutdown")
 
-    def refuse_busy(self) -> None:
-        """A connection over the server's limit: refuse it the protocol's way."""
+    def refuse_busy(self, address_limit: int | None = None) -> None:
+        """A connection over one of the server's limits: refuse it the protocol's way
+        (saying the per-address limit when that is the one reached)."""
         self.start()
         self.shutdown()
 
