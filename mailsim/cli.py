@@ -56,23 +56,21 @@ def _limit_options(serve: argparse.ArgumentParser) -> None:
     from mailsim.transport.limits import DEFAULT_MAX_CONNECTIONS, ServerLimits
 
     limits, login, session = ServerLimits(), LoginPolicy(), SessionConfig()
+    options = (  # option, metavar, type, default, what it limits
+        ("--max-connections", "N", int, DEFAULT_MAX_CONNECTIONS, "connections of all protocols together"),
+        ("--max-per-protocol", "N", int, limits.max_per_protocol, "connections of one protocol"),
+        ("--max-per-address", "N", int, limits.max_per_address,
+         "connections from one client address (raise it behind a NAT)"),
+        ("--line-deadline", "SECONDS", float, limits.line_deadline, "seconds to finish a command line once begun"),
+        ("--max-preauth-literal", "OCTETS", int, session.max_preauth_literal, "largest IMAP literal before login"),
+        ("--max-login-failures", "N", int, session.max_login_failures,
+         "failed logins one connection may make; the next closes it"),
+        ("--lockout-after", "N", int, login.lockout_after, "failed logins that lock an account or an address"),
+        ("--lockout", "SECONDS", float, login.lockout, "seconds a lock-out lasts"),
+    )
     group = serve.add_argument_group("limits (what one client may take of a shared server)")
-    group.add_argument("--max-connections", metavar="N", type=int, default=DEFAULT_MAX_CONNECTIONS,
-                       help=f"connections of all protocols together (default {DEFAULT_MAX_CONNECTIONS})")
-    group.add_argument("--max-per-protocol", metavar="N", type=int, default=limits.max_per_protocol,
-                       help=f"connections of one protocol (default {limits.max_per_protocol})")
-    group.add_argument("--max-per-address", metavar="N", type=int, default=limits.max_per_address,
-                       help=f"connections from one client address (default {limits.max_per_address}; raise it behind a NAT)")
-    group.add_argument("--line-deadline", metavar="SECONDS", type=float, default=limits.line_deadline,
-                       help=f"seconds to finish a command line once begun (default {limits.line_deadline:g})")
-    group.add_argument("--max-preauth-literal", metavar="OCTETS", type=int, default=session.max_preauth_literal,
-                       help=f"largest IMAP literal before login, octets (default {session.max_preauth_literal})")
-    group.add_argument("--max-login-failures", metavar="N", type=int, default=session.max_login_failures,
-                       help=f"failed logins one connection may make before it is closed (default {session.max_login_failures})")
-    group.add_argument("--lockout-after", metavar="N", type=int, default=login.lockout_after,
-                       help=f"failed logins of one account or address that lock it (default {login.lockout_after})")
-    group.add_argument("--lockout", metavar="SECONDS", type=float, default=login.lockout,
-                       help=f"seconds a lock-out lasts (default {login.lockout:g})")
+    for option, metavar, kind, default, text in options:
+        group.add_argument(option, metavar=metavar, type=kind, default=default, help=f"{text} (default {default:g})")
 
 
 def build_parser() -> argparse.ArgumentParser:

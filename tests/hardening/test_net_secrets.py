@@ -8,7 +8,6 @@ import imaplib
 import io
 import json
 import poplib
-import re
 import signal
 import smtplib
 import stat
@@ -19,6 +18,7 @@ from pathlib import Path
 
 import pytest
 from net_helpers import Client, serving
+from running_servers import serve_process
 
 from mailsim.events import ClientLine, Connected, Protocol
 from mailsim.lesson.report import _sessions
@@ -104,28 +104,12 @@ def test_shared_tabs_and_reports_mask_but_the_students_console_does_not(class_st
         assert secret not in report
 
 
-def _serve(tmp_path: Path, *extra: str) -> tuple[subprocess.Popen, dict[str, int]]:
-    server = subprocess.Popen(
-        [sys.executable, "-m", "mailsim", "serve", "--smtp-port", "0", "--pop3-port", "0", "--imap-port", "0",
-         "--quiet", *extra],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )
-    ports: dict[str, int] = {}
-    while len(ports) < 3:
-        line = server.stdout.readline()  # type: ignore[union-attr]
-        assert line, server.stderr.read()  # type: ignore[union-attr]
-        found = re.match(r"(\w+)\s+listening on [\d.]+:(\d+)", line)
-        if found:
-            ports[found.group(1)] = int(found.group(2))
-    return server, ports
-
-
 def test_a_class_recording_holds_no_roster_password_and_still_replays(tmp_path: Path) -> None:
     roster = tmp_path / "roster.csv"
     roster.write_text('dana,pa ss"word\neve,literal-secret\n', encoding="utf-8")
     recording = tmp_path / "records" / "class.jsonl"
     store_dir = tmp_path / "mail"
-    server, ports = _serve(tmp_path, "--accounts", str(roster), "--record", str(recording), "--store", str(store_dir))
+    server, ports = serve_process("--accounts", str(roster), "--record", str(recording), "--store", str(store_dir))
     try:
         drive_every_login({Protocol.SMTP: ports["SMTP"], Protocol.POP3: ports["POP3"], Protocol.IMAP: ports["IMAP"]})
         time.sleep(0.05)
