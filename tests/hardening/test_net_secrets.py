@@ -23,6 +23,7 @@ from running_servers import serve_process
 from mailsim.events import ClientLine, Connected, Protocol
 from mailsim.lesson.report import _sessions
 from mailsim.transcript.replay import Replay
+from mailsim.transcript.secrets import SecretStandIns
 from mailsim.transcript.wirelog import WireLog
 from mailsim.ui.model import SessionModel
 
@@ -141,3 +142,34 @@ def test_a_class_recording_holds_no_roster_password_and_still_replays(tmp_path: 
     subprocess.run([sys.executable, "-m", "mailsim", "replay", "--export", "md", "-o", str(export), str(recording)],
                    check=True, timeout=60)
     assert stat.S_IMODE(export.stat().st_mode) == 0o600
+
+
+def test_an_apop_digest_is_masked_in_the_log_but_kept_for_replay(store) -> None:
+    log = io.StringIO()
+    with serving(store) as running:
+        running.bus.subscribe(WireLog(log))
+        mailbox = poplib.POP3("127.0.0.1", running.ports[Protocol.POP3], timeout=10)
+        mailbox.apop("alice", "wonderland")
+        mailbox.quit()
+        line = next(e for e in running.events if isinstance(e, ClientLine) and e.data.startswith(b"APOP"))
+    assert "C: APOP alice ********" in log.getvalue()
+    digest = line.data.split()[2]
+    assert len(digest) == 32 and line.data[line.secret[0]:line.secret[1]] == digest
+    # A recording keeps it (it holds no password), so the replay's APOP matches.
+    assert SecretStandIns(store).event(line).data == line.data
+
+
+def test_serve_help_shows_the_defaults_the_server_uses() -> None:
+    from mailsim.cli import build_parser
+    from mailsim.protocol.throttle import LoginPolicy
+    from mailsim.transport.limits import DEFAULT_MAX_CONNECTIONS, ServerLimits
+
+    serve = build_parser().parse_args(["serve"])
+    limits, login = ServerLimits(), LoginPolicy()
+    assert (serve.max_connections, serve.max_per_protocol, serve.max_per_address) == (
+        DEFAULT_MAX_CONNECTIONS, limits.max_per_protocol, limits.max_per_address)
+    assert (serve.line_deadline, serve.lockout_after, serve.lockout) == (
+        limits.line_deadline, login.lockout_after, login.lockout)
+    help_text = subprocess.run([sys.executable, "-m", "mailsim", "serve", "--help"],
+                               capture_output=True, text=True, check=True, timeout=60).stdout
+    assert "(default 20)" in help_text and "(default 500)" in help_text and "(default 8192)" in help_text
