@@ -981,7 +981,8 @@ class ImapSession(Session[ImapState]):
         wants_flags = any(item.name == "FLAGS" for item in items)
         reads_structure = any(item.name in _STRUCTURE_ITEMS or item.section is not None for item in items)
         seen_now = 0
-        batch = _Batch(self._send_raw, min(_Batch.LIMIT, self.stream_threshold or _Batch.LIMIT))
+        streaming = self.stream_threshold is not None
+        batch = _Batch(self._send_raw, min(_Batch.LIMIT, self.stream_threshold or _Batch.LIMIT), by_reference=streaming)
         render_plain = item_renderer(items)
         render_with_flags = item_renderer(with_flags) if with_flags is not items else render_plain
         for number, message in targets:
@@ -995,7 +996,7 @@ class ImapSession(Session[ImapState]):
                 wanted = with_flags
             flags = format_flags(message.flags, message.uid in view.recent) if wants_flags or wanted is with_flags else ""
             render = render_with_flags if wanted is with_flags else render_plain
-            if batch.add(b"* %d FETCH " % number + render(message, flags) + b"\r\n"):
+            if batch.add(b"* %d FETCH " % number, *render(message, flags), b"\r\n"):
                 yield
             if reads_structure:
                 problems = structure_defects(message)
@@ -1253,24 +1254,34 @@ class ImapSession(Session[ImapState]):
 
 class _Batch:
     """Gathers many untagged responses into blocks of about 64 KiB: one write and
-    one wire event per block instead of one per message."""
+    one wire event per block instead of one per message. With `by_reference`
+    (streaming), a piece longer than a block (a message body) is sent on its own,
+    as it is, instead of copied into a block."""
 
     LIMIT = 65536
 
-    def __init__(self, send: Callable[[bytes], None], limit: int = LIMIT) -> None:
+    def __init__(self, send: Callable[[bytes], None], limit: int = LIMIT, *, by_reference: bool = False) -> None:
         self._send = send
         self._limit = limit
+        self._by_reference = by_reference
         self._parts: list[bytes] = []
         self._size = 0
 
-    def add(self, data: bytes) -> bool:
-        """Queue one response; True when that completed a block and sent it."""
-        self._parts.append(data)
-        self._size += len(data)
+    def add(self, *pieces: bytes) -> bool:
+        """Queue one response, in pieces; True when that sent a block."""
+        sent = False
+        for piece in pieces:
+            if self._by_reference and len(piece) > self._limit:
+                self.flush()
+                self._send(piece)
+                sent = True
+                continue
+            self._parts.append(piece)
+            self._size += len(piece)
         if self._size >= self._limit:
             self.flush()
             return True
-        return False
+        return sent
 
     def flush(self) -> None:
         if self._parts:
