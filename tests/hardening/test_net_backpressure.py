@@ -102,3 +102,17 @@ def test_a_stalled_client_does_not_slow_another(store) -> None:
         other.send(b"a LOGIN bob builder\r\na2 LOGOUT\r\n")
         assert b"a2 OK" in other.to_close()
         stalled.close()
+
+
+def test_a_client_that_never_reads_is_dropped_at_its_idle_timeout(store) -> None:
+    """Its goodbye would only wait in memory behind what it did not read: the
+    connection is simply dropped, and its slot and buffers go with it."""
+    store.append("alice", INBOX, big_message(400 * 1024))
+    number = len(store.mailbox("alice", INBOX).messages)
+    with serving(store, idle_timeout=0.5, limits=LIMITS) as running:
+        stalled = Client(running.ports[Protocol.POP3], rcvbuf=4096)
+        stalled.until(b">\r\n")
+        stalled.send(b"USER alice\r\nPASS wonderland\r\n" + b"RETR %d\r\n" % number * 30)
+        wait_for(lambda: any(s["paused"] for s in connection_stats(running)))
+        wait_for(lambda: running.call(lambda: len(running.servers.connections)) == 0, timeout=5)
+        stalled.close()
