@@ -531,11 +531,10 @@ class Session(Generic[S]):
                 self.throttle.succeeded(user, address, now)
             return LoginVerdict(accepted=True)
         self.login_failures += 1
-        if lock is None:
-            delay = self.config.auth_failure_delay
-            if self.throttle is not None:
-                delay = self.throttle.delay(delay, self.throttle.failed(user, address, now))
-            self._delay_reply(delay)
+        delay = self.config.auth_failure_delay  # a refusal while locked waits too: no flood
+        if lock is None and self.throttle is not None:
+            delay = self.throttle.delay(delay, self.throttle.failed(user, address, now))
+        self._delay_reply(delay)
         return LoginVerdict(
             accepted=False, lock=lock, hang_up=self.login_failures > self.config.max_login_failures
         )

@@ -14,6 +14,8 @@ and reads its resident memory (VmRSS) from /proc. Prints:
    `FETCH 1:* BODY.PEEK[]` that sends one byte at a time and reads nothing.
 3. Another address's IMAP LOGIN round trip while 127.0.0.1 holds its connection
    maximum (and knocks for more), against the same with no one holding.
+4. Password guessing: 20 parallel POP3 connections from one address guessing alice's
+   password for 5 s: how many guesses were judged, how many refused by the lock-out.
 
 Linux only (/proc, and 127.x source addresses). Not collected by pytest.
 """
@@ -27,6 +29,7 @@ import socket
 import statistics
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -190,6 +193,40 @@ def held_slots(port: int, holders: int, rounds: int) -> None:
           f" max {max(busy):.1f} ms (no one holding: median {statistics.median(quiet):.1f} ms)")
 
 
+def guessing(port: int, workers: int, seconds: float) -> None:
+    counts = {"judged": 0, "locked": 0, "connections": 0}
+    lock = threading.Lock()
+    stop = time.monotonic() + seconds
+
+    def guess(worker: int) -> None:
+        attempt = 0
+        while time.monotonic() < stop:
+            try:
+                sock = connect(port)
+                recv_until(sock, b">\r\n")
+                with lock:
+                    counts["connections"] += 1
+                while time.monotonic() < stop:
+                    attempt += 1
+                    sock.sendall(b"USER alice\r\nPASS guess-%d-%d\r\n" % (worker, attempt))
+                    data = recv_until(sock, b"\r\n-ERR ", bytearray())
+                    data = recv_until(sock, b"\r\n", data)
+                    with lock:
+                        counts["locked" if b"[SYS/TEMP]" in data else "judged"] += 1
+                sock.close()
+            except (OSError, RuntimeError):
+                continue  # hung up after too many failures: connect again
+
+    threads = [threading.Thread(target=guess, args=(n,)) for n in range(workers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    print(f"4. {workers} parallel POP3 connections from one address guessing for {seconds:g} s:"
+          f" {counts['judged']} guesses judged, {counts['locked']} refused by the lock-out,"
+          f" {counts['connections']} connections opened")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--connections", type=int, default=100)
@@ -207,6 +244,7 @@ def main() -> int:
         pipelined_retr(server.pid, ports, args.message_mib, args.retr)
         trickled_fetch(server.pid, ports)
         held_slots(ports["IMAP"], args.holders, args.rounds)
+        guessing(ports["POP3"], 20, 5.0)
     finally:
         server.terminate()
         server.wait(timeout=10)
