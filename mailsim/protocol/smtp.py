@@ -77,6 +77,7 @@ class SmtpReplies(ReplyCatalog):
     AUTH_OK = ReplySpec("auth-ok", "235", "Authentication successful", "2.7.0")
     AUTH_CHALLENGE = ReplySpec("auth-challenge", "334", "{challenge}")
     TIMEOUT = ReplySpec("timeout", "421", "{host} Error: timeout exceeded", "4.4.2")
+    LINE_DEADLINE = ReplySpec("line-deadline", "421", "{host} Error: command not completed within {seconds} s", "4.4.2")
     TOO_MANY_ERRORS = ReplySpec("too-many-errors", "421", "{host} Error: too many errors", "4.7.0")
     SHUTDOWN = ReplySpec("shutdown", "421", "{host} Service not available, closing transmission channel", "4.3.2")
     TOO_MANY_CONNECTIONS = ReplySpec("too-many-connections", "421", "{host} Too many connections, try again later", "4.7.0")
@@ -197,8 +198,9 @@ class SmtpSession(Session[SmtpState]):
         self._reply(R.GREETING, host=self.config.hostname)
 
     def _deadline_passed(self, seconds: float) -> None:
+        self._reply(R.LINE_DEADLINE, host=self.config.hostname, seconds=f"{seconds:g}")
         self._note("smtp.line-deadline", seconds=f"{seconds:g}")
-        self._timed_out()
+        self._finish("line deadline")
 
     def _timed_out(self) -> None:
         self._reply(R.TIMEOUT, host=self.config.hostname)

@@ -91,7 +91,7 @@ def test_a_trickled_line_is_cut_at_the_deadline(store) -> None:
             if time.monotonic() - started > 0.4:
                 break
         closed = client.to_close(timeout=5)
-        assert closed == b"421 4.4.2 mailsim.test Error: timeout exceeded\r\n"
+        assert closed == b"421 4.4.2 mailsim.test Error: command not completed within 0.4 s\r\n"
         assert time.monotonic() - started < 5
         notes = [e for e in running.events if isinstance(e, Note) and e.key == "smtp.line-deadline"]
         assert notes and dict(notes[0].params)["seconds"] == "0.4"
@@ -137,3 +137,12 @@ def test_whole_commands_and_a_flowing_literal_are_activity(store) -> None:
         closed = [e for e in running.events if isinstance(e, Closed)]
         assert closed == []
         client.close()
+
+
+def test_imap_says_why_when_the_deadline_cuts_a_command(store) -> None:
+    with serving(store, idle_timeout=60, limits=ServerLimits(line_deadline=0.3)) as running:
+        client = Client(running.ports[Protocol.IMAP])
+        client.until(b"ready\r\n")
+        client.send(b"a LOGIN alice won")  # and nothing more
+        assert client.to_close(timeout=5) == b"* BYE Command not completed within 0.3 s\r\n"
+        assert running.call(lambda: len(running.servers.connections)) == 0

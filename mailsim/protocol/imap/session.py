@@ -227,6 +227,7 @@ class ImapReplies(ReplyCatalog):
     SERVER_BUG = ReplySpec("server-bug", "NO", "[SERVERBUG] {verb} failed inside the server; the session goes on")
     TOO_MANY_ERRORS = ReplySpec("too-many-errors", "BYE", "Too many invalid commands")
     AUTOLOGOUT = ReplySpec("autologout", "BYE", "Autologout; idle for too long")
+    LINE_DEADLINE = ReplySpec("line-deadline", "BYE", "Command not completed within {seconds} s")
     SHUTDOWN = ReplySpec("shutdown", "BYE", "{host} IMAP4rev1 server shutting down")
     TOO_MANY_CONNECTIONS = ReplySpec("too-many-connections", "BYE", "Too many connections, try again later")
     TOO_MANY_FROM_ADDRESS = ReplySpec(
@@ -352,8 +353,10 @@ class ImapSession(Session[ImapState]):
         self._reply(R.GREETING, capabilities=self._capabilities(), host=self.config.hostname)
 
     def _deadline_passed(self, seconds: float) -> None:
+        self._reply(R.LINE_DEADLINE, seconds=f"{seconds:g}")
         self._note("imap.line-deadline", seconds=f"{seconds:g}")
-        self._timed_out()
+        self._set_state(S.LOGOUT)
+        self._finish("line deadline")
 
     def _timed_out(self) -> None:
         self._reply(R.AUTOLOGOUT)
