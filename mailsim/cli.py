@@ -250,6 +250,13 @@ async def _serve_async(args: argparse.Namespace, store: MailStore) -> int:
         print(f"{protocol.value.upper():4} listening on {host}:{port}", flush=True)
     accounts = ", ".join(f"{a.name}@{a.domain}" for a in store.accounts.values())
     print(f"accounts: {accounts}", flush=True)
+    limits = options.limits
+    print(
+        f"limits: {options.max_connections} connections, {limits.max_per_protocol} per protocol,"
+        f" {limits.max_per_address} per address; lock-out after {limits.login.lockout_after} failed logins"
+        " (mailsim serve --help)",
+        flush=True,
+    )
     print("Ctrl-C to stop.", flush=True)
 
     stop = asyncio.Event()

@@ -145,4 +145,4 @@ def test_imap_says_why_when_the_deadline_cuts_a_command(store) -> None:
         client.until(b"ready\r\n")
         client.send(b"a LOGIN alice won")  # and nothing more
         assert client.to_close(timeout=5) == b"* BYE Command not completed within 0.3 s\r\n"
-        assert running.call(lambda: len(running.servers.connections)) == 0
+        wait_for(lambda: open_count(running) == 0)
