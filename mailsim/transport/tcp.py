@@ -56,8 +56,8 @@ class SessionConnection(asyncio.Protocol):
     Activity is a command the engine could read whole (a line, a literal, a block of
     DATA), a long literal still flowing (64 KiB at a time), or the client taking its
     answers: only that resets the idle timer, and a command begun must be completed
-    within the line deadline. Output is produced
-    only as the socket drains, and while it does not, the client's input is not read.
+    within the line deadline. Output is produced only as the socket drains, and while
+    it does not, the client's input is not read.
     """
 
     def __init__(self, server: "MailServers", protocol: Protocol) -> None:
