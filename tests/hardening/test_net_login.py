@@ -102,7 +102,7 @@ def test_pop3_and_smtp_hang_up_too(store) -> None:
 
 
 def test_parallel_guessing_from_one_address_is_locked_across_protocols(store) -> None:
-    limits = ServerLimits(login=LoginPolicy(lockout_after=6, lockout=120.0))
+    limits = ServerLimits(login=LoginPolicy(lockout_after=6, lockout=120.0, max_delay=0.05))
     with serving(store, limits=limits) as running:
         # Six guesses for six made-up names over three parallel POP3 connections.
         clients = [Client(running.ports[Protocol.POP3]) for _ in range(3)]

@@ -115,22 +115,22 @@ def test_bytes_without_a_whole_command_do_not_reset_the_idle_timer(store) -> Non
 
 
 def test_whole_commands_and_a_flowing_literal_are_activity(store) -> None:
-    with serving(store, idle_timeout=0.6, limits=ServerLimits(line_deadline=0.4)) as running:
+    with serving(store, idle_timeout=0.4, limits=ServerLimits(line_deadline=0.3)) as running:
         client = Client(running.ports[Protocol.IMAP])
         client.until(b"ready\r\n")
         client.send(b"a LOGIN alice wonderland\r\n")
         client.until(b"a OK")
-        for n in range(6):  # 1.2 s of NOOPs: longer than the idle timeout, never idle
+        for n in range(5):  # 0.6 s of NOOPs: longer than the idle timeout, never idle
             client.send(b"n%d NOOP\r\n" % n)
             client.until(b"n%d OK" % n)
-            time.sleep(0.2)
+            time.sleep(0.12)
         # A literal sent in pieces over longer than the deadline, still flowing.
-        size = 12 * 64 * 1024
+        size = 8 * 64 * 1024
         client.send(b"b APPEND INBOX {%d}\r\n" % size)
         client.until(b"+ Ready")
-        for _ in range(12):
+        for _ in range(8):  # 0.64 s: over twice the deadline
             client.send(b"y" * (64 * 1024))
-            time.sleep(0.1)
+            time.sleep(0.08)
         client.send(b"\r\n")
         assert client.until(b"\r\n", timeout=5).endswith(b"\r\n")
         assert client.until(b"b OK", timeout=5)
