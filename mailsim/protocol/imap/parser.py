@@ -85,6 +85,12 @@ def _astring_end(data: bytes, pos: int) -> int | None:
     return len(data) if space < 0 else space
 
 
+def may_hold_secret(command_start: bytes | bytearray) -> bool:
+    """Whether a command beginning so is a LOGIN or an AUTHENTICATE (cheap: the
+    rest of the command, maybe a long literal, need not be looked at)."""
+    return _SECRET_HEAD.match(command_start) is not None
+
+
 def secret_span(command: bytes, initial_form: Callable[[str], str]) -> tuple[int, int, str] | None:
     """Where `command` (wire form so far, literals included) holds a secret: the
     password of LOGIN, the initial response of AUTHENTICATE (whose form

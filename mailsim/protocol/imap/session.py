@@ -58,6 +58,7 @@ from mailsim.protocol.imap.parser import (
     StatusArgs,
     StoreArgs,
     literal_at_end,
+    may_hold_secret,
     parse_command,
     secret_span,
     parse_tag_and_verb,
@@ -430,6 +431,8 @@ class ImapSession(Session[ImapState]):
     def _secret_in_part(self, data: bytes) -> tuple:
         """`ClientLine.secret` of one line or literal of the command being read."""
         prior = len(self._command)
+        if not may_hold_secret(self._command if prior else data):
+            return ()  # most commands: no copy of a long literal just to look
         span = secret_span(bytes(self._command) + data, initial_response_form)
         if span is None or span[1] <= prior:
             return ()
