@@ -173,3 +173,26 @@ def test_serve_help_shows_the_defaults_the_server_uses() -> None:
     help_text = subprocess.run([sys.executable, "-m", "mailsim", "serve", "--help"],
                                capture_output=True, text=True, check=True, timeout=60).stdout
     assert "(default 20)" in help_text and "(default 500)" in help_text and "(default 8192)" in help_text
+
+
+@pytest.mark.parametrize(
+    ("command", "secret", "form"),
+    [
+        (b"a LOGIN alice wonderland", b"wonderland", "text"),
+        (b'a LOGIN "alice" "won\\"der"', b'won\\"der', "quoted"),
+        (b"a LOGIN {5}\r\nalice {10}\r\nwonder", b"wonder", "text"),  # a literal, still arriving
+        (b"a login alice {10}", None, ""),  # the mark is no secret; its octets will be
+        (b"a AUTHENTICATE PLAIN AGFsaWNlAHc=", b"AGFsaWNlAHc=", "sasl-plain"),
+        (b"a AUTHENTICATE LOGIN YWxpY2U=", None, ""),  # LOGIN's first response: the user name
+        (b"a SELECT wonderland", None, ""),
+    ],
+)
+def test_where_an_imap_command_holds_a_secret(command: bytes, secret: bytes | None, form: str) -> None:
+    from mailsim.protocol.imap.parser import secret_span
+    from mailsim.protocol.sasl import initial_response_form
+
+    span = secret_span(command, initial_response_form)
+    if secret is None:
+        assert span is None
+    else:
+        assert span is not None and command[span[0]:span[1]] == secret and span[2] == form
