@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import signal
 import sys
 from collections.abc import Sequence
@@ -72,6 +73,31 @@ def _port(value: str) -> int:
     return port
 
 
+def _limit_options(serve: argparse.ArgumentParser) -> None:
+    """What one client may take of the server (README: "Limits"). Defaults fit one
+    machine serving a class of 30-200 students."""
+    from mailsim.protocol.base import SessionConfig
+    from mailsim.protocol.throttle import LoginPolicy
+    from mailsim.transport.limits import DEFAULT_MAX_CONNECTIONS, ServerLimits
+
+    limits, login, session = ServerLimits(), LoginPolicy(), SessionConfig()
+    options = (  # option, metavar, type, default, what it limits
+        ("--max-connections", "N", int, DEFAULT_MAX_CONNECTIONS, "connections of all protocols together"),
+        ("--max-per-protocol", "N", int, limits.max_per_protocol, "connections of one protocol"),
+        ("--max-per-address", "N", int, limits.max_per_address,
+         "connections from one client address (raise it behind a NAT)"),
+        ("--line-deadline", "SECONDS", float, limits.line_deadline, "seconds to finish a command line once begun"),
+        ("--max-preauth-literal", "OCTETS", int, session.max_preauth_literal, "largest IMAP literal before login"),
+        ("--max-login-failures", "N", int, session.max_login_failures,
+         "failed logins one connection may make; the next closes it"),
+        ("--lockout-after", "N", int, login.lockout_after, "failed logins that lock an account or an address"),
+        ("--lockout", "SECONDS", float, login.lockout, "seconds a lock-out lasts"),
+    )
+    group = serve.add_argument_group("limits (what one client may take of a shared server)")
+    for option, metavar, kind, default, text in options:
+        group.add_argument(option, metavar=metavar, type=kind, default=default, help=f"{text} (default {default:g})")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="mailsim", description="An e-mail protocol lab in the terminal.")
     parser.add_argument("--version", action="version", version=f"mailsim {__version__}")
@@ -89,7 +115,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--smtp-port", type=_port, default=2525, help="SMTP port (default 2525; 0 = any free)")
     serve.add_argument("--pop3-port", type=_port, default=1110, help="POP3 port (default 1110; 0 = any free)")
     serve.add_argument("--imap-port", type=_port, default=1143, help="IMAP port (default 1143; 0 = any free)")
-    serve.add_argument("--max-connections", type=int, default=100, help="simultaneous connections (default 100)")
+    _limit_options(serve)
     serve.add_argument(
         "--idle-timeout",
         type=float,
@@ -149,6 +175,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         from mailsim.ui.inspector.app import run_inspect
 
         return run_inspect(args.path, lang=args.lang)
+    # Maildir folders, recordings, reports: the students' mail is nobody else's to read.
+    os.umask(0o077)
     try:
         store = open_store(args)
     except (WorldError, ValueError, OSError, StoreError) as exc:
@@ -216,6 +244,8 @@ async def _serve_async(args: argparse.Namespace, store: MailStore) -> int:
     from mailsim.transcript.bus import Bus
     from mailsim.transcript.recorder import start_recording
     from mailsim.transcript.wirelog import WireLog
+    from mailsim.protocol.throttle import LoginPolicy
+    from mailsim.transport.limits import ServerLimits
     from mailsim.transport.tcp import MailServers, ServerOptions
 
     bus = Bus()
@@ -226,7 +256,18 @@ async def _serve_async(args: argparse.Namespace, store: MailStore) -> int:
         ports={Protocol.SMTP: args.smtp_port, Protocol.POP3: args.pop3_port, Protocol.IMAP: args.imap_port},
         max_connections=args.max_connections,
         idle_timeout=args.idle_timeout,
-        session_config=SessionConfig(hostname=store.domain, max_message_size=args.max_message_size),
+        session_config=SessionConfig(
+            hostname=store.domain,
+            max_message_size=args.max_message_size,
+            max_preauth_literal=args.max_preauth_literal,
+            max_login_failures=args.max_login_failures,
+        ),
+        limits=ServerLimits(
+            max_per_protocol=args.max_per_protocol,
+            max_per_address=args.max_per_address,
+            line_deadline=args.line_deadline,
+            login=LoginPolicy(lockout_after=args.lockout_after, lockout=args.lockout),
+        ),
     )
     recorder = (
         start_recording(store, bus, args.record, source="serve", config=options.session_config)
@@ -244,6 +285,13 @@ async def _serve_async(args: argparse.Namespace, store: MailStore) -> int:
     accounts = ", ".join(f"{a.name}@{a.domain}" for a in store.accounts.values())
     print(f"accounts: {accounts}", flush=True)
     print(_storage_line(args, store), flush=True)
+    limits = options.limits
+    print(
+        f"limits: {options.max_connections} connections, {limits.max_per_protocol} per protocol,"
+        f" {limits.max_per_address} per address; lock-out after {limits.login.lockout_after} failed logins"
+        " (mailsim serve --help)",
+        flush=True,
+    )
     print("Ctrl-C to stop.", flush=True)
 
     stop = asyncio.Event()

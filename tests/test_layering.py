@@ -44,7 +44,7 @@ ALLOWED = {
     "mime": {"mime"},
     "protocol": {"protocol", "store", "mime", "events", "clock", "resources"},
     "transport": {"transport", "protocol", "store", "events", "transcript", "clock"},
-    "transcript": {"transcript", "protocol", "store", "events", "clock", "resources"},
+    "transcript": {"transcript", "protocol", "store", "events", "clock", "resources", "private"},
 }
 
 

@@ -15,7 +15,7 @@ from email.utils import format_datetime
 
 from mailsim.clock import utc_datetime
 from mailsim.events import Delivered, Protocol, ReplyClass
-from mailsim.protocol.base import Line, ReplyCatalog, ReplySpec, Session, command
+from mailsim.protocol.base import Line, ReplyCatalog, ReplySpec, Session, command, sasl_response_secret
 from mailsim.protocol.sasl import Challenge, SaslExchange, Success, encode_challenge
 from mailsim.store.model import INBOX, QueuedMessage
 from mailsim.store.store import MailStore, QuotaExceeded, StoreError
@@ -77,9 +77,19 @@ class SmtpReplies(ReplyCatalog):
     AUTH_OK = ReplySpec("auth-ok", "235", "Authentication successful", "2.7.0")
     AUTH_CHALLENGE = ReplySpec("auth-challenge", "334", "{challenge}")
     TIMEOUT = ReplySpec("timeout", "421", "{host} Error: timeout exceeded", "4.4.2")
+    LINE_DEADLINE = ReplySpec("line-deadline", "421", "{host} Error: command not completed within {seconds} s", "4.4.2")
     TOO_MANY_ERRORS = ReplySpec("too-many-errors", "421", "{host} Error: too many errors", "4.7.0")
     SHUTDOWN = ReplySpec("shutdown", "421", "{host} Service not available, closing transmission channel", "4.3.2")
     TOO_MANY_CONNECTIONS = ReplySpec("too-many-connections", "421", "{host} Too many connections, try again later", "4.7.0")
+    TOO_MANY_FROM_ADDRESS = ReplySpec(
+        "too-many-from-address", "421", "{host} Too many connections from your address (limit {limit}), try again later", "4.7.0"
+    )
+    TOO_MANY_AUTH_FAILURES = ReplySpec(
+        "too-many-auth-failures", "421", "{host} Too many failed authentications, closing connection", "4.7.0"
+    )
+    AUTH_LOCKED = ReplySpec(
+        "auth-locked", "454", "Temporary authentication failure: too many failed logins for this {scope}; try again in {seconds} s", "4.7.0"
+    )
     TOO_MANY_RECIPIENTS = ReplySpec("too-many-recipients", "452", "Too many recipients", "4.5.3")
     MAILBOX_FULL = ReplySpec("mailbox-full", "452", "<{address}>: mailbox full, try again later", "4.2.2")
     WRITE_FAILED = ReplySpec(
@@ -196,6 +206,11 @@ class SmtpSession(Session[SmtpState]):
     def _greet(self) -> None:
         self._reply(R.GREETING, host=self.config.hostname)
 
+    def _deadline_passed(self, seconds: float) -> None:
+        self._reply(R.LINE_DEADLINE, host=self.config.hostname, seconds=f"{seconds:g}")
+        self._note("smtp.line-deadline", seconds=f"{seconds:g}")
+        self._finish("line deadline")
+
     def _timed_out(self) -> None:
         self._reply(R.TIMEOUT, host=self.config.hostname)
         self._finish("idle timeout")
@@ -206,10 +221,13 @@ class SmtpSession(Session[SmtpState]):
             self._reply(R.SHUTDOWN, host=self.config.hostname)
             self._finish("server shutdown")
 
-    def refuse_busy(self) -> None:
-        """Answer a connection over the limit with 421 instead of a greeting."""
+    def refuse_busy(self, address_limit: int | None = None) -> None:
+        """Answer a connection over a limit with 421 instead of a greeting."""
         self._started = True
-        self._reply(R.TOO_MANY_CONNECTIONS, host=self.config.hostname)
+        if address_limit is None:
+            self._reply(R.TOO_MANY_CONNECTIONS, host=self.config.hostname)
+        else:
+            self._reply(R.TOO_MANY_FROM_ADDRESS, host=self.config.hostname, limit=address_limit)
         self._finish("too many connections")
 
     def _abandon(self) -> None:
@@ -224,7 +242,7 @@ class SmtpSession(Session[SmtpState]):
     # -- input ---------------------------------------------------------------------------
 
     def _process(self) -> None:
-        while not self.closed:
+        while not self.closed and not self._hold_input():
             if self.state is S.DATA:
                 if not self._data_block():
                     return
@@ -331,8 +349,8 @@ class SmtpSession(Session[SmtpState]):
         self._auth_step(self._sasl.start(initial.strip() or None))
 
     def _auth_line(self, line: Line) -> None:
-        self._client_line(line.raw)
         assert self._sasl is not None
+        self._client_line(line.raw, secret=sasl_response_secret(line, self._sasl))
         if line.too_long:
             self._auth_step(self._sasl.respond("!"))
             return
@@ -344,19 +362,28 @@ class SmtpSession(Session[SmtpState]):
             return
         self._sasl = None
         self._set_state(S.GREETED)
-        if isinstance(step, Success):
+        reason = "" if isinstance(step, Success) else getattr(step, "reason", "malformed")
+        if reason == "cancelled":
+            self._reply(R.AUTH_CANCELLED)
+            return
+        if reason in ("bad-base64", "malformed"):
+            self._reply(R.BAD_BASE64)
+            return
+        verdict = self._judge_login(getattr(step, "user", ""), isinstance(step, Success))
+        if verdict.accepted and isinstance(step, Success):
             self.authenticated_as = step.user
             self._reply(R.AUTH_OK)
             self._note("smtp.authenticated", user=step.user)
             return
-        reason = getattr(step, "reason", "malformed")
-        if reason == "cancelled":
-            self._reply(R.AUTH_CANCELLED)
-        elif reason in ("bad-base64", "malformed"):
-            self._reply(R.BAD_BASE64)
+        if verdict.lock is not None:
+            self._reply(R.AUTH_LOCKED, scope=verdict.lock.scope, seconds=verdict.lock.seconds)
+            self._note("smtp.auth-locked", scope=verdict.lock.scope, seconds=verdict.lock.seconds)
         else:
-            self._delay_reply(self.config.auth_failure_delay)
             self._reply(R.AUTH_FAILED)
+        if verdict.hang_up and not self.closed:
+            self._reply(R.TOO_MANY_AUTH_FAILURES, host=self.config.hostname)
+            self._note("smtp.too-many-auth-failures", limit=self.config.max_login_failures)
+            self._finish("too many failed logins")
 
     @command("MAIL", "MAIL FROM:<reverse-path> [SIZE=n] [BODY=8BITMIME] [SMTPUTF8]", "RFC 5321 §4.1.1.2")
     def _mail(self, argument: str) -> None:

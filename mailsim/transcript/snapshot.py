@@ -102,8 +102,10 @@ def _decode_raw(value: Any) -> bytes:
     raise SnapshotError("a message's raw bytes must be {'text'|'base64'|'world': ...}")
 
 
-def snapshot_store(store: MailStore) -> dict[str, Any]:
-    """The store as plain JSON-ready data (accounts, mailboxes, messages)."""
+def snapshot_store(store: MailStore, passwords: dict[str, str] | None = None) -> dict[str, Any]:
+    """The store as plain JSON-ready data (accounts, mailboxes, messages); with
+    `passwords`, each account's password as given there (a recording's stand-ins,
+    `transcript/secrets.py`), never the real one."""
     accounts = []
     for account in store.accounts.values():
         mailboxes = []
@@ -129,7 +131,7 @@ def snapshot_store(store: MailStore) -> dict[str, Any]:
         accounts.append(
             {
                 "name": account.name,
-                "password": account.password,
+                "password": account.password if passwords is None else passwords[account.name],
                 "display_name": account.display_name,
                 "aliases": list(account.aliases),
                 "quota": store.quota(account.name),
@@ -191,7 +193,9 @@ def config_from_description(description: dict[str, Any] | None, domain: str) -> 
         raise SnapshotError(f"bad session settings: {exc}") from None
 
 
-def starting_point(store: MailStore, config: SessionConfig | None = None) -> dict[str, Any]:
+def starting_point(
+    store: MailStore, config: SessionConfig | None = None, *, passwords: dict[str, str] | None = None
+) -> dict[str, Any]:
     """The header's `start` object: time, ids, session settings and the store.
 
     A store whose ids cannot be reproduced gets seeded ones from now on, so every
@@ -207,5 +211,5 @@ def starting_point(store: MailStore, config: SessionConfig | None = None) -> dic
         "time": store.clock.now(),
         "ids": description,
         "config": describe_config(config or SessionConfig(hostname=store.domain)),
-        "store": snapshot_store(store),
+        "store": snapshot_store(store, passwords),
     }

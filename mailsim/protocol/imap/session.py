@@ -26,7 +26,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mailsim.events import Protocol, ReplyClass
-from mailsim.protocol.base import Line, ReplyCatalog, ReplySpec, Session, command
+from mailsim.protocol.base import (
+    Line,
+    LoginVerdict,
+    ReplyCatalog,
+    ReplySpec,
+    Session,
+    command,
+    sasl_response_secret,
+)
 from mailsim.protocol.imap import mailboxes
 from mailsim.protocol.imap.fetch import format_flags, item_renderer, sets_seen
 from mailsim.protocol.imap.index import RECENT_KEY, attach_index, structure_defects
@@ -51,11 +59,13 @@ from mailsim.protocol.imap.parser import (
     StatusArgs,
     StoreArgs,
     literal_at_end,
+    may_hold_secret,
     parse_command,
+    secret_span,
     parse_tag_and_verb,
 )
 from mailsim.protocol.imap.search import SUPPORTED_CHARSETS, SearchContext, compile_key
-from mailsim.protocol.sasl import Challenge, SaslExchange, Success, encode_challenge
+from mailsim.protocol.sasl import Challenge, SaslExchange, Success, encode_challenge, initial_response_form
 from mailsim.store.changes import (
     FlagsChanged,
     MailboxDeleted,
@@ -202,6 +212,13 @@ class ImapReplies(ReplyCatalog):
     LITERAL_PLUS_TOO_BIG = ReplySpec(
         "literal-plus-too-big", "BAD", "Non-synchronizing literal of {size} octets exceeds the limit of {limit}"
     )
+    LITERAL_TOO_BIG_PREAUTH = ReplySpec(
+        "literal-too-big-preauth", "NO", "[TOOBIG] Literal of {size} octets exceeds the limit of {limit} before login"
+    )
+    LITERAL_PLUS_TOO_BIG_PREAUTH = ReplySpec(
+        "literal-plus-too-big-preauth", "BAD",
+        "Non-synchronizing literal of {size} octets exceeds the limit of {limit} before login",
+    )
     LITERAL_PLUS_BYE = ReplySpec("literal-plus-bye", "BYE", "Closing the connection rather than read {size} unwanted octets")
     TOO_MANY_LITERALS = ReplySpec("too-many-literals", "BAD", "Command has more than {limit} literals")
     SYNTAX = ReplySpec("syntax", "BAD", "{verb}: {problem}")
@@ -225,8 +242,16 @@ class ImapReplies(ReplyCatalog):
     SETQUOTA_REFUSED = ReplySpec("setquota-refused", "NO", "[NOPERM] Quotas are set by whoever runs the server, not by users")
     TOO_MANY_ERRORS = ReplySpec("too-many-errors", "BYE", "Too many invalid commands")
     AUTOLOGOUT = ReplySpec("autologout", "BYE", "Autologout; idle for too long")
+    LINE_DEADLINE = ReplySpec("line-deadline", "BYE", "Command not completed within {seconds} s")
     SHUTDOWN = ReplySpec("shutdown", "BYE", "{host} IMAP4rev1 server shutting down")
     TOO_MANY_CONNECTIONS = ReplySpec("too-many-connections", "BYE", "Too many connections, try again later")
+    TOO_MANY_FROM_ADDRESS = ReplySpec(
+        "too-many-from-address", "BYE", "[UNAVAILABLE] Too many connections from your address (limit {limit}), try again later"
+    )
+    LOGIN_LOCKED = ReplySpec(
+        "login-locked", "NO", "[UNAVAILABLE] Too many failed logins for this {scope}; try again in {seconds} s"
+    )
+    TOO_MANY_LOGIN_FAILURES = ReplySpec("too-many-login-failures", "BYE", "Too many failed logins, closing connection")
 
 
 R = ImapReplies
@@ -301,10 +326,9 @@ class ImapSession(Session[ImapState]):
         # stays \Recent for the session that first saw it, RFC 3501 §2.3.2)
         self._recent: dict[str, set[int]] = {}
         self._push_pending = False
-        #: Set by a transport that sends in pieces as the socket drains (TCP): a FETCH
-        #: is then rendered about this many octets at a time instead of all at once,
-        #: and commands that arrive meanwhile wait their turn. None: all at once.
-        self.stream_threshold: int | None = None
+        # With `stream_threshold` set (Session), a FETCH is rendered about that many
+        # octets at a time as the socket drains, and commands that arrive meanwhile
+        # wait their turn.
         self._producer: Iterator[None] | None = None
         self._producer_tag = ""
 
@@ -343,6 +367,12 @@ class ImapSession(Session[ImapState]):
     def _greet(self) -> None:
         self._reply(R.GREETING, capabilities=self._capabilities(), host=self.config.hostname)
 
+    def _deadline_passed(self, seconds: float) -> None:
+        self._reply(R.LINE_DEADLINE, seconds=f"{seconds:g}")
+        self._note("imap.line-deadline", seconds=f"{seconds:g}")
+        self._set_state(S.LOGOUT)
+        self._finish("line deadline")
+
     def _timed_out(self) -> None:
         self._reply(R.AUTOLOGOUT)
         self._note("imap.autologout")
@@ -355,9 +385,12 @@ class ImapSession(Session[ImapState]):
             self._set_state(S.LOGOUT)
             self._finish("server shutdown")
 
-    def refuse_busy(self) -> None:
+    def refuse_busy(self, address_limit: int | None = None) -> None:
         self._started = True
-        self._reply(R.TOO_MANY_CONNECTIONS)
+        if address_limit is None:
+            self._reply(R.TOO_MANY_CONNECTIONS)
+        else:
+            self._reply(R.TOO_MANY_FROM_ADDRESS, limit=address_limit)
         self._finish("too many connections")
 
     def _abandon(self) -> None:
@@ -375,13 +408,16 @@ class ImapSession(Session[ImapState]):
         while not self.closed:
             if self._producer is not None:
                 return  # a streamed answer is still going out; input waits in the reader
+            if self._hold_input():
+                return  # the client has not read its answers yet
             if self._literal_wanted is not None:
                 data = self.reader.read_exact(self._literal_wanted)
                 if data is None:
                     return
                 self._literal_wanted = None
+                secret = self._secret_in_part(data)
                 self._command += data
-                self._client_line(data)
+                self._client_line(data, secret=secret)
                 continue
             line = self.reader.next_line()
             if line is None:
@@ -406,8 +442,18 @@ class ImapSession(Session[ImapState]):
         except ValueError:  # ParseError, or anything else the grammar trips on
             return "*"
 
+    def _secret_in_part(self, data: bytes) -> tuple:
+        """`ClientLine.secret` of one line or literal of the command being read."""
+        prior = len(self._command)
+        if not may_hold_secret(self._command if prior else data):
+            return ()  # most commands: no copy of a long literal just to look
+        span = secret_span(bytes(self._command) + data, initial_response_form)
+        if span is None or span[1] <= prior:
+            return ()
+        return (max(span[0] - prior, 0), span[1] - prior, span[2])
+
     def _command_line(self, line: Line) -> None:
-        self._client_line(line.raw)
+        self._client_line(line.raw, secret=() if line.too_long else self._secret_in_part(line.data))
         if line.too_long:
             self._reset_command()
             self._verb = ""
@@ -425,6 +471,9 @@ class ImapSession(Session[ImapState]):
             return
         tag = self._partial_tag()
         limit = self.config.max_literal
+        before_login = self.state is S.NOT_AUTHENTICATED and limit > self.config.max_preauth_literal
+        if before_login:
+            limit = self.config.max_preauth_literal
         self._literal_total += mark.size
         if self._command_lines > MAX_COMMAND_LINES:
             self._reset_command()
@@ -432,15 +481,20 @@ class ImapSession(Session[ImapState]):
             return
         if self._literal_total > limit:
             self._reset_command()
-            self._note("imap.literal-too-big", size=mark.size, limit=limit)
+            if before_login:
+                self._note("imap.literal-too-big-preauth", size=mark.size, limit=limit)
+            else:
+                self._note("imap.literal-too-big", size=mark.size, limit=limit)
             if mark.synchronizing:
                 # The client waits for "+" before sending the octets: refusing now
                 # means they are never sent, and nothing is allocated for them.
-                self._complete(tag, R.LITERAL_TOO_BIG, size=mark.size, limit=limit)
+                spec = R.LITERAL_TOO_BIG_PREAUTH if before_login else R.LITERAL_TOO_BIG
+                self._complete(tag, spec, size=mark.size, limit=limit)
             else:
                 # With LITERAL+ the octets are already on their way: the only safe
                 # answer is to refuse and hang up (RFC 7888 §4).
-                self._complete(tag, R.LITERAL_PLUS_TOO_BIG, size=mark.size, limit=limit)
+                spec = R.LITERAL_PLUS_TOO_BIG_PREAUTH if before_login else R.LITERAL_PLUS_TOO_BIG
+                self._complete(tag, spec, size=mark.size, limit=limit)
                 self._reply(R.LITERAL_PLUS_BYE, size=mark.size)
                 self._finish("literal too big")
             return
@@ -591,12 +645,24 @@ class ImapSession(Session[ImapState]):
         args: LoginArgs = cmd.arguments
         self._note("imap.login-cleartext")
         account = self.store.authenticate(args.user, args.password)
-        if account is None:
-            self._delay_reply(self.config.auth_failure_delay)
-            self._complete(cmd.tag, R.LOGIN_FAILED)
+        verdict = self._judge_login(args.user, account is not None)
+        if not verdict.accepted or account is None:
+            self._login_refused(cmd.tag, verdict)
             return
         self._logged_in(account.name)
         self._complete(cmd.tag, R.LOGIN_OK, capabilities=self._capabilities(), user=account.name)
+
+    def _login_refused(self, tag: str, verdict: LoginVerdict) -> None:
+        if verdict.lock is not None:
+            self._complete(tag, R.LOGIN_LOCKED, scope=verdict.lock.scope, seconds=verdict.lock.seconds)
+            self._note("imap.login-locked", scope=verdict.lock.scope, seconds=verdict.lock.seconds)
+        else:
+            self._complete(tag, R.LOGIN_FAILED)
+        if verdict.hang_up and not self.closed:
+            self._reply(R.TOO_MANY_LOGIN_FAILURES)
+            self._note("imap.too-many-login-failures", limit=self.config.max_login_failures)
+            self._set_state(S.LOGOUT)
+            self._finish("too many failed logins")
 
     def _logged_in(self, user: str) -> None:
         self.user = user
@@ -615,8 +681,8 @@ class ImapSession(Session[ImapState]):
         self._sasl_step(self._sasl.start(args.initial))
 
     def _sasl_line(self, line: Line) -> None:
-        self._client_line(line.raw)
         assert self._sasl is not None
+        self._client_line(line.raw, secret=sasl_response_secret(line, self._sasl))
         if line.too_long:
             self._sasl = None
             self._complete(self._sasl_tag, R.LINE_TOO_LONG, limit=LINE_LIMIT)
@@ -630,14 +696,14 @@ class ImapSession(Session[ImapState]):
             self._reply(R.AUTH_CHALLENGE, challenge=encode_challenge(step.data))
             return
         self._sasl = None
-        if isinstance(step, Success):
-            self._logged_in(step.user)
-            self._complete(tag, R.LOGIN_OK, capabilities=self._capabilities(), user=step.user)
-            return
         reason = getattr(step, "reason", "malformed")
-        if reason == "bad-credentials":
-            self._delay_reply(self.config.auth_failure_delay)
-            self._complete(tag, R.LOGIN_FAILED)
+        if isinstance(step, Success) or reason == "bad-credentials":
+            verdict = self._judge_login(getattr(step, "user", ""), isinstance(step, Success))
+            if verdict.accepted and isinstance(step, Success):
+                self._logged_in(step.user)
+                self._complete(tag, R.LOGIN_OK, capabilities=self._capabilities(), user=step.user)
+            else:
+                self._login_refused(tag, verdict)
         elif reason == "cancelled":
             self._complete(tag, R.AUTH_CANCELLED)
         elif reason == "bad-base64":
@@ -1008,7 +1074,8 @@ class ImapSession(Session[ImapState]):
         wants_flags = any(item.name == "FLAGS" for item in items)
         reads_structure = any(item.name in _STRUCTURE_ITEMS or item.section is not None for item in items)
         seen_now = 0
-        batch = _Batch(self._send_raw, min(_Batch.LIMIT, self.stream_threshold or _Batch.LIMIT))
+        streaming = self.stream_threshold is not None
+        batch = _Batch(self._send_raw, min(_Batch.LIMIT, self.stream_threshold or _Batch.LIMIT), by_reference=streaming)
         render_plain = item_renderer(items)
         render_with_flags = item_renderer(with_flags) if with_flags is not items else render_plain
         for number, message in targets:
@@ -1022,7 +1089,7 @@ class ImapSession(Session[ImapState]):
                 wanted = with_flags
             flags = format_flags(message.flags, message.uid in view.recent) if wants_flags or wanted is with_flags else ""
             render = render_with_flags if wanted is with_flags else render_plain
-            if batch.add(b"* %d FETCH " % number + render(message, flags) + b"\r\n"):
+            if batch.add(b"* %d FETCH " % number, *render(message, flags), b"\r\n"):
                 yield
             if reads_structure:
                 problems = structure_defects(message)
@@ -1212,7 +1279,7 @@ class ImapSession(Session[ImapState]):
     def has_more_output(self) -> bool:
         """A streamed FETCH has more to render: call data_to_send() again when the
         transport can take more."""
-        return self._producer is not None and not self.closed
+        return (self._producer is not None and not self.closed) or super().has_more_output
 
     def _produce(self, *, resume_input: bool = False) -> None:
         """Render the streamed command until about `stream_threshold` octets wait.
@@ -1221,7 +1288,7 @@ class ImapSession(Session[ImapState]):
         (only from data_to_send; inside a handler, the input loop is already running).
         """
         limit = self.stream_threshold or 0
-        while self._producer is not None and not self.closed and len(self._out) < limit:
+        while self._producer is not None and not self.closed and self._pending_output() < limit:
             try:
                 next(self._producer)
             except StopIteration:
@@ -1288,24 +1355,34 @@ class ImapSession(Session[ImapState]):
 
 class _Batch:
     """Gathers many untagged responses into blocks of about 64 KiB: one write and
-    one wire event per block instead of one per message."""
+    one wire event per block instead of one per message. With `by_reference`
+    (streaming), a piece longer than a block (a message body) is sent on its own,
+    as it is, instead of copied into a block."""
 
     LIMIT = 65536
 
-    def __init__(self, send: Callable[[bytes], None], limit: int = LIMIT) -> None:
+    def __init__(self, send: Callable[[bytes], None], limit: int = LIMIT, *, by_reference: bool = False) -> None:
         self._send = send
         self._limit = limit
+        self._by_reference = by_reference
         self._parts: list[bytes] = []
         self._size = 0
 
-    def add(self, data: bytes) -> bool:
-        """Queue one response; True when that completed a block and sent it."""
-        self._parts.append(data)
-        self._size += len(data)
+    def add(self, *pieces: bytes) -> bool:
+        """Queue one response, in pieces; True when that sent a block."""
+        sent = False
+        for piece in pieces:
+            if self._by_reference and len(piece) > self._limit:
+                self.flush()
+                self._send(piece)
+                sent = True
+                continue
+            self._parts.append(piece)
+            self._size += len(piece)
         if self._size >= self._limit:
             self.flush()
             return True
-        return False
+        return sent
 
     def flush(self) -> None:
         if self._parts:
