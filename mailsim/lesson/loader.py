@@ -177,36 +177,46 @@ def _read(path: Path, known_ids: Iterable[str] | None) -> tuple[Lesson | None, l
         return None, [LessonProblem(str(path), 0, f"cannot read: {exc.strerror}")]
     except UnicodeDecodeError:
         return None, [LessonProblem(str(path), 0, "not UTF-8 text")]
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        found = re.search(r"\(at line (\d+), column \d+\)", str(exc))
-        message = re.sub(r"\s*\(at line \d+, column \d+\)", "", str(exc)) or "not valid TOML"
-        return None, [LessonProblem(str(path), int(found.group(1)) if found else 0, f"TOML: {message}")]
+    data, problem = parse_toml(path, text)
+    if data is None:
+        return None, [problem]
     reader = _Reader(path, text, set(known_ids) if known_ids is not None else library_ids())
     lesson = reader.lesson(data)
     return lesson, reader.problems
 
 
+def parse_toml(path: Path, text: str) -> tuple[dict[str, Any] | None, LessonProblem]:
+    """The TOML data of a file, or None and the problem with its line."""
+    try:
+        return tomllib.loads(text), LessonProblem(str(path), 0, "")
+    except tomllib.TOMLDecodeError as exc:
+        found = re.search(r"\(at line (\d+), column \d+\)", str(exc))
+        message = re.sub(r"\s*\(at line \d+, column \d+\)", "", str(exc)) or "not valid TOML"
+        return None, LessonProblem(str(path), int(found.group(1)) if found else 0, f"TOML: {message}")
+
+
 @dataclass(frozen=True, slots=True)
-class _Span:
+class Span:
     """The lines a table occupies: problems inside it are looked for there."""
 
     start: int
     end: int | None = None
 
 
-class _Reader:
-    def __init__(self, path: Path, text: str, known_ids: set[str]) -> None:
+_Span = Span
+
+
+class DataFileReader:
+    """Reads a bilingual TOML data file (a lesson, an assignment) and collects every
+    problem with its line: unknown keys, missing texts or languages, a wrong
+    `format_version`. Subclasses read their own tables with these checks."""
+
+    def __init__(self, path: Path, text: str) -> None:
         self.path = path
         self.lines = KeyLines(text)
         self.text = text
         self.text_lines = text.splitlines()
-        self.known_ids = known_ids
         self.problems: list[LessonProblem] = []
-        self.protocols: tuple[Protocol, ...] = ()
-        self.world: World | None = None
-        self.sessions: dict[str, Protocol] = {}  # opened by the steps read so far
 
     # -- problem reporting -------------------------------------------------------------------
 
@@ -262,6 +272,50 @@ class _Reader:
             texts[lang] = text.strip("\n")
         return Text(**texts)
 
+    def format_version(self, data: dict[str, Any]) -> None:
+        version = data.get("format_version")
+        line = self.lines.key("format_version") or 1
+        if version is None:
+            self.problem(1, f"the file must start with 'format_version = {FORMAT_VERSION}'")
+            return
+        if version != FORMAT_VERSION:
+            self.problem(line, f"format_version {version!r} is not supported (this mailsim reads {FORMAT_VERSION})")
+        first = next((n for n in range(1, len(self.lines) + 1) if self._meaningful(n)), 0)
+        if first and first != line:
+            self.problem(first, "'format_version' must come first")
+
+    def _meaningful(self, number: int) -> bool:
+        line = self.text_lines[number - 1].strip()
+        return bool(line) and not line.startswith("#")
+
+    def read_world(self, data: Any) -> World | None:
+        """A `[world]` table: accounts, folders and messages, each message parsed."""
+        start = (self.lines.headers("world") or [self.lines.key("world") or 1])[0]
+        if not isinstance(data, dict):
+            self.problem(start, "'world' must be a table")
+            return None
+        try:
+            world = world_from_data(data, self.path, lines=self.lines, prefix="world.")
+        except WorldError as exc:
+            self.problem(exc.line or start, exc.message)
+            return None
+        headers = self.lines.headers("world.messages")
+        for index, message in enumerate(world.messages):
+            line = headers[index] if index < len(headers) else start
+            reason = _unparseable(message.raw)
+            if reason:
+                self.problem(line, f"world message {index + 1} does not parse: {reason}")
+        return world
+
+
+class _Reader(DataFileReader):
+    def __init__(self, path: Path, text: str, known_ids: set[str]) -> None:
+        super().__init__(path, text)
+        self.known_ids = known_ids
+        self.protocols: tuple[Protocol, ...] = ()
+        self.world: World | None = None
+        self.sessions: dict[str, Protocol] = {}  # opened by the steps read so far
+
     # -- the lesson --------------------------------------------------------------------------
 
     def lesson(self, data: dict[str, Any]) -> Lesson | None:
@@ -304,22 +358,6 @@ class _Reader:
             path=self.path,
         )
 
-    def format_version(self, data: dict[str, Any]) -> None:
-        version = data.get("format_version")
-        line = self.lines.key("format_version") or 1
-        if version is None:
-            self.problem(1, f"the file must start with 'format_version = {FORMAT_VERSION}'")
-            return
-        if version != FORMAT_VERSION:
-            self.problem(line, f"format_version {version!r} is not supported (this mailsim reads {FORMAT_VERSION})")
-        first = next((n for n in range(1, len(self.lines) + 1) if self._meaningful(n)), 0)
-        if first and first != line:
-            self.problem(first, "'format_version' must come first")
-
-    def _meaningful(self, number: int) -> bool:
-        line = self.text_lines[number - 1].strip()
-        return bool(line) and not line.startswith("#")
-
     def protocol_list(self, value: Any, span: _Span) -> tuple[Protocol, ...]:
         line = self.key_line("protocols", span)
         if not isinstance(value, list) or not value:
@@ -341,24 +379,6 @@ class _Reader:
             return None
 
     # -- the world ---------------------------------------------------------------------------
-
-    def read_world(self, data: Any) -> World | None:
-        start = (self.lines.headers("world") or [self.lines.key("world") or 1])[0]
-        if not isinstance(data, dict):
-            self.problem(start, "'world' must be a table")
-            return None
-        try:
-            world = world_from_data(data, self.path, lines=self.lines, prefix="world.")
-        except WorldError as exc:
-            self.problem(exc.line or start, exc.message)
-            return None
-        headers = self.lines.headers("world.messages")
-        for index, message in enumerate(world.messages):
-            line = headers[index] if index < len(headers) else start
-            reason = _unparseable(message.raw)
-            if reason:
-                self.problem(line, f"world message {index + 1} does not parse: {reason}")
-        return world
 
     def effective_world(self) -> World | None:
         if self.world is not None:

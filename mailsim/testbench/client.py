@@ -1,0 +1,96 @@
+"""`mailsim check client`: a real mailsim server waits for a student's client, the
+conversation is collected from the Bus, then judged.
+
+The server is the same engines and TCP transport as `mailsim serve`; its idle timeout
+is the testbench's patience, so a client that forgets the final dot is caught when the
+server gives up waiting, exactly as a real server would.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from mailsim.events import Protocol
+from mailsim.protocol.base import SessionConfig
+from mailsim.store.store import MailStore
+from mailsim.testbench.assignment import Assignment
+from mailsim.testbench.clientrules import Context, judge_conversation, verdict
+from mailsim.testbench.conversation import Collector
+from mailsim.testbench.requirements import MailboxSnapshot, judge_requirements
+from mailsim.testbench.verdict import Report, Status
+from mailsim.transcript.bus import Bus
+from mailsim.transport.tcp import DEFAULT_PORTS, MailServers, ServerOptions
+
+# A failed login is answered after this delay (the engines' guard against guessing),
+# kept short so a test run does not crawl.
+AUTH_FAILURE_DELAY = 0.2
+
+
+@dataclass
+class ClientCheck:
+    protocol: Protocol
+    host: str = "127.0.0.1"
+    port: int | None = None        # None: the usual stand-in port; 0: any free port
+    connections: int = 1           # conversations to wait for
+    wait: float = 120.0            # seconds for all of them to arrive and finish
+    idle_timeout: float = 10.0     # seconds of client silence the server tolerates
+    assignment: Assignment | None = None
+
+
+async def run_client_check(
+    check: ClientCheck, store: MailStore, *, on_listening: Callable[[str, int], None] | None = None
+) -> Report:
+    """Listen, wait for the client's conversations, judge them. `on_listening` is told
+    the address (the port, when 0 was asked for) before any client can connect."""
+    started = time.monotonic()
+    bus = Bus()
+    collector = Collector()
+    bus.subscribe(collector)
+    enough = asyncio.Event()
+    collector.on_closed.append(lambda _: enough.set() if len(collector.finished()) >= check.connections else None)
+    before = MailboxSnapshot.of(store)
+    port = DEFAULT_PORTS[check.protocol] if check.port is None else check.port
+    servers = MailServers(
+        store,
+        bus,
+        ServerOptions(
+            host=check.host,
+            ports={check.protocol: port},
+            idle_timeout=check.idle_timeout,
+            session_config=SessionConfig(hostname=store.domain, auth_failure_delay=AUTH_FAILURE_DELAY),
+        ),
+    )
+    host, bound = (await servers.start())[check.protocol]
+    if on_listening is not None:
+        on_listening(host, bound)
+    try:
+        await asyncio.wait_for(enough.wait(), check.wait)
+    except TimeoutError:
+        pass
+    finally:
+        await servers.stop()
+    conversations = list(collector.conversations.values())[: max(check.connections, 1)]
+    context = Context(idle_timeout=check.idle_timeout, wait=check.wait)
+    verdicts = [
+        verdict(
+            "connections", Status.PASS if len(conversations) >= check.connections else Status.FAIL, check.protocol,
+            count=len(conversations), expected=check.connections, seconds=f"{check.wait:g}",
+        )
+    ]
+    for conversation in conversations:
+        verdicts += judge_conversation(conversation, context)
+    if check.assignment is not None:
+        verdicts += judge_requirements(check.assignment, conversations, store, before)
+    assignment = check.assignment
+    return Report(
+        kind="client",
+        subject=check.protocol.value.upper(),
+        verdicts=tuple(verdicts),
+        title=assignment.title if assignment else None,
+        level=assignment.id if assignment else check.protocol.value,
+        duration=time.monotonic() - started,
+        notes=(f"{host}:{bound}",),
+    )

@@ -1,0 +1,193 @@
+"""An assignment's requirements, checked on what the run left in the store.
+
+Messages are read with mailsim's MIME model (the one the inspector and the IMAP server
+use), so "an attachment named informe.pdf" means what a mail reader would show.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from mailsim.events import Protocol
+from mailsim.lesson.model import Text
+from mailsim.mime.model import build_model
+from mailsim.store.model import INBOX
+from mailsim.store.store import MailStore
+from mailsim.testbench.assignment import Assignment, CommandRequired, DeletedRequired, MessageRequired
+from mailsim.testbench.conversation import Conversation
+from mailsim.testbench.texts import data_file, rfc_of, text_of
+from mailsim.testbench.verdict import Status, Verdict
+
+
+@dataclass(frozen=True, slots=True)
+class MailboxSnapshot:
+    """The UIDs in each account's INBOX, in order: message n is `uids[n - 1]`."""
+
+    uids: dict[str, tuple[int, ...]]
+
+    @classmethod
+    def of(cls, store: MailStore) -> "MailboxSnapshot":
+        return cls(
+            {
+                name: tuple(m.uid for m in account.mailboxes[INBOX].messages)
+                for name, account in store.accounts.items()
+                if INBOX in account.mailboxes
+            }
+        )
+
+
+def judge_requirements(
+    assignment: Assignment, conversations: list[Conversation], store: MailStore, before: MailboxSnapshot
+) -> list[Verdict]:
+    after = MailboxSnapshot.of(store)
+    found = []
+    for requirement in assignment.requirements:
+        if isinstance(requirement, MessageRequired):
+            found.append(_message(requirement, assignment.protocol, conversations, store))
+        elif isinstance(requirement, DeletedRequired):
+            found.append(_deleted(requirement, assignment.protocol, before, after))
+        else:
+            found.append(_command(requirement, assignment.protocol, conversations))
+    return found
+
+
+def _entry(rule: str) -> dict:
+    return data_file("client")["verdicts"][rule]
+
+
+def _part(fragment: str, **params: object) -> Text:
+    return text_of(_entry("req-message")["parts"][fragment], **params)
+
+
+def _join(texts: list[Text], sep: str = "; ") -> Text:
+    return Text(es=sep.join(t.es for t in texts), en=sep.join(t.en for t in texts))
+
+
+def _message(req: MessageRequired, protocol: Protocol, conversations: list[Conversation], store: MailStore) -> Verdict:
+    wanted = req.to.lower()
+    delivered = [
+        d for c in conversations for d in c.delivered
+        if (d.account or "").lower() == wanted or d.recipient.lower() == wanted
+    ]
+    raws = []
+    for d in delivered:
+        if d.account:
+            message = store.mailbox(d.account, d.mailbox or INBOX).by_uid(d.uid)
+            raws.append(message.raw if message is not None else b"")
+        else:
+            raws += [q.raw for q in store.outgoing if q.queue_id == d.queue_id and q.recipient == d.recipient]
+    with_parts = [_part("subject") if req.subject == "" else _part("subject-like", pattern=req.subject) if req.subject else None]
+    with_parts += [_part("from", sender=req.sender) if req.sender else None]
+    with_parts += [_part("attachment", name=req.attachment) if req.attachment else None]
+    with_parts += [_part("text", pattern=req.text) if req.text else None]
+    with_text = _join([p for p in with_parts if p is not None], sep="")
+    howmany = _part("any") if req.count is None else _part("exactly", count=req.count)
+    params = dict(to=req.to)
+    problems: list[Text] = []
+    fitting: list[Text] = []
+    for number, raw in enumerate(raws, start=1):
+        trouble = _message_problems(req, number, raw)
+        if trouble:
+            problems += trouble
+        else:
+            subject = build_model(raw).root.header("Subject") or ""
+            fitting.append(_part("ok", n=number, subject=subject))
+    if not raws:
+        problems.append(_part("none", **params))
+    elif req.count is not None and len(raws) != req.count:
+        problems.insert(0, _part("count", found=len(raws), count=req.count, **params))
+    ok = bool(fitting) and (req.count is None or (len(raws) == req.count and not problems))
+    return _titled(req, protocol, ok, _join(fitting if ok else problems), howmany, with_text)
+
+
+def _titled(req: MessageRequired, protocol: Protocol, ok: bool, detail: Text, howmany: Text, with_text: Text) -> Verdict:
+    entry = _entry("req-message")
+    title = req.explain
+    if title is None:
+        raw_title = text_of(entry["title"], protocol.value, to=req.to)
+        title = Text(
+            es=raw_title.es.replace("{howmany}", howmany.es).replace("{with}", with_text.es),
+            en=raw_title.en.replace("{howmany}", howmany.en).replace("{with}", with_text.en),
+        )
+    return Verdict(
+        check="assignment.message",
+        status=Status.PASS if ok else Status.FAIL,
+        title=title,
+        detail=detail,
+        why=text_of(entry["why"], protocol.value),
+        rfc=rfc_of(entry, protocol.value),
+    )
+
+
+def _message_problems(req: MessageRequired, number: int, raw: bytes) -> list[Text]:
+    model = build_model(raw)
+    root = model.root
+    problems = []
+    subject = root.header("Subject")
+    if req.subject is not None:
+        if not subject:
+            problems.append(_part("no-subject", n=number))
+        elif req.subject and not re.search(req.subject, subject):
+            problems.append(_part("bad-subject", n=number, subject=subject, pattern=req.subject))
+    if req.sender:
+        sender = root.header("From") or ""
+        if req.sender.lower() not in sender.lower():
+            problems.append(_part("bad-from", n=number, sender=sender, wanted=req.sender))
+    if req.attachment:
+        names = [node.filename for node in model.walk() if node.filename]
+        if req.attachment not in names:
+            nothing = _part("nothing")
+            shown = ", ".join(names)
+            problems.append(
+                Text(
+                    es=_part("no-attachment", n=number, name=req.attachment, names=shown or nothing.es).es,
+                    en=_part("no-attachment", n=number, name=req.attachment, names=shown or nothing.en).en,
+                )
+            )
+    if req.text:
+        texts = [
+            node.payload() for node in model.walk()
+            if node.content_type.startswith("text/") and not node.filename
+        ]
+        if not any(isinstance(t, str) and re.search(req.text, t) for t in texts):
+            problems.append(_part("no-text", n=number, pattern=req.text))
+    return problems
+
+
+def _deleted(req: DeletedRequired, protocol: Protocol, before: MailboxSnapshot, after: MailboxSnapshot) -> Verdict:
+    start = before.uids.get(req.account, ())
+    left = set(after.uids.get(req.account, ()))
+    removed = [n for n, uid in enumerate(start, start=1) if uid not in left]
+    entry = _entry("req-deleted")
+    none = text_of(entry["none"])
+    shown = ", ".join(map(str, removed))
+    wanted = ", ".join(map(str, req.messages)) or "—"
+    ok = sorted(removed) == sorted(req.messages)
+    detail = text_of(entry["pass" if ok else "fail"], protocol.value, wanted=wanted)
+    detail = Text(es=detail.es.replace("{removed}", shown or none.es), en=detail.en.replace("{removed}", shown or none.en))
+    title = req.explain or text_of(entry["title"], protocol.value, wanted=wanted, account=req.account)
+    return Verdict(
+        check="assignment.deleted",
+        status=Status.PASS if ok else Status.FAIL,
+        title=title,
+        detail=detail,
+        why=text_of(entry["why"], protocol.value),
+        rfc=rfc_of(entry, protocol.value),
+    )
+
+
+def _command(req: CommandRequired, protocol: Protocol, conversations: list[Conversation]) -> Verdict:
+    accepted = next((e for c in conversations for e in c.commands if e.command == req.verb and e.positive), None)
+    entry = _entry("req-command")
+    ok = accepted is not None
+    reply = accepted.reply_line() if accepted else ""
+    return Verdict(
+        check="assignment.command",
+        status=Status.PASS if ok else Status.FAIL,
+        title=req.explain or text_of(entry["title"], protocol.value, verb=req.verb),
+        detail=text_of(entry["pass" if ok else "fail"], protocol.value, verb=req.verb, reply=reply),
+        why=text_of(entry["why"], protocol.value),
+        rfc=rfc_of(entry, protocol.value),
+        exchange=tuple(accepted.lines()) if accepted else (),
+    )

@@ -1,0 +1,188 @@
+"""`mailsim check server URL`: scripted dialogs with a student's server, one fresh
+connection per check, each reported with its exchange and RFC section.
+
+A server that hangs, closes or cannot be reached fails the check it was in, with a
+clear message; the next check starts again on a new connection.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from mailsim.events import Protocol
+from mailsim.lesson.model import Text
+from mailsim.testbench.assignment import Assignment, load_level
+from mailsim.testbench.checks import CheckSpec, Step, status_matches
+from mailsim.testbench.dialog import Dialog, DialogError, ServerReply
+from mailsim.testbench.texts import data_file, text_of
+from mailsim.testbench.verdict import Report, Status, Verdict
+from mailsim.transport.tcp import DEFAULT_PORTS
+
+DEFAULT_LEVELS = {Protocol.SMTP: "rfc821", Protocol.POP3: "pop3", Protocol.IMAP: "imap-basic"}
+SIZES_CHECKED = 5  # messages whose RETR is compared with LIST, at most
+_PLACEHOLDER = re.compile(r"\$\{(#?)(\w+)\}")
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    protocol: Protocol
+    host: str
+    port: int
+
+    @property
+    def url(self) -> str:
+        return f"{self.protocol.value}://{self.host}:{self.port}"
+
+
+def parse_target(url: str) -> Target:
+    """`smtp://host:port`, `pop3://host`, `imap://[::1]:1143`; the port defaults to
+    mailsim's stand-in ports (2525, 1110, 1143)."""
+    parts = urlsplit(url if "://" in url else f"//{url}")
+    try:
+        protocol = Protocol((parts.scheme or "").lower())
+    except ValueError:
+        raise ValueError(f"{url!r}: start with smtp://, pop3:// or imap://") from None
+    try:
+        port = parts.port
+    except ValueError:
+        raise ValueError(f"{url!r}: the port must be a number from 1 to 65535") from None
+    return Target(protocol, parts.hostname or "127.0.0.1", port or DEFAULT_PORTS[protocol])
+
+
+@dataclass
+class ServerCheck:
+    target: Target
+    level: str | None = None          # a built-in level (default: the protocol's basic one)
+    assignment: Assignment | None = None
+    user: str = "alice"
+    password: str = "wonderland"
+    sender: str = "alice@mailsim.test"
+    rcpt: str = "bob@mailsim.test"
+    timeout: float = 5.0
+
+    def values(self) -> dict[str, str]:
+        return {"user": self.user, "password": self.password, "sender": self.sender, "rcpt": self.rcpt}
+
+
+def checks_of(check: ServerCheck) -> tuple[str, list[CheckSpec]]:
+    """The level's checks (minus the assignment's `skip`) and the assignment's own."""
+    assignment = check.assignment
+    name = check.level or (assignment.level if assignment else "") or (
+        "" if assignment and assignment.checks else DEFAULT_LEVELS[check.target.protocol]
+    )
+    specs = list(load_level(name).checks) if name else []
+    if assignment is not None:
+        specs = [s for s in specs if s.id not in assignment.skip] + list(assignment.checks)
+    return (assignment.id if assignment else name), specs
+
+
+def run_server_check(check: ServerCheck) -> Report:
+    started = time.monotonic()
+    level, specs = checks_of(check)
+    verdicts = [run_one(spec, check) for spec in specs]
+    return Report(
+        kind="server",
+        subject=check.target.url,
+        verdicts=tuple(verdicts),
+        title=check.assignment.title if check.assignment else None,
+        level=level,
+        duration=time.monotonic() - started,
+    )
+
+
+def run_one(spec: CheckSpec, check: ServerCheck) -> Verdict:
+    target = check.target
+    try:
+        dialog = Dialog(target.protocol, target.host, target.port, check.timeout)
+    except DialogError as exc:
+        reason = str(exc).split(": ", 1)[-1]
+        return _verdict(spec, False, _outcome("unreachable", address=f"{target.host}:{target.port}", reason=reason), [])
+    with dialog:
+        if spec.special == "pop3-sizes":
+            ok, detail = _pop3_sizes(dialog, check)
+            return _verdict(spec, ok, detail, dialog.transcript)
+        for number, step in enumerate(spec.steps, start=1):
+            try:
+                problem = _run_step(dialog, step, number, check)
+            except DialogError as exc:
+                problem = _outcome(exc.kind, step=number, seconds=f"{check.timeout:g}")
+            if problem is not None:
+                return _verdict(spec, False, problem, dialog.transcript)
+    return _verdict(spec, True, _outcome("pass"), dialog.transcript)
+
+
+def _run_step(dialog: Dialog, step: Step, number: int, check: ServerCheck) -> Text | None:
+    values = check.values()
+    if step.send:
+        lines = [_fill(line, values) for line in step.send.split("\n")]
+        dialog.send("".join(f"{line}\r\n" for line in lines).encode("utf-8"))
+    elif step.raw:
+        dialog.send(_fill(step.raw, values).encode("utf-8"))
+    reply: ServerReply | None = None
+    for expected in step.expect:
+        reply = dialog.read_reply(multiline=step.multiline)
+        if not status_matches(expected, reply.status):
+            got = reply.text.splitlines()[-1] if reply.text else ""
+            return _outcome("mismatch", step=number, expected=expected.replace("|", " / "), got=got)
+    if step.contains and reply is not None and not re.search(step.contains, reply.text, re.MULTILINE):
+        return _outcome("contains", step=number, pattern=step.contains)
+    if step.closes and not dialog.expect_close():
+        return _outcome("not-closed", step=number)
+    return None
+
+
+def _pop3_sizes(dialog: Dialog, check: ServerCheck) -> tuple[bool, Text]:
+    """RFC 1939 §5: the sizes LIST gives are exactly the octets RETR sends (without
+    the dot-stuffing and the final dot)."""
+    try:
+        dialog.read_reply()
+        for line in (f"USER {check.user}", f"PASS {check.password}"):
+            dialog.send(f"{line}\r\n".encode())
+            if dialog.read_reply().status != "+OK":
+                return False, _outcome("mismatch", step=2, expected="+OK", got=dialog.transcript[-1][3:])
+        dialog.send(b"LIST\r\n")
+        listing = dialog.read_reply(multiline=True)
+        if listing.status != "+OK":
+            return False, _outcome("mismatch", step=3, expected="+OK", got=dialog.transcript[-1][3:])
+        sizes = [tuple(map(int, m.groups())) for m in re.finditer(rb"^(\d+) (\d+)\r?$", listing.body, re.MULTILINE)]
+        if not sizes:
+            return False, _outcome("sizes-empty")
+        for step, (number, listed) in enumerate(sizes[:SIZES_CHECKED], start=4):
+            dialog.send(f"RETR {number}\r\n".encode())
+            message = dialog.read_reply(multiline=True)
+            if message.status != "+OK":
+                return False, _outcome("mismatch", step=step, expected="+OK", got=message.text.splitlines()[0])
+            if len(message.body) != listed:
+                return False, _outcome("sizes-differ", n=number, listed=listed, sent=len(message.body))
+        dialog.send(b"QUIT\r\n")
+        dialog.read_reply()
+    except DialogError as exc:
+        return False, _outcome(exc.kind, step=len(dialog.transcript), seconds=f"{check.timeout:g}")
+    return True, _outcome("sizes-ok", count=min(len(sizes), SIZES_CHECKED))
+
+
+def _fill(text: str, values: dict[str, str]) -> str:
+    def value(match: re.Match[str]) -> str:
+        found = values.get(match.group(2), match.group(0))
+        return str(len(found.encode("utf-8"))) if match.group(1) else found
+
+    return _PLACEHOLDER.sub(value, text)
+
+
+def _outcome(key: str, **params: object) -> Text:
+    return text_of(data_file("server")["outcome"][key], **params)
+
+
+def _verdict(spec: CheckSpec, ok: bool, detail: Text, transcript: list[str]) -> Verdict:
+    return Verdict(
+        check=spec.id,
+        status=Status.PASS if ok else Status.FAIL,
+        title=spec.title,
+        detail=detail,
+        why=spec.why,
+        rfc=spec.rfc,
+        exchange=tuple(transcript),
+    )

@@ -1,0 +1,95 @@
+"""`mailsim check client` judges example student clients, run as real programs over
+real sockets against a real mailsim server."""
+
+from __future__ import annotations
+
+from mailsim.events import Protocol
+from mailsim.testbench.assignment import load_assignment
+from mailsim.testbench.verdict import Status
+from testbench.helpers import ASSIGNMENTS, check_client_program, failed, status, verdicts
+
+SMTP_ASSIGNMENT = ASSIGNMENTS / "smtp-client-informe.toml"
+POP3_ASSIGNMENT = ASSIGNMENTS / "pop3-client-delete.toml"
+
+
+def test_a_correct_smtp_client_passes_every_check_and_the_assignment() -> None:
+    report = check_client_program(Protocol.SMTP, "smtp_client_good.py", load_assignment(SMTP_ASSIGNMENT))
+    assert failed(report) == set()
+    assert report.passed
+    checks = {v.check for v in report.verdicts}
+    assert {"smtp.opening", "smtp.ignored", "smtp.data-end", "smtp.closing", "smtp.line-ends"} <= checks
+    assert status(report, "assignment.message") is Status.PASS
+    assert "informe" in verdicts(report, "assignment.message")[0].detail.en.lower()
+    assert status(report, "assignment.command") is Status.PASS
+
+
+def test_a_client_that_forgets_the_dot_is_told_about_crlf_dot_crlf() -> None:
+    report = check_client_program(Protocol.SMTP, "smtp_client_no_dot.py", load_assignment(SMTP_ASSIGNMENT))
+    assert not report.passed
+    (data_end,) = verdicts(report, "smtp.data-end")
+    assert data_end.status is Status.FAIL
+    assert "§4.1.1.4" in data_end.rfc
+    assert "\\r\\n.\\r\\n" in data_end.why.en and "\\r\\n.\\r\\n" in data_end.why.es
+    assert "C: Hola Bob." in data_end.exchange
+    assert any(line.startswith("S: 421") for line in data_end.exchange)  # the server gave up
+    # One cause, one failure about hanging: the generic "left waiting" verdict is not added.
+    assert verdicts(report, "smtp.hanging") == []
+    assert {"smtp.goal", "smtp.closing", "assignment.message", "assignment.command"} <= failed(report)
+    # It said HELO; the assignment asks for EHLO.
+    assert verdicts(report, "assignment.command")[0].detail.en == "The client never got EHLO accepted."
+
+
+def test_a_client_that_ignores_550_and_sends_data_is_caught() -> None:
+    report = check_client_program(Protocol.SMTP, "smtp_client_ignores_550.py")
+    (ignored,) = verdicts(report, "smtp.ignored")
+    assert ignored.status is Status.FAIL
+    assert "DATA" in ignored.detail.en and "RCPT" in ignored.detail.en and "550" in ignored.detail.en
+    assert ignored.exchange[:3] == (
+        "C: RCPT TO:<nobody@mailsim.test>",
+        "S: 550 5.1.1 <nobody@mailsim.test>: no such user here",
+        "C: DATA",
+    )
+    # The text it sent afterwards was read as commands, and nothing was delivered.
+    assert status(report, "smtp.syntax") is Status.FAIL
+    assert status(report, "smtp.goal") is Status.FAIL
+    # The 554 to DATA is the consequence already explained, not a second "order" failure.
+    assert status(report, "smtp.order") is Status.PASS
+    assert status(report, "smtp.closing") is Status.PASS
+
+
+def test_bare_lf_line_ends_fail_with_the_first_line_shown() -> None:
+    report = check_client_program(Protocol.SMTP, "smtp_client_good.py", None, "--lf")
+    (line_ends,) = verdicts(report, "smtp.line-ends")
+    assert line_ends.status is Status.FAIL
+    assert "EHLO student.example" in line_ends.detail.en
+    assert line_ends.exchange == ("C: EHLO student.example␊",)
+
+
+def test_a_pop3_client_that_deletes_only_message_2_meets_the_assignment() -> None:
+    report = check_client_program(Protocol.POP3, "pop3_client_good.py", load_assignment(POP3_ASSIGNMENT))
+    assert failed(report) == set()
+    assert status(report, "assignment.deleted") is Status.PASS
+    assert verdicts(report, "assignment.deleted")[0].detail.en.startswith("Removed: 2;")
+
+
+def test_a_pop3_client_that_goes_on_after_a_wrong_password() -> None:
+    report = check_client_program(Protocol.POP3, "pop3_client_wrong_password.py", load_assignment(POP3_ASSIGNMENT))
+    (ignored,) = verdicts(report, "pop3.ignored")
+    assert ignored.status is Status.FAIL
+    assert "STAT" in ignored.detail.en and "PASS" in ignored.detail.en
+    assert "C: PASS ••••••••" in ignored.exchange  # the password never reaches a report
+    assert not any("alice123" in line for v in report.verdicts for line in v.exchange)
+    assert {"pop3.goal", "pop3.closing", "assignment.deleted", "assignment.command"} <= failed(report)
+    assert "ninguno" in verdicts(report, "assignment.deleted")[0].detail.es
+
+
+def test_no_client_at_all_is_a_clear_failure() -> None:
+    import asyncio
+
+    from mailsim.store.world import build_store
+    from mailsim.testbench.client import ClientCheck, run_client_check
+
+    report = asyncio.run(run_client_check(ClientCheck(Protocol.IMAP, port=0, wait=0.2, idle_timeout=0.2), build_store()))
+    assert [v.check for v in report.verdicts] == ["imap.connections"]
+    assert report.verdicts[0].status is Status.FAIL
+    assert "0 arrived" in report.verdicts[0].detail.en
