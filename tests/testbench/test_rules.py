@@ -1,0 +1,121 @@
+"""The client rules on conversations driven straight through the engines (no sockets):
+each rule passes and fails where it should, for SMTP, POP3 and IMAP alike."""
+
+from __future__ import annotations
+
+from mailsim.clock import FixedClock, SequentialIds
+from mailsim.events import Protocol
+from mailsim.protocol.registry import ENGINES
+from mailsim.store.world import build_store
+from mailsim.testbench.clientrules import Context, judge_conversation
+from mailsim.testbench.conversation import Conversation, conversations_from_events, mask_secret
+from mailsim.testbench.verdict import Status, Verdict
+
+CONTEXT = Context(idle_timeout=7, wait=60)
+
+
+def converse(protocol: Protocol, *chunks: bytes, end: str = "eof") -> Conversation:
+    """Feed the client's bytes to a fresh engine session, as the TCP transport would."""
+    store = build_store(clock=FixedClock(1_790_000_000.0), ids=SequentialIds("Q"))
+    session = ENGINES[protocol](store, session_id=f"t-{protocol.value}", peer="127.0.0.1:5000")
+    session.start()
+    events = session.events()
+    for chunk in chunks:
+        session.receive_data(chunk)
+        session.data_to_send()
+        events += session.events()
+    if end == "timeout":
+        session.receive_timeout()
+    elif not session.closed:
+        session.receive_eof()
+    events += session.events()
+    (conversation,) = conversations_from_events(events)
+    return conversation
+
+
+def judged(conversation: Conversation) -> dict[str, Verdict]:
+    return {v.check: v for v in judge_conversation(conversation, CONTEXT)}
+
+
+def test_smtp_exchanges_pair_each_command_with_its_reply() -> None:
+    c = converse(Protocol.SMTP, b"EHLO x\r\nMAIL FROM:<alice@mailsim.test>\r\nRCPT TO:<bob@mailsim.test>\r\nDATA\r\n",
+                 b"Subject: s\r\n\r\nhi\r\n.\r\nQUIT\r\n")
+    assert [(e.command, e.reply.code) for e in c.commands] == [
+        ("EHLO", "250"), ("MAIL", "250"), ("RCPT", "250"), ("DATA", "354"), ("DATA", "250"), ("QUIT", "221"),
+    ]
+    verdicts = judged(c)
+    assert {k: v.status for k, v in verdicts.items() if v.status is not Status.PASS} == {}
+    assert verdicts["smtp.goal"].detail.en.startswith("The server accepted 1 message(s): «250 2.0.0 Ok: queued as")
+
+
+def test_rcpt_after_a_refused_mail_is_an_ignored_reply() -> None:
+    c = converse(Protocol.SMTP, b"EHLO x\r\nMAIL FROM:<bad address>\r\nRCPT TO:<bob@mailsim.test>\r\nQUIT\r\n")
+    verdicts = judged(c)
+    assert verdicts["smtp.ignored"].status is Status.FAIL
+    assert "RCPT" in verdicts["smtp.ignored"].detail.en and "MAIL" in verdicts["smtp.ignored"].detail.en
+    assert verdicts["smtp.syntax"].status is Status.FAIL  # the malformed MAIL itself
+
+
+def test_a_second_recipient_accepted_makes_data_legitimate() -> None:
+    c = converse(Protocol.SMTP, b"EHLO x\r\nMAIL FROM:<alice@mailsim.test>\r\nRCPT TO:<nobody@mailsim.test>\r\n"
+                 b"RCPT TO:<bob@mailsim.test>\r\nDATA\r\nSubject: s\r\n\r\nhi\r\n.\r\nQUIT\r\n")
+    assert judged(c)["smtp.ignored"].status is Status.PASS
+
+
+def test_out_of_order_commands_and_the_engines_notes() -> None:
+    c = converse(Protocol.SMTP, b"MAIL FROM:<alice@mailsim.test>\r\nEHLO x\r\nMAIL FROM:alice@mailsim.test\r\nQUIT\r\n")
+    verdicts = judged(c)
+    assert verdicts["smtp.opening"].status is Status.FAIL
+    assert verdicts["smtp.opening"].detail.en == "The first command was MAIL; the protocol expects EHLO / HELO first."
+    assert verdicts["smtp.order"].status is Status.FAIL
+    assert "MAIL → 503" in verdicts["smtp.order"].detail.en
+    note = verdicts["smtp.note.no-angle-brackets"]
+    assert note.status is Status.WARN
+    assert "<" in note.detail.en and note.detail.es != note.detail.en
+    assert note.exchange[0] == "C: MAIL FROM:alice@mailsim.test"
+
+
+def test_silence_outside_data_is_a_hanging_dialog() -> None:
+    c = converse(Protocol.SMTP, b"EHLO x\r\n", end="timeout")
+    verdicts = judged(c)
+    assert verdicts["smtp.hanging"].status is Status.FAIL
+    assert verdicts["smtp.hanging"].detail.en == (
+        "The client went silent in the state «greeted» and the server gave up after 7 s "
+        "(421 4.4.2 mailsim.test Error: timeout exceeded)."
+    )
+    assert "smtp.data-end" not in verdicts
+
+
+def test_pop3_quit_is_what_deletes() -> None:
+    c = converse(Protocol.POP3, b"USER alice\r\nPASS wonderland\r\nDELE 1\r\n")
+    verdicts = judged(c)
+    assert verdicts["pop3.closing"].status is Status.FAIL
+    assert "UPDATE" in verdicts["pop3.closing"].why.en
+    assert verdicts["pop3.note.nothing-removed"].status is Status.WARN
+    assert verdicts["pop3.closing"].detail.es == "La conexión terminó sin QUIT (el cliente cerró la conexión)."
+
+
+def test_imap_a_select_after_a_refused_login() -> None:
+    c = converse(Protocol.IMAP, b"a1 LOGIN alice nope\r\na2 SELECT INBOX\r\na3 LOGOUT\r\n")
+    verdicts = judged(c)
+    assert verdicts["imap.ignored"].status is Status.FAIL
+    assert verdicts["imap.ignored"].exchange[0] == "C: a1 LOGIN alice ••••••••"
+    assert verdicts["imap.goal"].status is Status.FAIL
+    assert verdicts["imap.closing"].status is Status.PASS
+    assert verdicts["imap.order"].status is Status.PASS  # the BAD to SELECT is the ignored NO's consequence
+
+
+def test_imap_a_good_session_and_a_bad_tag() -> None:
+    c = converse(Protocol.IMAP, b"a1 LOGIN alice wonderland\r\na2 SELECT INBOX\r\na3 FETCH 1 (FLAGS)\r\nFETCH\r\na4 LOGOUT\r\n")
+    assert [e.command for e in c.commands][:3] == ["LOGIN", "SELECT", "FETCH"]
+    verdicts = judged(c)
+    assert verdicts["imap.syntax"].status is Status.FAIL
+    assert verdicts["imap.goal"].status is Status.PASS
+    assert verdicts["imap.closing"].detail.en == "The client sent LOGOUT and the server answered «a4 OK LOGOUT completed»."
+
+
+def test_secrets_are_masked_in_reports() -> None:
+    assert mask_secret("PASS wonderland") == "PASS ••••••••"
+    assert mask_secret("a1 LOGIN alice wonderland") == "a1 LOGIN alice ••••••••"
+    assert mask_secret("AUTH PLAIN AGFsaWNlAHdvbmRlcmxhbmQ=") == "AUTH PLAIN ••••••••"
+    assert mask_secret("USER alice") == "USER alice"
