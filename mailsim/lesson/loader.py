@@ -171,28 +171,29 @@ def _line_of_id(path: Path) -> int:
 
 
 def _read(path: Path, known_ids: Iterable[str] | None) -> tuple[Lesson | None, list[LessonProblem]]:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        return None, [LessonProblem(str(path), 0, f"cannot read: {exc.strerror}")]
-    except UnicodeDecodeError:
-        return None, [LessonProblem(str(path), 0, "not UTF-8 text")]
-    data, problem = parse_toml(path, text)
+    text, data, problems = read_toml(path)
     if data is None:
-        return None, [problem]
+        return None, problems
     reader = _Reader(path, text, set(known_ids) if known_ids is not None else library_ids())
     lesson = reader.lesson(data)
     return lesson, reader.problems
 
 
-def parse_toml(path: Path, text: str) -> tuple[dict[str, Any] | None, LessonProblem]:
-    """The TOML data of a file, or None and the problem with its line."""
+def read_toml(path: Path) -> tuple[str, dict[str, Any] | None, list[LessonProblem]]:
+    """A data file's text and TOML data; None and the problem (with its line) when it
+    cannot be read or parsed."""
     try:
-        return tomllib.loads(text), LessonProblem(str(path), 0, "")
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        return "", None, [LessonProblem(str(path), 0, f"cannot read: {exc.strerror}")]
+    except UnicodeDecodeError:
+        return "", None, [LessonProblem(str(path), 0, "not UTF-8 text")]
+    try:
+        return text, tomllib.loads(text), []
     except tomllib.TOMLDecodeError as exc:
         found = re.search(r"\(at line (\d+), column \d+\)", str(exc))
         message = re.sub(r"\s*\(at line \d+, column \d+\)", "", str(exc)) or "not valid TOML"
-        return None, LessonProblem(str(path), int(found.group(1)) if found else 0, f"TOML: {message}")
+        return text, None, [LessonProblem(str(path), int(found.group(1)) if found else 0, f"TOML: {message}")]
 
 
 @dataclass(frozen=True, slots=True)
@@ -222,6 +223,14 @@ class DataFileReader:
 
     def problem(self, line: int, message: str) -> None:
         self.problems.append(LessonProblem(str(self.path), line, message))
+
+    def spans(self, table: str, count: int) -> list[Span]:
+        """The lines of each of the `count` entries of a `[[table]]` array, in order."""
+        headers = self.lines.headers(table)
+        return [
+            Span(headers[i] if i < len(headers) else 1, headers[i + 1] - 1 if i + 1 < len(headers) else None)
+            for i in range(count)
+        ]
 
     def key_line(self, key: str, span: _Span) -> int:
         """Where `key` is set within `span`: `key = ...` or a `[....key]` table header."""
@@ -394,12 +403,8 @@ class _Reader(DataFileReader):
         if not isinstance(value, list) or not value:
             self.problem(len(self.lines) or 1, "a lesson needs at least one [[steps]]")
             return []
-        headers = self.lines.headers("steps")
         steps, ids = [], set()
-        for index, entry in enumerate(value):
-            start = headers[index] if index < len(headers) else 1
-            end = headers[index + 1] - 1 if index + 1 < len(headers) else None
-            span = _Span(start, end)
+        for index, (entry, span) in enumerate(zip(value, self.spans("steps", len(value)))):
             step = self.step(entry, index, span)
             if step is None:
                 continue

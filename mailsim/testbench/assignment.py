@@ -17,10 +17,11 @@ from pathlib import Path
 from typing import Any
 
 from mailsim.events import Protocol
-from mailsim.lesson.loader import LessonProblem, Span, parse_toml
+from mailsim.lesson.loader import LessonProblem, Span, read_toml
 from mailsim.lesson.model import Text
 from mailsim.resources import package_data
-from mailsim.store.world import World
+from mailsim.store.model import INBOX
+from mailsim.store.world import World, load_world
 from mailsim.testbench.checks import CheckSpec, ChecksReader
 
 TOP_KEYS = {
@@ -134,10 +135,9 @@ def load_level(name: str, _including: tuple[str, ...] = ()) -> Level:
     path = levels_dir() / f"{name}.toml"
     if name not in level_names():
         raise AssignmentError([LessonProblem(str(path), 0, f"no level {name!r} (levels: {', '.join(level_names())})")])
-    text = path.read_text(encoding="utf-8")
-    data, problem = parse_toml(path, text)
+    text, data, problems = read_toml(path)
     if data is None:
-        raise AssignmentError([problem])
+        raise AssignmentError(problems)
     reader = _Reader(path, text)
     level = reader.level(data, (*_including, name))
     if reader.problems or level is None:
@@ -146,15 +146,9 @@ def load_level(name: str, _including: tuple[str, ...] = ()) -> Level:
 
 
 def _read(path: Path) -> tuple[Assignment | None, list[LessonProblem]]:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        return None, [LessonProblem(str(path), 0, f"cannot read: {exc.strerror}")]
-    except UnicodeDecodeError:
-        return None, [LessonProblem(str(path), 0, "not UTF-8 text")]
-    data, problem = parse_toml(path, text)
+    text, data, problems = read_toml(path)
     if data is None:
-        return None, [problem]
+        return None, problems
     reader = _Reader(path, text)
     return reader.assignment(data), reader.problems
 
@@ -204,6 +198,7 @@ class _Reader(ChecksReader):
             self.problem(self.key_line("connections", top), "'connections' must be a whole number from 1")
             connections = 1
         requirements = self.requirements(data.get("requirements", []))
+        self.check_against_world(requirements, world)
         level_name = data.get("level", "")
         skip = data.get("skip", [])
         checks = self.checks(data.get("checks"))
@@ -238,18 +233,31 @@ class _Reader(ChecksReader):
             skip=tuple(skip), checks=tuple(checks), path=self.path,
         )
 
+    def check_against_world(self, requirements: list[Requirement], world: World | None) -> None:
+        """Accounts the requirements name exist, and message numbers are in the INBOX."""
+        world = world if world is not None else load_world()
+        accounts = {a.name.lower() for a in world.accounts}
+        for requirement in requirements:
+            if isinstance(requirement, MessageRequired) and "@" not in requirement.to and requirement.to.lower() not in accounts:
+                self.problem(requirement.line, f"'to': no account {requirement.to!r} in the world (use an account name or an address)")
+            if isinstance(requirement, DeletedRequired):
+                if requirement.account.lower() not in accounts:
+                    self.problem(requirement.line, f"'account': no account {requirement.account!r} in the world")
+                    continue
+                inbox = sum(1 for m in world.messages if m.account.lower() == requirement.account.lower() and m.mailbox == INBOX)
+                beyond = [n for n in requirement.messages if n > inbox]
+                if beyond:
+                    self.problem(requirement.line, f"'messages': {requirement.account}'s INBOX starts with {inbox} messages, not {max(beyond)}")
+
     def requirements(self, value: Any) -> list[Requirement]:
         if not isinstance(value, list):
             self.problem(self.lines.key("requirements") or 1, "'requirements' must be an array of tables ([[requirements]])")
             return []
-        headers = self.lines.headers("requirements")
         found: list[Requirement] = []
-        for index, entry in enumerate(value):
-            start = headers[index] if index < len(headers) else 1
-            span = Span(start, headers[index + 1] - 1 if index + 1 < len(headers) else None)
+        for index, (entry, span) in enumerate(zip(value, self.spans("requirements", len(value)))):
             where = f"requirement {index + 1}"
             if not isinstance(entry, dict):
-                self.problem(start, f"{where} must be a table")
+                self.problem(span.start, f"{where} must be a table")
                 continue
             kind = entry.get("kind")
             if kind not in REQUIREMENT_KEYS:

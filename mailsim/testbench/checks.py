@@ -64,16 +64,13 @@ class ChecksReader(DataFileReader):
         if not isinstance(value, list):
             self.problem(self.lines.key(table) or 1, f"'{table}' must be an array of tables ([[{table}]])")
             return []
-        headers = self.lines.headers(table)
         found, ids = [], set()
-        for index, entry in enumerate(value):
-            start = headers[index] if index < len(headers) else 1
-            end = headers[index + 1] - 1 if index + 1 < len(headers) else None
-            spec = self.check(entry, index, Span(start, end))
+        for index, (entry, span) in enumerate(zip(value, self.spans(table, len(value)))):
+            spec = self.check(entry, index, span)
             if spec is None:
                 continue
             if spec.id in ids:
-                self.problem(start, f"check id {spec.id!r} is used twice")
+                self.problem(span.start, f"check id {spec.id!r} is used twice")
             ids.add(spec.id)
             found.append(spec)
         return found

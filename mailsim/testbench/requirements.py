@@ -98,25 +98,20 @@ def _message(req: MessageRequired, protocol: Protocol, conversations: list[Conve
     elif req.count is not None and len(raws) != req.count:
         problems.insert(0, _part("count", found=len(raws), count=req.count, **params))
     ok = bool(fitting) and (req.count is None or (len(raws) == req.count and not problems))
-    return _titled(req, protocol, ok, _join(fitting if ok else problems), howmany, with_text)
+    title = req.explain or text_of(_entry("req-message")["title"], protocol.value, to=req.to, howmany=howmany, **{"with": with_text})
+    return _verdict("message", ok, protocol, title, _join(fitting if ok else problems))
 
 
-def _titled(req: MessageRequired, protocol: Protocol, ok: bool, detail: Text, howmany: Text, with_text: Text) -> Verdict:
-    entry = _entry("req-message")
-    title = req.explain
-    if title is None:
-        raw_title = text_of(entry["title"], protocol.value, to=req.to)
-        title = Text(
-            es=raw_title.es.replace("{howmany}", howmany.es).replace("{with}", with_text.es),
-            en=raw_title.en.replace("{howmany}", howmany.en).replace("{with}", with_text.en),
-        )
+def _verdict(rule: str, ok: bool, protocol: Protocol, title: Text, detail: Text, exchange: tuple[str, ...] = ()) -> Verdict:
+    entry = _entry(f"req-{rule}")
     return Verdict(
-        check="assignment.message",
+        check=f"assignment.{rule}",
         status=Status.PASS if ok else Status.FAIL,
         title=title,
         detail=detail,
         why=text_of(entry["why"], protocol.value),
         rfc=rfc_of(entry, protocol.value),
+        exchange=exchange,
     )
 
 
@@ -137,14 +132,8 @@ def _message_problems(req: MessageRequired, number: int, raw: bytes) -> list[Tex
     if req.attachment:
         names = [node.filename for node in model.walk() if node.filename]
         if req.attachment not in names:
-            nothing = _part("nothing")
-            shown = ", ".join(names)
-            problems.append(
-                Text(
-                    es=_part("no-attachment", n=number, name=req.attachment, names=shown or nothing.es).es,
-                    en=_part("no-attachment", n=number, name=req.attachment, names=shown or nothing.en).en,
-                )
-            )
+            shown = ", ".join(names) or _part("nothing")
+            problems.append(_part("no-attachment", n=number, name=req.attachment, names=shown))
     if req.text:
         texts = [
             node.payload() for node in model.walk()
@@ -160,21 +149,12 @@ def _deleted(req: DeletedRequired, protocol: Protocol, before: MailboxSnapshot, 
     left = set(after.uids.get(req.account, ()))
     removed = [n for n, uid in enumerate(start, start=1) if uid not in left]
     entry = _entry("req-deleted")
-    none = text_of(entry["none"])
-    shown = ", ".join(map(str, removed))
     wanted = ", ".join(map(str, req.messages)) or "—"
+    removed_text = ", ".join(map(str, removed)) or text_of(entry["none"])
     ok = sorted(removed) == sorted(req.messages)
-    detail = text_of(entry["pass" if ok else "fail"], protocol.value, wanted=wanted)
-    detail = Text(es=detail.es.replace("{removed}", shown or none.es), en=detail.en.replace("{removed}", shown or none.en))
+    detail = text_of(entry["pass" if ok else "fail"], protocol.value, wanted=wanted, removed=removed_text)
     title = req.explain or text_of(entry["title"], protocol.value, wanted=wanted, account=req.account)
-    return Verdict(
-        check="assignment.deleted",
-        status=Status.PASS if ok else Status.FAIL,
-        title=title,
-        detail=detail,
-        why=text_of(entry["why"], protocol.value),
-        rfc=rfc_of(entry, protocol.value),
-    )
+    return _verdict("deleted", ok, protocol, title, detail)
 
 
 def _command(req: CommandRequired, protocol: Protocol, conversations: list[Conversation]) -> Verdict:
@@ -182,12 +162,6 @@ def _command(req: CommandRequired, protocol: Protocol, conversations: list[Conve
     entry = _entry("req-command")
     ok = accepted is not None
     reply = accepted.reply_line() if accepted else ""
-    return Verdict(
-        check="assignment.command",
-        status=Status.PASS if ok else Status.FAIL,
-        title=req.explain or text_of(entry["title"], protocol.value, verb=req.verb),
-        detail=text_of(entry["pass" if ok else "fail"], protocol.value, verb=req.verb, reply=reply),
-        why=text_of(entry["why"], protocol.value),
-        rfc=rfc_of(entry, protocol.value),
-        exchange=tuple(accepted.lines()) if accepted else (),
-    )
+    title = req.explain or text_of(entry["title"], protocol.value, verb=req.verb)
+    detail = text_of(entry["pass" if ok else "fail"], protocol.value, verb=req.verb, reply=reply)
+    return _verdict("command", ok, protocol, title, detail, tuple(accepted.lines()) if accepted else ())

@@ -77,6 +77,15 @@ account = "alice"
 messages = [0]
 
 [[requirements]]
+kind = "deleted"
+account = "alice"
+messages = [99]
+
+[[requirements]]
+kind = "message"
+to = "zoe"
+
+[[requirements]]
 kind = "teleport"
 """
 
@@ -90,7 +99,9 @@ def test_a_bad_client_assignment_lists_every_problem_with_its_line(tmp_path: Pat
     assert any(line == 7 and "unknown key 'colour'" in message for line, message in problems)
     assert any(line == 12 and "'subject' must be a regular expression" in message for line, message in problems)
     assert any(line == 17 and "'messages' must be a list of message numbers" in message for line, message in problems)
-    assert any(line == 20 and "'kind' must be one of" in message for line, message in problems)
+    assert (19, "'messages': alice's INBOX starts with 7 messages, not 99") in problems
+    assert (24, "'to': no account 'zoe' in the world (use an account name or an address)") in problems
+    assert any(line == 29 and "'kind' must be one of" in message for line, message in problems)
     with pytest.raises(AssignmentError) as error:
         load_assignment(path)
     assert str(error.value).startswith(f"{path}:")
