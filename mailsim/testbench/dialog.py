@@ -42,9 +42,10 @@ class ServerReply:
 
 
 class Dialog:
-    def __init__(self, protocol: Protocol, host: str, port: int, timeout: float) -> None:
+    def __init__(self, protocol: Protocol, host: str, port: int, timeout: float, *, secrets: tuple[str, ...] = ()) -> None:
         self.protocol = protocol
         self.timeout = timeout
+        self.secrets = tuple(s for s in secrets if s)  # never shown in the transcript
         self.transcript: list[str] = []
         self._buffer = bytearray()
         self._tag = ""  # the IMAP tag of the command in progress
@@ -74,7 +75,10 @@ class Dialog:
     def send(self, data: bytes) -> None:
         """Send bytes as they are (several lines at once: pipelining)."""
         for line in data.splitlines(keepends=True):
-            self.transcript.append("C: " + mask_secret(_visible(line)))
+            shown = mask_secret(_visible(line))
+            for secret in self.secrets:
+                shown = shown.replace(secret, "•" * 8)
+            self.transcript.append("C: " + shown)
             if self.protocol is Protocol.IMAP and not self._continuing:
                 self._tag = line.split(b" ", 1)[0].decode("utf-8", errors="replace").strip()
             self._continuing = bool(_LITERAL.search(line))

@@ -96,7 +96,7 @@ def run_server_check(check: ServerCheck) -> Report:
 def run_one(spec: CheckSpec, check: ServerCheck) -> Verdict:
     target = check.target
     try:
-        dialog = Dialog(target.protocol, target.host, target.port, check.timeout)
+        dialog = Dialog(target.protocol, target.host, target.port, check.timeout, secrets=(check.password,))
     except DialogError as exc:
         reason = str(exc).split(": ", 1)[-1]
         return _verdict(spec, False, _outcome("unreachable", address=f"{target.host}:{target.port}", reason=reason), [])

@@ -93,3 +93,34 @@ def test_no_client_at_all_is_a_clear_failure() -> None:
     assert [v.check for v in report.verdicts] == ["imap.connections"]
     assert report.verdicts[0].status is Status.FAIL
     assert "0 arrived" in report.verdicts[0].detail.en
+
+
+def test_imaplib_as_a_student_client_passes() -> None:
+    report = check_client_program(Protocol.IMAP, "imap_client_good.py")
+    assert failed(report) == set()
+    assert status(report, "imap.closing") is Status.PASS
+    login = verdicts(report, "imap.goal")[0].exchange[0]
+    assert login.startswith("C: ") and login.endswith(" LOGIN alice ••••••••")
+
+
+def test_several_conversations_are_each_judged() -> None:
+    import asyncio
+
+    from mailsim.store.world import build_store
+    from mailsim.testbench.client import ClientCheck, run_client_check
+    from testbench.helpers import program
+
+    async def two_clients():
+        listening = asyncio.get_running_loop().create_future()
+        check = ClientCheck(Protocol.SMTP, port=0, connections=2, wait=20, idle_timeout=0.5)
+        task = asyncio.create_task(run_client_check(check, build_store(), on_listening=lambda h, p: listening.set_result(p)))
+        port = str(await listening)
+        for name in ("smtp_client_good.py", "smtp_client_ignores_550.py"):
+            process = await asyncio.create_subprocess_exec(*program(name, "127.0.0.1", port), stdout=asyncio.subprocess.DEVNULL)
+            await process.wait()
+        return await task
+
+    report = asyncio.run(two_clients())
+    ignored = {v.conversation: v.status for v in report.verdicts if v.check == "smtp.ignored"}
+    assert ignored == {1: Status.PASS, 2: Status.FAIL}
+    assert status(report, "smtp.connections") is Status.PASS

@@ -69,6 +69,7 @@ def test_mailsim_own_servers_pass_every_level(mailsim_servers: RunningServers, p
     report = run_server_check(ServerCheck(target, level=level, timeout=3))
     assert failed(report) == set(), [(v.check, v.detail.en, v.exchange) for v in report.verdicts if v.failed]
     assert len(report.verdicts) >= 11
+    assert not any("wonderland" in line for v in report.verdicts for line in v.exchange)  # the password stays hidden
 
 
 def test_pop3_sizes_compares_list_with_retr(mailsim_servers: RunningServers) -> None:
