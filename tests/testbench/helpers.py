@@ -60,9 +60,9 @@ def failed(report: Report) -> set[str]:
 
 
 @contextmanager
-def toy_server(name: str) -> Iterator[int]:
+def toy_server(name: str, *args: str) -> Iterator[int]:
     """A student's server program on a free port; yields the port."""
-    process = subprocess.Popen(program(name, "0"), stdout=subprocess.PIPE, text=True)
+    process = subprocess.Popen(program(name, "0", *args), stdout=subprocess.PIPE, text=True)
     try:
         line = process.stdout.readline()  # type: ignore[union-attr]
         found = re.search(r"listening on (\d+)", line)

@@ -35,6 +35,15 @@ def test_a_correct_toy_server_passes_the_rfc821_level() -> None:
     assert failed(report) == set()
 
 
+def test_a_server_that_stops_at_a_stuffed_dot_fails_the_dot_stuffing_check_only() -> None:
+    with toy_server("smtp_server_good.py", "--dot-bug") as port:
+        report = run_server_check(smtp(port))
+    assert failed(report) == {"dot-stuffing"}
+    (dots,) = verdicts(report, "dot-stuffing")
+    # It answered 250 at the "..", then read "the last line" as a command.
+    assert dots.detail.en == "Step 7: expected 250, the server answered «500 Syntax error, command unrecognized»."
+
+
 def test_a_server_that_answers_250_to_everything_fails_where_it_should() -> None:
     with toy_server("smtp_server_yes.py") as port:
         report = run_server_check(smtp(port))

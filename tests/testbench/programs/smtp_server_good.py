@@ -1,11 +1,16 @@
 """A student's minimal SMTP server (RFC 5321 §4.5.1's minimum: HELO, MAIL, RCPT,
 DATA, RSET, NOOP, QUIT), with the order between them and the error replies.
 
-    python smtp_server_good.py [PORT]     (0 or nothing: any free port, printed)
+    python smtp_server_good.py [PORT] [--dot-bug]    (0 or nothing: any free port, printed)
+
+--dot-bug ends the message at any line that starts with a dot (a classic mistake:
+forgetting that ".." is a stuffed dot, not the end).
 """
 
 import socketserver
 import sys
+
+DOT_BUG = "--dot-bug" in sys.argv
 
 
 class Handler(socketserver.StreamRequestHandler):
@@ -45,6 +50,8 @@ class Handler(socketserver.StreamRequestHandler):
                 self.reply("354 Start mail input; end with <CRLF>.<CRLF>")
                 text = []
                 while (data := self.rfile.readline()) not in (b".\r\n", b""):
+                    if DOT_BUG and data.startswith(b"."):
+                        break
                     text.append(data[1:] if data.startswith(b".") else data)
                 sender, recipients = None, []
                 self.reply("250 OK")
@@ -65,6 +72,6 @@ class Server(socketserver.ThreadingTCPServer):
     allow_reuse_address = True
 
 
-with Server(("127.0.0.1", int(sys.argv[1]) if len(sys.argv) > 1 else 0), Handler) as server:
+with Server(("127.0.0.1", int(sys.argv[1]) if len(sys.argv) > 1 and sys.argv[1].isdigit() else 0), Handler) as server:
     print(f"listening on {server.server_address[1]}", flush=True)
     server.serve_forever()
