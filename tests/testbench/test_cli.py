@@ -62,7 +62,7 @@ def test_check_server_exit_status_follows_the_verdicts() -> None:
         good = subprocess.run([*MAILSIM, "check", "server", f"smtp://127.0.0.1:{port}", "--lang", "es", "--timeout", "2"],
                               capture_output=True, text=True, timeout=60)
     assert bad.returncode == 1
-    assert json.loads(bad.stdout)["counts"]["fail"] == 8
+    assert json.loads(bad.stdout)["counts"]["fail"] == 9
     assert good.returncode == 0, good.stdout
     assert "Todo lo comprobado es correcto." in good.stdout
 

@@ -18,7 +18,7 @@ from mailsim.testbench.verdict import Status
 from testbench.helpers import failed, toy_server, verdicts
 
 RFC821 = {
-    "greeting", "helo", "mail-transaction", "dot-stuffing", "rcpt-before-mail", "data-before-rcpt",
+    "greeting", "helo", "mail-transaction", "dot-stuffing", "rcpt-before-mail", "mail-twice", "data-before-rcpt",
     "unknown-command", "syntax-error", "rset", "noop", "quit",
 }
 
@@ -48,7 +48,7 @@ def test_a_server_that_answers_250_to_everything_fails_where_it_should() -> None
     with toy_server("smtp_server_yes.py") as port:
         report = run_server_check(smtp(port))
     assert failed(report) == {
-        "mail-transaction", "dot-stuffing", "rcpt-before-mail", "data-before-rcpt",
+        "mail-transaction", "dot-stuffing", "rcpt-before-mail", "mail-twice", "data-before-rcpt",
         "unknown-command", "syntax-error", "rset", "quit",
     }
     (rcpt,) = verdicts(report, "rcpt-before-mail")
