@@ -16,7 +16,6 @@ from datetime import datetime, timezone
 from mailsim.testbench.texts import data_file
 from mailsim.testbench.verdict import Report, Status, Verdict
 
-from mailsim.testbench.commands import FORMATS  # noqa: F401  (the formats render() knows)
 _MARK = {Status.PASS: "✔", Status.FAIL: "✘", Status.WARN: "!"}
 _COLOUR = {Status.PASS: "32", Status.FAIL: "31", Status.WARN: "33"}
 

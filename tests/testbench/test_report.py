@@ -127,3 +127,11 @@ def test_text_is_coloured_only_when_asked() -> None:
     assert "✘ FAIL  title smtp.data-end  [RFC 5321 §4.1.1.4]" in plain
     assert "Result: 2 passed, 1 failed, 1 notes." in plain
     assert "\x1b[31;1m" in render(REPORT, "text", "en", colour=True)
+
+
+def test_every_format_the_cli_offers_renders() -> None:
+    from mailsim.testbench.commands import FORMATS
+
+    outputs = {fmt: render(REPORT, fmt, "es") for fmt in FORMATS}
+    assert len(set(outputs.values())) == len(FORMATS)
+    assert all("título smtp.data-end" in out for out in outputs.values())

@@ -12,7 +12,6 @@ import pytest
 from running_servers import RunningServers, start_servers
 
 from mailsim.events import Protocol
-from mailsim.store.store import MailStore
 from mailsim.testbench.server import ServerCheck, Target, parse_target, run_server_check
 from mailsim.testbench.verdict import Status
 from testbench.helpers import failed, toy_server, verdicts
