@@ -3,6 +3,8 @@ real sockets against a real mailsim server."""
 
 from __future__ import annotations
 
+import pytest
+
 from mailsim.events import Protocol
 from mailsim.testbench.assignment import load_assignment
 from mailsim.testbench.verdict import Status
@@ -21,6 +23,20 @@ def test_a_correct_smtp_client_passes_every_check_and_the_assignment() -> None:
     assert status(report, "assignment.message") is Status.PASS
     assert "informe" in verdicts(report, "assignment.message")[0].detail.en.lower()
     assert status(report, "assignment.command") is Status.PASS
+
+
+@pytest.mark.parametrize(
+    ("protocol", "library", "assignment"),
+    [
+        (Protocol.SMTP, "smtplib", SMTP_ASSIGNMENT),
+        (Protocol.SMTP, "aiosmtplib", SMTP_ASSIGNMENT),
+        (Protocol.POP3, "poplib", POP3_ASSIGNMENT),
+    ],
+)
+def test_real_client_libraries_pass(protocol: Protocol, library: str, assignment) -> None:
+    report = check_client_program(protocol, "library_clients.py", load_assignment(assignment), library)
+    assert {v.check: v.detail.en for v in report.verdicts if v.status is not Status.PASS} == {}
+    assert len(report.verdicts) >= 10
 
 
 def test_a_client_that_forgets_the_dot_is_told_about_crlf_dot_crlf() -> None:
