@@ -22,6 +22,7 @@ from mailsim.testbench.conversation import Collector
 from mailsim.testbench.requirements import MailboxSnapshot, judge_requirements
 from mailsim.testbench.verdict import Report, Status
 from mailsim.transcript.bus import Bus
+from mailsim.transcript.recorder import start_recording
 from mailsim.transport.tcp import DEFAULT_PORTS, MailServers, ServerOptions
 
 # A failed login is answered after this delay (the engines' guard against guessing),
@@ -38,6 +39,7 @@ class ClientCheck:
     wait: float = 120.0            # seconds for all of them to arrive and finish
     idle_timeout: float = 10.0     # seconds of client silence the server tolerates
     assignment: Assignment | None = None
+    record: str | None = None      # also record every event (JSON Lines) for `mailsim replay`
 
 
 async def run_client_check(
@@ -53,16 +55,16 @@ async def run_client_check(
     collector.on_closed.append(lambda _: enough.set() if len(collector.finished()) >= check.connections else None)
     before = MailboxSnapshot.of(store)
     port = DEFAULT_PORTS[check.protocol] if check.port is None else check.port
-    servers = MailServers(
-        store,
-        bus,
-        ServerOptions(
-            host=check.host,
-            ports={check.protocol: port},
-            idle_timeout=check.idle_timeout,
-            session_config=SessionConfig(hostname=store.domain, auth_failure_delay=AUTH_FAILURE_DELAY),
-        ),
+    options = ServerOptions(
+        host=check.host,
+        ports={check.protocol: port},
+        idle_timeout=check.idle_timeout,
+        session_config=SessionConfig(hostname=store.domain, auth_failure_delay=AUTH_FAILURE_DELAY),
     )
+    recording = (
+        start_recording(store, bus, check.record, source="check", config=options.session_config) if check.record else None
+    )
+    servers = MailServers(store, bus, options)
     host, bound = (await servers.start())[check.protocol]
     if on_listening is not None:
         on_listening(host, bound)
@@ -72,6 +74,8 @@ async def run_client_check(
         pass
     finally:
         await servers.stop()
+        if recording is not None:
+            recording.stop()
     conversations = list(collector.conversations.values())[: max(check.connections, 1)]
     context = Context(idle_timeout=check.idle_timeout, wait=check.wait)
     verdicts = [

@@ -61,6 +61,7 @@ def add_check_parser(commands: argparse._SubParsersAction) -> None:
     client.add_argument("--wait", type=_positive, default=120.0, help="seconds to wait for all conversations (default 120)")
     client.add_argument("--timeout", type=_positive, default=10.0, help="seconds of client silence before the server gives up (default 10)")
     client.add_argument("--world", metavar="FILE", help="world file (default: the assignment's world, or the default world)")
+    client.add_argument("--record", metavar="FILE", help="also record the conversations (JSON Lines) for 'mailsim replay'")
     output_options(client)
 
     server = sub.add_parser("server", help="run a graded script of dialogs against a student's server")
@@ -117,7 +118,7 @@ def _client(args: argparse.Namespace, assignment: Assignment | None, lang: str) 
     connections = args.connections or (assignment.connections if assignment else 1)
     check = ClientCheck(
         protocol, host=args.host, port=args.port, connections=connections, wait=args.wait,
-        idle_timeout=args.timeout, assignment=assignment,
+        idle_timeout=args.timeout, assignment=assignment, record=args.record,
     )
     t = labels(lang)
 

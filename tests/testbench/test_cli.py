@@ -36,9 +36,10 @@ def test_check_client_writes_junit_and_fails_a_client_that_forgets_the_dot(tmp_p
 
 
 def test_check_client_passes_a_correct_client_with_the_assignment(tmp_path: Path) -> None:
+    recording = tmp_path / "run.jsonl"
     checker = subprocess.Popen(
         [*MAILSIM, "check", "client", "smtp", "--port", "0", "--timeout", "2", "--wait", "20", "--format", "json",
-         "--assignment", str(ASSIGNMENTS / "smtp-client-informe.toml")],
+         "--assignment", str(ASSIGNMENTS / "smtp-client-informe.toml"), "--record", str(recording)],
         stderr=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
     )
     try:
@@ -52,6 +53,10 @@ def test_check_client_passes_a_correct_client_with_the_assignment(tmp_path: Path
     data = json.loads(stdout)
     assert data["passed"] and data["level"] == "smtp-client-informe"
     assert "assignment.message" in {v["check"] for v in data["verdicts"]}
+    # The conversation was recorded, and replays against today's server without a difference.
+    replay = subprocess.run([*MAILSIM, "replay", "--check", str(recording)], capture_output=True, text=True, timeout=60)
+    assert replay.returncode == 0, replay.stdout + replay.stderr
+    assert "EHLO student.example" in recording.read_text(encoding="utf-8")
 
 
 def test_check_server_exit_status_follows_the_verdicts() -> None:
