@@ -46,6 +46,7 @@ class ProtocolRules:
     syntax_keys: frozenset[str]
     lint_notes: frozenset[str]
     needs: tuple[Need, ...]
+    distinct_tags: bool = False
 
 
 @cache
@@ -61,6 +62,7 @@ def rules_for(protocol: Protocol) -> ProtocolRules:
         syntax_keys=frozenset(entry["syntax_keys"]),
         lint_notes=frozenset(entry["lint_notes"]),
         needs=tuple(Need(n["verb"], tuple(n["after"]), tuple(n["since"])) for n in entry["needs"]),
+        distinct_tags=entry.get("distinct_tags", False),
     )
 
 
@@ -85,7 +87,7 @@ def verdict(
     """A client verdict with its texts from `data/client.toml`."""
     entry = data_file("client")["verdicts"][rule]
     p = protocol.value
-    outcome = "pass" if status is Status.PASS else "fail"
+    outcome = "pass" if status is Status.PASS else "fail"  # a warning tells what is wrong, as a failure does
     quoted = [line for exchange in exchanges for line in exchange.lines()] + list(lines)
     return Verdict(
         check=f"{p}.{rule}",
@@ -221,6 +223,25 @@ def goal(c: Conversation, rules: ProtocolRules, context: Context, ignored) -> li
     ]
 
 
+def tags(c: Conversation, rules: ProtocolRules, context: Context, ignored) -> list[Verdict]:
+    """IMAP: a tag used twice is a warning (the answers can no longer be told apart)."""
+    if not rules.distinct_tags:
+        return []
+    seen: dict[str, list[Exchange]] = {}
+    for exchange in c.commands:
+        if exchange.reply.tag:
+            seen.setdefault(exchange.reply.tag, []).append(exchange)
+    reused = next((same for same in seen.values() if len(same) > 1), None)
+    if reused is None:
+        return [verdict("tags", Status.PASS, c.protocol, conversation=c.number)]
+    return [
+        verdict(
+            "tags", Status.WARN, c.protocol, exchanges=reused[:2], conversation=c.number,
+            tag=reused[0].reply.tag, count=len(reused),
+        )
+    ]
+
+
 def notes(c: Conversation, rules: ProtocolRules, context: Context, ignored) -> list[Verdict]:
     """The engine's own teaching notes that point at the client's manners, as warnings."""
     found, seen = [], set()
@@ -248,7 +269,7 @@ def notes(c: Conversation, rules: ProtocolRules, context: Context, ignored) -> l
     return found
 
 
-RULES: tuple[Rule, ...] = (opening, order, ignored_replies, syntax, line_ends, hanging, goal, closing, notes)
+RULES: tuple[Rule, ...] = (opening, order, ignored_replies, syntax, line_ends, hanging, goal, closing, tags, notes)
 
 
 # -- helpers ------------------------------------------------------------------------------------

@@ -119,3 +119,14 @@ def test_secrets_are_masked_in_reports() -> None:
     assert mask_secret("a1 LOGIN alice wonderland") == "a1 LOGIN alice ••••••••"
     assert mask_secret("AUTH PLAIN AGFsaWNlAHdvbmRlcmxhbmQ=") == "AUTH PLAIN ••••••••"
     assert mask_secret("USER alice") == "USER alice"
+
+
+def test_imap_a_reused_tag_is_a_warning() -> None:
+    c = converse(Protocol.IMAP, b"a LOGIN alice wonderland\r\na SELECT INBOX\r\nb LOGOUT\r\n")
+    verdicts = judged(c)
+    assert verdicts["imap.tags"].status is Status.WARN
+    assert verdicts["imap.tags"].detail.en == "The tag a was used by 2 commands."
+    assert "§2.2.1" in verdicts["imap.tags"].rfc
+    good = judged(converse(Protocol.IMAP, b"a1 LOGIN alice wonderland\r\na2 LOGOUT\r\n"))
+    assert good["imap.tags"].status is Status.PASS
+    assert "smtp.tags" not in judged(converse(Protocol.SMTP, b"QUIT\r\n"))
