@@ -12,7 +12,8 @@ import pytest
 from running_servers import RunningServers, start_servers
 
 from mailsim.events import Protocol
-from mailsim.testbench.server import ServerCheck, Target, parse_target, run_server_check
+from mailsim.testbench.assignment import load_level
+from mailsim.testbench.server import ServerCheck, Target, parse_target, run_one, run_server_check
 from mailsim.testbench.verdict import Status
 from testbench.helpers import failed, toy_server, verdicts
 
@@ -112,8 +113,8 @@ def test_a_server_that_never_answers_fails_with_a_timeout_not_a_traceback() -> N
         connection.recv(10)  # hold the connection until the testbench gives up
 
     port, _ = _serve_once(silent)
-    report = run_server_check(ServerCheck(Target(Protocol.SMTP, "127.0.0.1", port), timeout=0.2))
-    greeting = verdicts(report, "greeting")[0]
+    greeting_check = load_level("rfc821").checks[0]
+    greeting = run_one(greeting_check, ServerCheck(Target(Protocol.SMTP, "127.0.0.1", port), timeout=0.2))
     assert greeting.status is Status.FAIL
     assert greeting.detail.en.startswith("Step 1: the server did not answer within 0.2 s")
     assert "no respondió en 0.2 s" in greeting.detail.es
