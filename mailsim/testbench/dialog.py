@@ -48,6 +48,8 @@ class Dialog:
         self.secrets = tuple(s for s in secrets if s)  # never shown in the transcript
         self.transcript: list[str] = []
         self._buffer = bytearray()
+        self.bare_lf: list[str] = []  # server lines that ended in LF without CR
+        self.lines_read = 0
         self._tag = ""  # the IMAP tag of the command in progress
         self._continuing = False
         try:
@@ -153,6 +155,9 @@ class Dialog:
             if end >= 0:
                 line = bytes(self._buffer[: end + 1])
                 del self._buffer[: end + 1]
+                self.lines_read += 1
+                if not line.endswith(b"\r\n"):
+                    self.bare_lf.append(_visible(line))
                 if log:
                     self.transcript.append("S: " + _visible(line))
                 return line

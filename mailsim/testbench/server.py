@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from mailsim.events import Protocol
@@ -82,7 +82,10 @@ def checks_of(check: ServerCheck) -> tuple[str, list[CheckSpec]]:
 def run_server_check(check: ServerCheck) -> Report:
     started = time.monotonic()
     level, specs = checks_of(check)
-    verdicts = [run_one(spec, check) for spec in specs]
+    seen = LinesSeen()
+    verdicts = [run_one(spec, check, seen=seen) for spec in specs]
+    if seen.count:  # nothing to judge when the server never said a line
+        verdicts.append(_line_ends(seen.bare_lf, check.target.protocol))
     return Report(
         kind="server",
         subject=check.target.url,
@@ -93,7 +96,16 @@ def run_server_check(check: ServerCheck) -> Report:
     )
 
 
-def run_one(spec: CheckSpec, check: ServerCheck) -> Verdict:
+@dataclass
+class LinesSeen:
+    """The server's lines over a whole run: how many, and those ending in a bare LF."""
+
+    count: int = 0
+    bare_lf: list[str] = field(default_factory=list)
+
+
+def run_one(spec: CheckSpec, check: ServerCheck, *, seen: LinesSeen | None = None) -> Verdict:
+    """One check on a fresh connection; the lines the server sent are counted in `seen`."""
     target = check.target
     try:
         dialog = Dialog(target.protocol, target.host, target.port, check.timeout, secrets=(check.password,))
@@ -101,17 +113,40 @@ def run_one(spec: CheckSpec, check: ServerCheck) -> Verdict:
         reason = str(exc).split(": ", 1)[-1]
         return _verdict(spec, False, _outcome("unreachable", address=f"{target.host}:{target.port}", reason=reason), [])
     with dialog:
-        if spec.special == "pop3-sizes":
-            ok, detail = _pop3_sizes(dialog, check)
-            return _verdict(spec, ok, detail, dialog.transcript)
-        for number, step in enumerate(spec.steps, start=1):
-            try:
-                problem = _run_step(dialog, step, number, check)
-            except DialogError as exc:
-                problem = _outcome(exc.kind, step=number, seconds=f"{check.timeout:g}")
-            if problem is not None:
-                return _verdict(spec, False, problem, dialog.transcript)
+        verdict = _steps(spec, check, dialog)
+    if seen is not None:
+        seen.count += dialog.lines_read
+        seen.bare_lf += dialog.bare_lf
+    return verdict
+
+
+def _steps(spec: CheckSpec, check: ServerCheck, dialog: Dialog) -> Verdict:
+    if spec.special == "pop3-sizes":
+        ok, detail = _pop3_sizes(dialog, check)
+        return _verdict(spec, ok, detail, dialog.transcript)
+    for number, step in enumerate(spec.steps, start=1):
+        try:
+            problem = _run_step(dialog, step, number, check)
+        except DialogError as exc:
+            problem = _outcome(exc.kind, step=number, seconds=f"{check.timeout:g}")
+        if problem is not None:
+            return _verdict(spec, False, problem, dialog.transcript)
     return _verdict(spec, True, _outcome("pass"), dialog.transcript)
+
+
+def _line_ends(bare_lf: list[str], protocol: Protocol) -> Verdict:
+    """Across every check: did the server end each line it sent with CRLF?"""
+    entry = data_file("server")["line-ends"]
+    ok = not bare_lf
+    return Verdict(
+        check="line-ends",
+        status=Status.PASS if ok else Status.FAIL,
+        title=text_of(entry["title"]),
+        detail=text_of(entry["pass" if ok else "fail"], count=len(bare_lf), example=bare_lf[0] if bare_lf else ""),
+        why=text_of(entry["why"]),
+        rfc=entry["rfc"][protocol.value],
+        exchange=tuple(f"S: {line}" for line in bare_lf[:3]),
+    )
 
 
 def _run_step(dialog: Dialog, step: Step, number: int, check: ServerCheck) -> Text | None:

@@ -31,8 +31,17 @@ def test_a_correct_toy_server_passes_the_rfc821_level() -> None:
     with toy_server("smtp_server_good.py") as port:
         report = run_server_check(smtp(port))
     assert report.level == "rfc821"
-    assert {v.check for v in report.verdicts} == RFC821
+    assert {v.check for v in report.verdicts} == RFC821 | {"line-ends"}
     assert failed(report) == set()
+
+
+def test_a_server_that_ends_lines_with_a_bare_lf_is_told_so() -> None:
+    with toy_server("smtp_server_good.py", "--lf") as port:
+        report = run_server_check(smtp(port))
+    assert failed(report) == {"line-ends"}
+    (line_ends,) = verdicts(report, "line-ends")
+    assert line_ends.detail.en.endswith("first: 220 toy.example Simple Mail Transfer Service Ready␊")
+    assert line_ends.rfc == "RFC 5321 §2.3.8, §4.2"
 
 
 def test_a_server_that_stops_at_a_stuffed_dot_fails_the_dot_stuffing_check_only() -> None:
@@ -124,6 +133,7 @@ def test_a_server_that_closes_at_once_fails_each_check_clearly() -> None:
     port, _ = _serve_once(lambda connection: None)
     report = run_server_check(ServerCheck(Target(Protocol.POP3, "127.0.0.1", port), timeout=1))
     assert failed(report) == {v.check for v in report.verdicts}
+    assert "line-ends" not in failed(report)  # it never said a line: nothing to judge
     assert verdicts(report, "greeting")[0].detail.en == "Step 1: the server closed the connection."
     assert verdicts(report, "sizes")[0].status is Status.FAIL
 
@@ -144,7 +154,7 @@ def test_an_assignment_adds_checks_and_skips_others(mailsim_servers: RunningServ
     assignment = load_assignment(ASSIGNMENTS / "smtp-server-minimal.toml")
     report = run_server_check(smtp(mailsim_servers.ports[Protocol.SMTP], assignment=assignment))
     assert report.level == "smtp-server-minimal"
-    assert {v.check for v in report.verdicts} == RFC821 | {"two-messages"}
+    assert {v.check for v in report.verdicts} == RFC821 | {"two-messages", "line-ends"}
     assert failed(report) == set()
 
 

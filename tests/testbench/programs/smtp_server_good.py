@@ -4,18 +4,20 @@ DATA, RSET, NOOP, QUIT), with the order between them and the error replies.
     python smtp_server_good.py [PORT] [--dot-bug]    (0 or nothing: any free port, printed)
 
 --dot-bug ends the message at any line that starts with a dot (a classic mistake:
-forgetting that ".." is a stuffed dot, not the end).
+forgetting that ".." is a stuffed dot, not the end). --lf ends reply lines with a bare
+LF, another classic.
 """
 
 import socketserver
 import sys
 
 DOT_BUG = "--dot-bug" in sys.argv
+EOL = "\n" if "--lf" in sys.argv else "\r\n"
 
 
 class Handler(socketserver.StreamRequestHandler):
     def reply(self, text):
-        self.wfile.write((text + "\r\n").encode())
+        self.wfile.write((text + EOL).encode())
 
     def handle(self):
         self.reply("220 toy.example Simple Mail Transfer Service Ready")
