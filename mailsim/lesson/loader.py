@@ -281,6 +281,21 @@ class DataFileReader:
             texts[lang] = text.strip("\n")
         return Text(**texts)
 
+    def entry_start(self, entry: Any, noun: str, index: int, span: Span, allowed: set[str]) -> tuple[str, str] | None:
+        """What every entry of an array of tables starts with: a table, known keys, an
+        id. Returns how to name it in messages ("step 'greet'") and its id."""
+        where = f"{noun} {index + 1}"
+        if not isinstance(entry, dict):
+            self.problem(span.start, f"{where} must be a table")
+            return None
+        self.only(entry, allowed, where, span)
+        entry_id = self.string(entry, "id", where, span)
+        if entry_id:
+            where = f"{noun} {entry_id!r}"
+            if not _ID.match(entry_id):
+                self.problem(self.key_line("id", span), f"{where}: use lower-case letters, digits and '-' in ids")
+        return where, entry_id
+
     def format_version(self, data: dict[str, Any]) -> None:
         version = data.get("format_version")
         line = self.lines.key("format_version") or 1
@@ -415,16 +430,10 @@ class _Reader(DataFileReader):
         return steps
 
     def step(self, entry: Any, index: int, span: _Span) -> Step | None:
-        where = f"step {index + 1}"
-        if not isinstance(entry, dict):
-            self.problem(span.start, f"{where} must be a table")
+        started = self.entry_start(entry, "step", index, span, STEP_KEYS)
+        if started is None:
             return None
-        self.only(entry, STEP_KEYS, where, span)
-        step_id = self.string(entry, "id", where, span)
-        if step_id:
-            where = f"step {step_id!r}"
-            if not _ID.match(step_id):
-                self.problem(self.key_line("id", span), f"{where}: use lower-case letters, digits and '-' in ids")
+        where, step_id = started
         title = self.text_of(entry.get("title"), "title", where, span)
         instructions = self.text_of(entry.get("instructions"), "instructions", where, span)
         actions = self.actions(entry.get("actions", []), where, span)

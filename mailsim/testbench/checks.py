@@ -22,7 +22,6 @@ CHECK_KEYS = {"id", "title", "why", "rfc", "steps", "special"}
 STEP_KEYS = {"send", "raw", "expect", "multiline", "contains", "closes"}
 SPECIALS = {"pop3-sizes"}
 _STATUS = re.compile(r"^(\d[\dx]{2}|\+OK|-ERR|OK|NO|BAD|BYE|PREAUTH|\+)(\|(\d[\dx]{2}|\+OK|-ERR|OK|NO|BAD|BYE|PREAUTH|\+))*$")
-_ID = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,16 +75,10 @@ class ChecksReader(DataFileReader):
         return found
 
     def check(self, entry: Any, index: int, span: Span) -> CheckSpec | None:
-        where = f"check {index + 1}"
-        if not isinstance(entry, dict):
-            self.problem(span.start, f"{where} must be a table")
+        started = self.entry_start(entry, "check", index, span, CHECK_KEYS)
+        if started is None:
             return None
-        self.only(entry, CHECK_KEYS, where, span)
-        check_id = self.string(entry, "id", where, span)
-        if check_id:
-            where = f"check {check_id!r}"
-            if not _ID.match(check_id):
-                self.problem(self.key_line("id", span), f"{where}: use lower-case letters, digits and '-' in ids")
+        where, check_id = started
         title = self.text_of(entry.get("title"), "title", where, span)
         why = self.text_of(entry.get("why"), "why", where, span)
         rfc = self.string(entry, "rfc", where, span)
