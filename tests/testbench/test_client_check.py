@@ -140,3 +140,49 @@ def test_several_conversations_are_each_judged() -> None:
     ignored = {v.conversation: v.status for v in report.verdicts if v.check == "smtp.ignored"}
     assert ignored == {1: Status.PASS, 2: Status.FAIL}
     assert status(report, "smtp.connections") is Status.PASS
+
+
+WORLD_ASSIGNMENT = """\
+format_version = 1
+id = "own-world"
+kind = "client"
+protocol = "pop3"
+title = { en = "Own world", es = "Mundo propio" }
+summary = { en = "Three short messages.", es = "Tres mensajes cortos." }
+
+[world]
+[[world.accounts]]
+name = "alice"
+password = "wonderland"
+
+[[world.messages]]
+account = "alice"
+raw = "Subject: one\\n\\nfirst\\n"
+
+[[world.messages]]
+account = "alice"
+raw = "Subject: two\\n\\nsecond\\n"
+
+[[world.messages]]
+account = "alice"
+raw = "Subject: three\\n\\nthird\\n"
+
+[[requirements]]
+kind = "deleted"
+account = "alice"
+messages = [2]
+"""
+
+
+def test_an_assignment_brings_its_own_world(tmp_path) -> None:
+    path = tmp_path / "world.toml"
+    path.write_text(WORLD_ASSIGNMENT, encoding="utf-8")
+    assignment = load_assignment(path)
+    assert assignment.world is not None and len(assignment.world.messages) == 3
+    report = check_client_program(Protocol.POP3, "pop3_client_good.py", assignment)
+    assert failed(report) == set()
+    assert verdicts(report, "assignment.deleted")[0].detail.en == "Removed: 2; every other message is still there."
+    path.write_text(WORLD_ASSIGNMENT.replace("messages = [2]", "messages = [4]"), encoding="utf-8")
+    from mailsim.testbench.assignment import check_assignment
+
+    assert [p.message for p in check_assignment(path)] == ["'messages': alice's INBOX starts with 3 messages, not 4"]
