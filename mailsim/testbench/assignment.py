@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +32,7 @@ TOP_KEYS = {
 LEVEL_KEYS = {"format_version", "id", "protocol", "title", "summary", "include", "checks"}
 REQUIREMENT_KEYS = {
     "message": {"to", "count", "subject", "from", "attachment", "text", "explain"},
-    "deleted": {"account", "messages", "explain"},
+    "deleted": {"account", "messages", "before", "explain"},
     "command": {"verb", "explain"},
 }
 KINDS = ("client", "server")
@@ -62,11 +63,13 @@ class MessageRequired:
 
 @dataclass(frozen=True, slots=True)
 class DeletedRequired:
-    """Exactly these messages (numbered as the maildrop was at the start, from 1) were
-    removed from `account`'s INBOX, and no others."""
+    """Exactly these messages were removed from `account`'s INBOX, and no others: the
+    numbers in `messages` (as the maildrop was at the start, from 1), or every message
+    whose Date: is earlier than `before`."""
 
     account: str
-    messages: tuple[int, ...]
+    messages: tuple[int, ...] = ()
+    before: datetime | None = None
     explain: Text | None = None
     line: int = 0
 
@@ -298,10 +301,19 @@ class _Reader(ChecksReader):
                 line=span.start,
             )
         if kind == "deleted":
-            messages = entry.get("messages")
+            messages, before = entry.get("messages", []), entry.get("before")
+            if ("messages" in entry) == (before is not None):
+                self.problem(span.start, f"{where}: give 'messages' (numbers) or 'before' (a date), one of them")
             if not isinstance(messages, list) or not all(isinstance(m, int) and not isinstance(m, bool) and m > 0 for m in messages):
                 self.problem(self.key_line("messages", span), f"{where}: 'messages' must be a list of message numbers (from 1)")
                 messages = []
-            return DeletedRequired(self.string(entry, "account", where, span), tuple(messages), explain, span.start)
+            if before is not None and not isinstance(before, (date, datetime)):
+                self.problem(self.key_line("before", span), f"{where}: 'before' must be a TOML date or date-time (2026-09-05)")
+                before = None
+            if isinstance(before, date) and not isinstance(before, datetime):
+                before = datetime(before.year, before.month, before.day)
+            if isinstance(before, datetime) and before.tzinfo is None:
+                before = before.replace(tzinfo=timezone.utc)
+            return DeletedRequired(self.string(entry, "account", where, span), tuple(messages), before, explain, span.start)
         verb = self.string(entry, "verb", where, span)
         return CommandRequired(verb.upper(), explain, span.start)

@@ -7,12 +7,14 @@ use), so "an attachment named informe.pdf" means what a mail reader would show.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timezone
+from email.utils import parsedate_to_datetime
 
 from mailsim.events import Protocol
 from mailsim.lesson.model import Text
 from mailsim.mime.model import build_model
-from mailsim.store.model import INBOX
+from mailsim.store.model import INBOX, StoredMessage
 from mailsim.store.store import MailStore
 from mailsim.testbench.assignment import Assignment, CommandRequired, DeletedRequired, MessageRequired
 from mailsim.testbench.conversation import Conversation
@@ -22,19 +24,30 @@ from mailsim.testbench.verdict import Status, Verdict
 
 @dataclass(frozen=True, slots=True)
 class MailboxSnapshot:
-    """The UIDs in each account's INBOX, in order: message n is `uids[n - 1]`."""
+    """Each account's INBOX at one moment, in order (message n is `uids[n - 1]`), with
+    each message's date: its Date: header, or when it arrived if that is unreadable."""
 
     uids: dict[str, tuple[int, ...]]
+    dates: dict[str, tuple[datetime, ...]] = field(default_factory=dict)
 
     @classmethod
     def of(cls, store: MailStore) -> "MailboxSnapshot":
+        inboxes = {name: a.mailboxes[INBOX].messages for name, a in store.accounts.items() if INBOX in a.mailboxes}
         return cls(
-            {
-                name: tuple(m.uid for m in account.mailboxes[INBOX].messages)
-                for name, account in store.accounts.items()
-                if INBOX in account.mailboxes
-            }
+            {name: tuple(m.uid for m in messages) for name, messages in inboxes.items()},
+            {name: tuple(_date(m) for m in messages) for name, messages in inboxes.items()},
         )
+
+
+def _date(message: StoredMessage) -> datetime:
+    header = build_model(message.raw).root.header("Date")
+    try:
+        found = parsedate_to_datetime(header) if header else None
+    except (TypeError, ValueError, IndexError):
+        found = None
+    if found is None:
+        return message.internal_date
+    return found if found.tzinfo is not None else found.replace(tzinfo=timezone.utc)
 
 
 def judge_requirements(
@@ -145,6 +158,9 @@ def _message_problems(req: MessageRequired, number: int, raw: bytes) -> list[Tex
 
 
 def _deleted(req: DeletedRequired, protocol: Protocol, before: MailboxSnapshot, after: MailboxSnapshot) -> Verdict:
+    if req.before is not None:  # "delete the messages older than…": which numbers those are
+        dates = before.dates.get(req.account, ())
+        req = replace(req, messages=tuple(n for n, d in enumerate(dates, start=1) if d < req.before))
     start = before.uids.get(req.account, ())
     left = set(after.uids.get(req.account, ()))
     removed = [n for n, uid in enumerate(start, start=1) if uid not in left]
@@ -153,7 +169,10 @@ def _deleted(req: DeletedRequired, protocol: Protocol, before: MailboxSnapshot, 
     removed_text = ", ".join(map(str, removed)) or text_of(entry["none"])
     ok = sorted(removed) == sorted(req.messages)
     detail = text_of(entry["pass" if ok else "fail"], protocol.value, wanted=wanted, removed=removed_text)
-    title = req.explain or text_of(entry["title"], protocol.value, wanted=wanted, account=req.account)
+    if req.before is not None:
+        title = req.explain or text_of(entry["title-before"], protocol.value, date=req.before.date().isoformat(), account=req.account)
+    else:
+        title = req.explain or text_of(entry["title"], protocol.value, wanted=wanted, account=req.account)
     return _verdict("deleted", ok, protocol, title, detail)
 
 

@@ -135,6 +135,16 @@ def test_a_bad_server_assignment(tmp_path: Path) -> None:
     assert any(line == 15 and "'expect' must be a status pattern" in message for line, message in problems)
 
 
+def test_deleted_takes_numbers_or_a_date(tmp_path: Path) -> None:
+    path = tmp_path / "both.toml"
+    head = BAD_SERVER.split("level =")[0].replace('kind = "server"', 'kind = "client"')
+    path.write_text(head + '\n[[requirements]]\nkind = "deleted"\naccount = "alice"\nmessages = [1]\nbefore = 2026-09-05\n'
+                    '\n[[requirements]]\nkind = "deleted"\naccount = "alice"\nbefore = "yesterday"\n', encoding="utf-8")
+    problems = [(p.line, p.message) for p in check_assignment(path)]
+    assert (8, "requirement 1: give 'messages' (numbers) or 'before' (a date), one of them") in problems
+    assert (17, "requirement 2: 'before' must be a TOML date or date-time (2026-09-05)") in problems
+
+
 def test_mailsim_check_validate(tmp_path: Path) -> None:
     bad = tmp_path / "bad.toml"
     bad.write_text(BAD, encoding="utf-8")

@@ -186,3 +186,15 @@ def test_an_assignment_brings_its_own_world(tmp_path) -> None:
     from mailsim.testbench.assignment import check_assignment
 
     assert [p.message for p in check_assignment(path)] == ["'messages': alice's INBOX starts with 3 messages, not 4"]
+
+
+def test_deleting_the_messages_older_than_a_date() -> None:
+    assignment = load_assignment(ASSIGNMENTS / "pop3-client-cleanup.toml")
+    good = check_client_program(Protocol.POP3, "pop3_client_cleanup.py", assignment)
+    assert failed(good) == set()
+    (deleted,) = verdicts(good, "assignment.deleted")
+    assert deleted.title.en == "Deletes exactly alice's messages dated before 2026-09-05"
+    assert deleted.detail.en == "Removed: 1, 2, 3; every other message is still there."
+    # A day off: message 3 (3 September) survives, and the verdict says which were wanted.
+    late = check_client_program(Protocol.POP3, "pop3_client_cleanup.py", assignment, "2026-09-03")
+    assert verdicts(late, "assignment.deleted")[0].detail.en == "Removed: 1, 2; the exercise asks for 1, 2, 3."
