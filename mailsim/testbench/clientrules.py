@@ -68,10 +68,11 @@ def rules_for(protocol: Protocol) -> ProtocolRules:
 
 @dataclass(frozen=True, slots=True)
 class Context:
-    """What a rule may know besides the conversation: the server's patience."""
+    """What a rule may know besides the conversation: the server's patience. None
+    (a recording judged afterwards): measured from the events' timestamps."""
 
-    idle_timeout: float
-    wait: float
+    idle_timeout: float | None = None
+    wait: float | None = None
 
 
 def verdict(
@@ -182,7 +183,8 @@ def line_ends(c: Conversation, rules: ProtocolRules, context: Context, ignored) 
 def hanging(c: Conversation, rules: ProtocolRules, context: Context, ignored) -> list[Verdict]:
     """A conversation the server ended for silence; in DATA, the missing final dot."""
     timed_out = c.closed_reason in ("idle timeout", "server shutdown")
-    seconds = _seconds(context.idle_timeout if c.closed_reason == "idle timeout" else context.wait)
+    configured = context.idle_timeout if c.closed_reason == "idle timeout" else context.wait
+    seconds = _seconds(configured if configured is not None else round(max(c.closed_at - c.last_heard, 0.0), 1))
     last = c.exchanges[-1] if c.exchanges else None
     reason = last.reply_line() if last is not None and last.reply is not None else closed_reason(c)
     found = []

@@ -2,6 +2,7 @@
 
     mailsim check client smtp|pop3|imap   wait for a student's client and judge it
     mailsim check server URL              run scripted dialogs against a student's server
+    mailsim check recording FILE          judge the client conversations of a recording
     mailsim check validate FILE...        check assignment files (file:line problems)
     mailsim check levels                  list the built-in server levels
 
@@ -74,6 +75,11 @@ def add_check_parser(commands: argparse._SubParsersAction) -> None:
     server.add_argument("--timeout", type=_positive, default=5.0, help="seconds to wait for each reply (default 5)")
     output_options(server)
 
+    recording = sub.add_parser("recording", help="judge the client conversations of a recording (the app's, or serve --record's)")
+    recording.add_argument("file", metavar="FILE", help="a recording (JSON Lines) or a C:/S: transcript")
+    recording.add_argument("--protocol", choices=[p.value for p in Protocol], help="judge only this protocol's conversations")
+    output_options(recording)
+
     validate = sub.add_parser("validate", help="check assignment files; problems as file:line: message")
     validate.add_argument("files", nargs="+", metavar="FILE")
     sub.add_parser("levels", help="list the built-in server levels")
@@ -97,6 +103,8 @@ def run(args: argparse.Namespace, lang: str) -> int:
         return 2
     if command == "client":
         return _client(args, assignment, lang)
+    if command == "recording":
+        return _recording(args, assignment, lang)
     return _server(args, assignment, lang)
 
 
@@ -133,6 +141,21 @@ def _client(args: argparse.Namespace, assignment: Assignment | None, lang: str) 
         return 2
     except KeyboardInterrupt:
         return 130
+    return _emit(report, args, lang)
+
+
+def _recording(args: argparse.Namespace, assignment: Assignment | None, lang: str) -> int:
+    from mailsim.testbench.recording import judge_recording
+    from mailsim.transcript.recorder import TranscriptError
+
+    if assignment is not None and assignment.kind != "client":
+        print(f"mailsim: {args.assignment} is a server assignment; a recording shows clients", file=sys.stderr)
+        return 2
+    try:
+        report = judge_recording(args.file, protocol=Protocol(args.protocol) if args.protocol else None, assignment=assignment)
+    except (TranscriptError, OSError) as exc:
+        print(f"mailsim: {exc}", file=sys.stderr)
+        return 2
     return _emit(report, args, lang)
 
 

@@ -111,6 +111,8 @@ class Conversation:
     state: str = ""
     closed_reason: str = ""
     closed_in: str = ""  # the state the session was in when it closed
+    last_heard: float = 0.0  # when the client last sent something (or connected)
+    closed_at: float = 0.0
 
     @property
     def closed(self) -> bool:
@@ -128,9 +130,11 @@ class Conversation:
             self.exchanges.append(current)
         if isinstance(event, Connected):
             self.peer = event.peer
+            self.last_heard = event.timestamp
         elif isinstance(event, ClientLine):
             current.client.append(event.data)
             self.client_lines.append(event.data)
+            self.last_heard = event.timestamp
         elif isinstance(event, ServerLine):
             current.server.append(event.data)
         elif isinstance(event, Reply):
@@ -147,6 +151,7 @@ class Conversation:
         elif isinstance(event, Closed):
             self.closed_in = self.state
             self.closed_reason = event.reason
+            self.closed_at = event.timestamp
 
     @staticmethod
     def _starts_new(event: Event) -> bool:

@@ -26,10 +26,12 @@ def program(name: str, *args: str) -> list[str]:
     return [sys.executable, str(PROGRAMS / name), *args]
 
 
-async def _client_run(protocol: Protocol, name: str, assignment: Assignment | None, args: tuple[str, ...]) -> tuple[Report, int]:
+async def _client_run(
+    protocol: Protocol, name: str, assignment: Assignment | None, args: tuple[str, ...], record: str | None = None
+) -> tuple[Report, int]:
     store = build_store(assignment.world if assignment else None)
     listening: asyncio.Future[int] = asyncio.get_running_loop().create_future()
-    check = ClientCheck(protocol, port=0, wait=20, idle_timeout=IDLE, assignment=assignment)
+    check = ClientCheck(protocol, port=0, wait=20, idle_timeout=IDLE, assignment=assignment, record=record)
     task = asyncio.create_task(run_client_check(check, store, on_listening=lambda host, port: listening.set_result(port)))
     port = await listening
     process = await asyncio.create_subprocess_exec(
@@ -39,9 +41,11 @@ async def _client_run(protocol: Protocol, name: str, assignment: Assignment | No
     return report, await asyncio.wait_for(process.wait(), 10)
 
 
-def check_client_program(protocol: Protocol, name: str, assignment: Assignment | None = None, *args: str) -> Report:
+def check_client_program(
+    protocol: Protocol, name: str, assignment: Assignment | None = None, *args: str, record: str | None = None
+) -> Report:
     """Start `mailsim check client` in-process, run the student's program against it."""
-    report, _ = asyncio.run(_client_run(protocol, name, assignment, args))
+    report, _ = asyncio.run(_client_run(protocol, name, assignment, args, record))
     return report
 
 
