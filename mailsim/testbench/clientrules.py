@@ -171,11 +171,11 @@ def line_ends(c: Conversation, rules: ProtocolRules, context: Context, ignored) 
         line for chunk in c.client_lines for line in split_wire_lines(chunk)
         if line.endswith(b"\n") and not line.endswith(b"\r\n")
     ]
-    example = bare[0].decode("utf-8", errors="replace").rstrip("\n")[:60] + "␊" if bare else ""
+    text = bare[0].decode("utf-8", errors="replace").rstrip("\n")[:60] if bare else ""
     return [
         verdict(
             "line-ends", _status(not bare), c.protocol, conversation=c.number,
-            lines=[f"C: {example}"] if bare else [], count=len(bare), example=repr(example[:-1] + "\\n"),
+            lines=[f"C: {text}␊"] if bare else [], count=len(bare), example=f"«{text}\\n»",
         )
     ]
 

@@ -37,6 +37,13 @@ def _positive(value: str) -> float:
     return number
 
 
+def _count(value: str) -> int:
+    number = int(value)
+    if number < 1:
+        raise argparse.ArgumentTypeError("at least 1")
+    return number
+
+
 def _port(value: str) -> int:
     port = int(value)
     if not 0 <= port <= 65535:
@@ -58,7 +65,7 @@ def add_check_parser(commands: argparse._SubParsersAction) -> None:
     client.add_argument("protocol", choices=[p.value for p in Protocol])
     client.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     client.add_argument("--port", type=_port, default=None, help="port (default: 2525 SMTP, 1110 POP3, 1143 IMAP; 0 = any free, printed)")
-    client.add_argument("--connections", type=int, default=None, help="conversations to wait for (default: the assignment's, or 1)")
+    client.add_argument("--connections", type=_count, default=None, help="conversations to wait for (default: the assignment's, or 1)")
     client.add_argument("--wait", type=_positive, default=120.0, help="seconds to wait for all conversations (default 120)")
     client.add_argument("--timeout", type=_positive, default=10.0, help="seconds of client silence before the server gives up (default 10)")
     client.add_argument("--world", metavar="FILE", help="world file (default: the assignment's world, or the default world)")

@@ -77,7 +77,7 @@ def test_bare_lf_line_ends_fail_with_the_first_line_shown() -> None:
     report = check_client_program(Protocol.SMTP, "smtp_client_good.py", None, "--lf")
     (line_ends,) = verdicts(report, "smtp.line-ends")
     assert line_ends.status is Status.FAIL
-    assert "EHLO student.example" in line_ends.detail.en
+    assert line_ends.detail.en.endswith("first: «EHLO student.example\\n».")
     assert line_ends.exchange == ("C: EHLO student.example␊",)
 
 
