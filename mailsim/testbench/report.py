@@ -87,7 +87,7 @@ def markdown(report: Report, lang: str) -> str:
     out = [f"# {heading(report, lang)}", ""]
     if report.title is not None:
         out += [f"**{t['assignment']}:** `{report.level}`", ""]
-    elif report.level:
+    elif report.kind == "server" and report.level:
         out += [f"**{t['level']}:** `{report.level}`", ""]
     out += [f"**{t['result']}:** {_summary(report, t)}", ""]
     for verdict in report.verdicts:
