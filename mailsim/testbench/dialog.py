@@ -23,7 +23,7 @@ SHOWN_LINES = 5  # lines of a multi-line answer kept in the transcript
 
 
 class DialogError(Exception):
-    """The dialog could not go on: `kind` is timeout, closed or unreachable."""
+    """The dialog could not go on: `kind` is timeout, closed, too-long or unreachable."""
 
     def __init__(self, kind: str, message: str) -> None:
         self.kind = kind
@@ -51,6 +51,7 @@ class Dialog:
         self.bare_lf: list[str] = []  # server lines that ended in LF without CR
         self.lines_read = 0
         self._tag = ""  # the IMAP tag of the command in progress
+        self._reply_octets = 0
         self._continuing = False
         try:
             self._sock = socket.create_connection((host, port), timeout=timeout)
@@ -92,6 +93,7 @@ class Dialog:
     # -- reading ---------------------------------------------------------------------------
 
     def read_reply(self, *, multiline: bool = False) -> ServerReply:
+        self._reply_octets = 0
         if self.protocol is Protocol.SMTP:
             return self._read_smtp()
         if self.protocol is Protocol.POP3:
@@ -100,10 +102,10 @@ class Dialog:
 
     def expect_close(self) -> bool:
         """Whether the server closes the connection now (reads until EOF or timeout)."""
+        self._reply_octets = 0
         try:
             while True:
-                line = self._read_line()
-                self.transcript.append("S: " + _visible(line))
+                self._read_line()
         except DialogError as exc:
             return exc.kind == "closed"
 
@@ -155,6 +157,7 @@ class Dialog:
             if end >= 0:
                 line = bytes(self._buffer[: end + 1])
                 del self._buffer[: end + 1]
+                self._count(len(line))
                 self.lines_read += 1
                 if not line.endswith(b"\r\n"):
                     self.bare_lf.append(_visible(line))
@@ -168,12 +171,18 @@ class Dialog:
             self._receive()
         chunk = bytes(self._buffer[:count])
         del self._buffer[:count]
+        self._count(count)
         self.transcript.append(f"S: … ({count} octets of literal)")
         return chunk
 
+    def _count(self, octets: int) -> None:
+        self._reply_octets += octets
+        if self._reply_octets > MAX_REPLY:
+            raise DialogError("too-long", f"the reply went over {MAX_REPLY} octets")
+
     def _receive(self) -> None:
         if len(self._buffer) > MAX_REPLY:
-            raise DialogError("closed", f"the reply went over {MAX_REPLY} octets without a line end")
+            raise DialogError("too-long", f"the reply went over {MAX_REPLY} octets")
         try:
             chunk = self._sock.recv(65536)
         except TimeoutError:

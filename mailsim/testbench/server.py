@@ -16,6 +16,7 @@ from mailsim.events import Protocol
 from mailsim.lesson.model import Text
 from mailsim.testbench.assignment import Assignment, load_level
 from mailsim.testbench.checks import CheckSpec, Step, status_matches
+from mailsim.testbench import dialog as dialog_limits
 from mailsim.testbench.dialog import Dialog, DialogError, ServerReply
 from mailsim.testbench.texts import data_file, text_of
 from mailsim.testbench.verdict import Report, Status, Verdict
@@ -126,9 +127,9 @@ def _steps(spec: CheckSpec, check: ServerCheck, dialog: Dialog) -> Verdict:
         return _verdict(spec, ok, detail, dialog.transcript)
     for number, step in enumerate(spec.steps, start=1):
         try:
-            problem = _run_step(dialog, step, number, check)
+            problem, _ = _run_step(dialog, step, number, check)
         except DialogError as exc:
-            problem = _outcome(exc.kind, step=number, seconds=f"{check.timeout:g}")
+            problem = _failure(exc, number, check)
         if problem is not None:
             return _verdict(spec, False, problem, dialog.transcript)
     return _verdict(spec, True, _outcome("pass"), dialog.transcript)
@@ -149,7 +150,8 @@ def _line_ends(bare_lf: list[str], protocol: Protocol) -> Verdict:
     )
 
 
-def _run_step(dialog: Dialog, step: Step, number: int, check: ServerCheck) -> Text | None:
+def _run_step(dialog: Dialog, step: Step, number: int, check: ServerCheck) -> tuple[Text | None, ServerReply | None]:
+    """Send, read, compare: the problem (None when all went as expected) and the last reply."""
     values = check.values()
     if step.send:
         lines = [_fill(line, values) for line in step.send.split("\n")]
@@ -160,43 +162,51 @@ def _run_step(dialog: Dialog, step: Step, number: int, check: ServerCheck) -> Te
     for expected in step.expect:
         reply = dialog.read_reply(multiline=step.multiline)
         if not status_matches(expected, reply.status):
-            got = reply.text.splitlines()[-1] if reply.text else ""
-            return _outcome("mismatch", step=number, expected=expected.replace("|", " / "), got=got)
+            got = reply.text.splitlines()[0 if step.multiline else -1] if reply.text else ""
+            return _outcome("mismatch", step=number, expected=expected.replace("|", " / "), got=got), reply
     if step.contains and reply is not None and not re.search(step.contains, reply.text, re.MULTILINE):
-        return _outcome("contains", step=number, pattern=step.contains)
+        return _outcome("contains", step=number, pattern=step.contains), reply
     if step.closes and not dialog.expect_close():
-        return _outcome("not-closed", step=number)
-    return None
+        return _outcome("not-closed", step=number), reply
+    return None, reply
+
+
+_SIZES_SETUP = (
+    Step(expect=("+OK",)),
+    Step(send="USER ${user}", expect=("+OK",)),
+    Step(send="PASS ${password}", expect=("+OK",)),
+    Step(send="LIST", expect=("+OK",), multiline=True),
+)
 
 
 def _pop3_sizes(dialog: Dialog, check: ServerCheck) -> tuple[bool, Text]:
     """RFC 1939 §5: the sizes LIST gives are exactly the octets RETR sends (without
     the dot-stuffing and the final dot)."""
+    number = 0
     try:
-        dialog.read_reply()
-        for line in (f"USER {check.user}", f"PASS {check.password}"):
-            dialog.send(f"{line}\r\n".encode())
-            if dialog.read_reply().status != "+OK":
-                return False, _outcome("mismatch", step=2, expected="+OK", got=dialog.transcript[-1][3:])
-        dialog.send(b"LIST\r\n")
-        listing = dialog.read_reply(multiline=True)
-        if listing.status != "+OK":
-            return False, _outcome("mismatch", step=3, expected="+OK", got=dialog.transcript[-1][3:])
+        for number, step in enumerate(_SIZES_SETUP, start=1):
+            problem, listing = _run_step(dialog, step, number, check)
+            if problem is not None:
+                return False, problem
+        assert listing is not None
         sizes = [tuple(map(int, m.groups())) for m in re.finditer(rb"^(\d+) (\d+)\r?$", listing.body, re.MULTILINE)]
         if not sizes:
             return False, _outcome("sizes-empty")
-        for step, (number, listed) in enumerate(sizes[:SIZES_CHECKED], start=4):
-            dialog.send(f"RETR {number}\r\n".encode())
-            message = dialog.read_reply(multiline=True)
-            if message.status != "+OK":
-                return False, _outcome("mismatch", step=step, expected="+OK", got=message.text.splitlines()[0])
-            if len(message.body) != listed:
-                return False, _outcome("sizes-differ", n=number, listed=listed, sent=len(message.body))
-        dialog.send(b"QUIT\r\n")
-        dialog.read_reply()
+        for message, listed in sizes[:SIZES_CHECKED]:
+            number += 1
+            problem, retrieved = _run_step(dialog, Step(send=f"RETR {message}", expect=("+OK",), multiline=True), number, check)
+            if problem is not None:
+                return False, problem
+            assert retrieved is not None
+            if len(retrieved.body) != listed:
+                return False, _outcome("sizes-differ", n=message, listed=listed, sent=len(retrieved.body))
     except DialogError as exc:
-        return False, _outcome(exc.kind, step=len(dialog.transcript), seconds=f"{check.timeout:g}")
+        return False, _failure(exc, number, check)
     return True, _outcome("sizes-ok", count=min(len(sizes), SIZES_CHECKED))
+
+
+def _failure(error: DialogError, step: int, check: ServerCheck) -> Text:
+    return _outcome(error.kind, step=step, seconds=f"{check.timeout:g}", limit=dialog_limits.MAX_REPLY)
 
 
 def _fill(text: str, values: dict[str, str]) -> str:

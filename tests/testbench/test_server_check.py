@@ -138,6 +138,24 @@ def test_a_server_that_closes_at_once_fails_each_check_clearly() -> None:
     assert verdicts(report, "sizes")[0].status is Status.FAIL
 
 
+def test_a_server_that_floods_is_stopped_at_the_reply_limit(monkeypatch: pytest.MonkeyPatch) -> None:
+    from mailsim.testbench import dialog
+
+    monkeypatch.setattr(dialog, "MAX_REPLY", 4096)
+
+    def flood(connection: socket.socket) -> None:
+        try:
+            while True:
+                connection.sendall(b"220-spam spam spam spam spam spam spam spam spam spam\r\n" * 100)
+        except OSError:
+            return
+
+    port, _ = _serve_once(flood)
+    greeting = run_one(load_level("rfc821").checks[0], ServerCheck(Target(Protocol.SMTP, "127.0.0.1", port), timeout=2))
+    assert greeting.status is Status.FAIL
+    assert greeting.detail.en == "Step 1: the server's reply went over 4096 octets, more than any answer to this command should be."
+
+
 def test_nothing_listening_is_reported_as_unreachable() -> None:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
