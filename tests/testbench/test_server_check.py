@@ -97,6 +97,17 @@ def test_pop3_sizes_compares_list_with_retr(mailsim_servers: RunningServers) -> 
     assert sizes.detail.en == "LIST and RETR agree on the size of 5 message(s)."
 
 
+def test_a_pop3_server_that_counts_lf_instead_of_crlf_fails_the_sizes_check() -> None:
+    with toy_server("pop3_server_lf_sizes.py") as port:
+        report = run_server_check(ServerCheck(Target(Protocol.POP3, "127.0.0.1", port), level="pop3", timeout=2))
+    (sizes,) = verdicts(report, "sizes")
+    assert sizes.status is Status.FAIL
+    # "Subject: one\n\nFirst message.\n" is 30 octets with LF, 33 on the wire with CRLF.
+    assert sizes.detail.en == "Message 1: LIST says 29 octets, RETR sent 32."
+    assert "C: RETR 1" in sizes.exchange
+    assert verdicts(report, "login")[0].status is Status.PASS
+
+
 def _serve_once(behaviour) -> tuple[int, threading.Thread]:
     listener = socket.create_server(("127.0.0.1", 0))
     port = listener.getsockname()[1]
