@@ -102,7 +102,7 @@ def test_a_pop3_server_that_counts_lf_instead_of_crlf_fails_the_sizes_check() ->
         report = run_server_check(ServerCheck(Target(Protocol.POP3, "127.0.0.1", port), level="pop3", timeout=2))
     (sizes,) = verdicts(report, "sizes")
     assert sizes.status is Status.FAIL
-    # "Subject: one\n\nFirst message.\n" is 30 octets with LF, 33 on the wire with CRLF.
+    # "Subject: one\n\nFirst message.\n" is 29 octets with LF, 32 on the wire with CRLF.
     assert sizes.detail.en == "Message 1: LIST says 29 octets, RETR sent 32."
     assert "C: RETR 1" in sizes.exchange
     assert verdicts(report, "login")[0].status is Status.PASS
