@@ -9,6 +9,8 @@ server gives up waiting, exactly as a real server would.
 from __future__ import annotations
 
 import asyncio
+import shlex
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -28,6 +30,8 @@ from mailsim.transport.tcp import DEFAULT_PORTS, MailServers, ServerOptions
 # A failed login is answered after this delay (the engines' guard against guessing),
 # kept short so a test run does not crawl.
 AUTH_FAILURE_DELAY = 0.2
+# Seconds a program started with `run` may take to exit after its conversations ended.
+PROGRAM_GRACE = 5.0
 
 
 @dataclass
@@ -40,6 +44,7 @@ class ClientCheck:
     idle_timeout: float = 10.0     # seconds of client silence the server tolerates
     assignment: Assignment | None = None
     record: str | None = None      # also record every event (JSON Lines) for `mailsim replay`
+    run: str | None = None         # start the student's program: "python client.py {host} {port}"
 
 
 async def run_client_check(
@@ -68,7 +73,12 @@ async def run_client_check(
     host, bound = (await servers.start())[check.protocol]
     if on_listening is not None:
         on_listening(host, bound)
+    program = None
     try:
+        if check.run:
+            arguments = [part.format(host=host, port=bound) for part in shlex.split(check.run)]
+            output = _program_output()
+            program = await asyncio.create_subprocess_exec(*arguments, stdout=output, stderr=output)
         await asyncio.wait_for(enough.wait(), check.wait)
     except TimeoutError:
         pass
@@ -76,6 +86,8 @@ async def run_client_check(
         await servers.stop()
         if recording is not None:
             recording.stop()
+        if program is not None:
+            await _finish(program)
     conversations = list(collector.conversations.values())[: max(check.connections, 1)]
     context = Context(idle_timeout=check.idle_timeout, wait=check.wait)
     verdicts = [
@@ -89,6 +101,9 @@ async def run_client_check(
     if check.assignment is not None:
         verdicts += judge_requirements(check.assignment, conversations, store, before)
     assignment = check.assignment
+    notes = [f"{host}:{bound}"]
+    if program is not None:
+        notes.append(f"{check.run}: exit status {program.returncode}")
     return Report(
         kind="client",
         subject=check.protocol.value.upper(),
@@ -96,5 +111,23 @@ async def run_client_check(
         title=assignment.title if assignment else None,
         level=assignment.id if assignment else check.protocol.value,
         duration=time.monotonic() - started,
-        notes=(f"{host}:{bound}",),
+        notes=tuple(notes),
     )
+
+
+def _program_output() -> int:
+    """Where the student's program writes: our standard error (the report may be on
+    standard output), or nowhere when that is not a real file (under a test runner)."""
+    try:
+        return sys.stderr.fileno()
+    except (AttributeError, OSError, ValueError):
+        return asyncio.subprocess.DEVNULL
+
+
+async def _finish(program: asyncio.subprocess.Process) -> None:
+    """The student's program has had its conversations: give it a moment, then stop it."""
+    try:
+        await asyncio.wait_for(program.wait(), PROGRAM_GRACE)
+    except TimeoutError:
+        program.kill()
+        await program.wait()

@@ -69,6 +69,10 @@ def add_check_parser(commands: argparse._SubParsersAction) -> None:
     client.add_argument("--wait", type=_positive, default=120.0, help="seconds to wait for all conversations (default 120)")
     client.add_argument("--timeout", type=_positive, default=10.0, help="seconds of client silence before the server gives up (default 10)")
     client.add_argument("--world", metavar="FILE", help="world file (default: the assignment's world, or the default world)")
+    client.add_argument(
+        "--run", metavar="COMMAND",
+        help="start the student's program once listening; {host} and {port} are filled in (e.g. 'python client.py {host} {port}')",
+    )
     client.add_argument("--record", metavar="FILE", help="also record the conversations (JSON Lines) for 'mailsim replay'")
     output_options(client)
 
@@ -133,7 +137,7 @@ def _client(args: argparse.Namespace, assignment: Assignment | None, lang: str) 
     connections = args.connections or (assignment.connections if assignment else 1)
     check = ClientCheck(
         protocol, host=args.host, port=args.port, connections=connections, wait=args.wait,
-        idle_timeout=args.timeout, assignment=assignment, record=args.record,
+        idle_timeout=args.timeout, assignment=assignment, record=args.record, run=args.run,
     )
     t = labels(lang)
 
@@ -144,7 +148,10 @@ def _client(args: argparse.Namespace, assignment: Assignment | None, lang: str) 
     try:
         report = asyncio.run(run_client_check(check, store, on_listening=listening))
     except OSError as exc:
-        print(f"mailsim: cannot listen: {exc}", file=sys.stderr)
+        print(f"mailsim: cannot {'run' if exc.filename else 'listen'}: {exc}", file=sys.stderr)
+        return 2
+    except ValueError as exc:  # a --run command shlex cannot split
+        print(f"mailsim: --run: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import shlex
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
@@ -81,3 +82,19 @@ def test_usage_errors_exit_2_with_a_message_not_a_traceback(tmp_path: Path) -> N
         run = subprocess.run([*MAILSIM, "check", *args], capture_output=True, text=True, timeout=30)
         assert run.returncode == 2, (args, run.stderr)
         assert message in run.stderr and "Traceback" not in run.stderr
+
+
+def test_check_client_can_start_the_students_program_itself(tmp_path: Path) -> None:
+    command = " ".join(shlex.quote(part) for part in program("smtp_client_ignores_550.py")) + " {host} {port}"
+    run = subprocess.run(
+        [*MAILSIM, "check", "client", "smtp", "--port", "0", "--timeout", "2", "--wait", "20", "--format", "json",
+         "--run", command],
+        capture_output=True, text=True, timeout=60,
+    )
+    assert run.returncode == 1
+    data = json.loads(run.stdout)  # the program's own prints went to standard error, not into the report
+    assert {v["check"] for v in data["verdicts"] if v["status"] == "fail"} >= {"smtp.ignored"}
+    assert data["notes"][-1].endswith(": exit status 0")
+    missing = subprocess.run([*MAILSIM, "check", "client", "smtp", "--port", "0", "--run", "no-such-program {port}"],
+                             capture_output=True, text=True, timeout=60)
+    assert missing.returncode == 2 and "cannot run" in missing.stderr and "Traceback" not in missing.stderr
