@@ -76,7 +76,7 @@ async def run_client_check(
     program = None
     try:
         if check.run:
-            arguments = [part.format(host=host, port=bound) for part in shlex.split(check.run)]
+            arguments = [part.replace("{host}", host).replace("{port}", str(bound)) for part in shlex.split(check.run)]
             output = _program_output()
             program = await asyncio.create_subprocess_exec(*arguments, stdout=output, stderr=output)
         await asyncio.wait_for(enough.wait(), check.wait)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import shlex
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -26,27 +27,14 @@ def program(name: str, *args: str) -> list[str]:
     return [sys.executable, str(PROGRAMS / name), *args]
 
 
-async def _client_run(
-    protocol: Protocol, name: str, assignment: Assignment | None, args: tuple[str, ...], record: str | None = None
-) -> tuple[Report, int]:
-    store = build_store(assignment.world if assignment else None)
-    listening: asyncio.Future[int] = asyncio.get_running_loop().create_future()
-    check = ClientCheck(protocol, port=0, wait=20, idle_timeout=IDLE, assignment=assignment, record=record)
-    task = asyncio.create_task(run_client_check(check, store, on_listening=lambda host, port: listening.set_result(port)))
-    port = await listening
-    process = await asyncio.create_subprocess_exec(
-        *program(name, "127.0.0.1", str(port), *args), stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL
-    )
-    report = await asyncio.wait_for(task, 30)
-    return report, await asyncio.wait_for(process.wait(), 10)
-
-
 def check_client_program(
     protocol: Protocol, name: str, assignment: Assignment | None = None, *args: str, record: str | None = None
 ) -> Report:
-    """Start `mailsim check client` in-process, run the student's program against it."""
-    report, _ = asyncio.run(_client_run(protocol, name, assignment, args, record))
-    return report
+    """`mailsim check client` in-process, starting the student's program once it listens."""
+    store = build_store(assignment.world if assignment else None)
+    command = shlex.join(program(name)) + " {host} {port} " + shlex.join(args)
+    check = ClientCheck(protocol, port=0, wait=20, idle_timeout=IDLE, assignment=assignment, record=record, run=command)
+    return asyncio.run(run_client_check(check, store))
 
 
 def verdicts(report: Report, check: str) -> list[Verdict]:
