@@ -112,6 +112,7 @@ async def run_client_check(
         level=assignment.id if assignment else check.protocol.value,
         duration=time.monotonic() - started,
         notes=tuple(notes),
+        transcripts=tuple(c.transcript() for c in conversations),
     )
 
 

@@ -118,6 +118,10 @@ class Conversation:
     def closed(self) -> bool:
         return bool(self.closed_reason)
 
+    def transcript(self) -> tuple[str, ...]:
+        """The whole conversation as C:/S: lines (long blocks shortened, passwords hidden)."""
+        return tuple(line for exchange in self.exchanges for line in exchange.lines())
+
     @property
     def commands(self) -> list[Exchange]:
         """Exchanges the client started (not the greeting, not pushed updates)."""

@@ -43,4 +43,5 @@ def judge_recording(path: str | Path, *, protocol: Protocol | None = None, assig
         level=assignment.id if assignment else "recording",
         duration=time.monotonic() - started,
         notes=tuple(notes),
+        transcripts=tuple(c.transcript() for c in conversations),
     )

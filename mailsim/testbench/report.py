@@ -99,6 +99,8 @@ def markdown(report: Report, lang: str) -> str:
                 out += [f"**{t['why']}:** {verdict.why.get(lang)}", ""]
             if verdict.rfc:
                 out += [f"**{t['rfc']}:** {verdict.rfc}", ""]
+    for number, lines in enumerate(report.transcripts, start=1):
+        out += [f"## {t['transcript']} {number}", "", "```", *lines, "```", ""]
     return "\n".join(out).rstrip() + "\n"
 
 
@@ -129,6 +131,8 @@ def html_page(report: Report, lang: str) -> str:
             if verdict.rfc:
                 parts.append(f"<p><b>{e(t['rfc'])}:</b> {e(verdict.rfc)}</p>")
         parts.append("</section>")
+    for number, lines in enumerate(report.transcripts, start=1):
+        parts.append(f"<h2>{e(t['transcript'])} {number}</h2><pre>" + e("\n".join(lines)) + "</pre>")
     parts.append("</body></html>")
     return "\n".join(parts) + "\n"
 
@@ -197,6 +201,7 @@ def as_json(report: Report) -> str:
         "counts": {status.value: report.count(status) for status in Status},
         "duration": round(report.duration, 3),
         "notes": list(report.notes),
+        "transcripts": [list(lines) for lines in report.transcripts],
         "verdicts": [
             {
                 "check": v.check,

@@ -45,6 +45,7 @@ class Report:
     level: str = ""                # the built-in level or assignment id
     duration: float = 0.0
     notes: tuple[str, ...] = field(default=())  # facts of the run ("listened on 127.0.0.1:2525")
+    transcripts: tuple[tuple[str, ...], ...] = ()  # each client conversation as C:/S: lines
 
     @property
     def passed(self) -> bool:

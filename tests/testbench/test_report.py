@@ -41,6 +41,7 @@ REPORT = Report(
     ),
     level="smtp",
     duration=1.25,
+    transcripts=(("S: 220 mailsim.test ESMTP mailsim ready", "C: EHLO x"),),
 )
 
 
@@ -116,6 +117,7 @@ def test_markdown_and_html_for_the_student() -> None:
     assert "```\nC: DATA\nS: 354 End data with <CR><LF>.<CR><LF>\n```" in md
     assert "**Por qué:** por qué" in md and "**Ver:** RFC 5321 §4.1.1.4" in md
     assert "(conversación 2)" in md
+    assert md.rstrip().endswith("## La conversación completa 1\n\n```\nS: 220 mailsim.test ESMTP mailsim ready\nC: EHLO x\n```")
     page = render(REPORT, "html", "en")
     assert page.startswith("<!DOCTYPE html>") and '<html lang="en">' in page
     assert "what happened &lt;&amp;&gt;" in page and "<&>" not in page
