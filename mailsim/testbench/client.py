@@ -79,9 +79,7 @@ async def run_client_check(
             arguments = [part.replace("{host}", host).replace("{port}", str(bound)) for part in shlex.split(check.run)]
             output = _program_output()
             program = await asyncio.create_subprocess_exec(*arguments, stdout=output, stderr=output)
-        await asyncio.wait_for(enough.wait(), check.wait)
-    except TimeoutError:
-        pass
+        await _wait_for_conversations(check, collector, enough, program)
     finally:
         await servers.stop()
         if recording is not None:
@@ -90,10 +88,14 @@ async def run_client_check(
             await _finish(program)
     conversations = list(collector.conversations.values())[: max(check.connections, 1)]
     context = Context(idle_timeout=check.idle_timeout, wait=check.wait)
+    arrived = len(conversations) >= check.connections
+    ended = program is not None and not arrived and program.returncode is not None
     verdicts = [
         verdict(
-            "connections", Status.PASS if len(conversations) >= check.connections else Status.FAIL, check.protocol,
+            "connections", Status.PASS if arrived else Status.FAIL, check.protocol,
+            outcome="fail-program" if ended else None,
             count=len(conversations), expected=check.connections, seconds=f"{check.wait:g}",
+            exit_status=program.returncode if program is not None else "",
         )
     ]
     for conversation in conversations:
@@ -114,6 +116,31 @@ async def run_client_check(
         notes=tuple(notes),
         transcripts=tuple(c.transcript() for c in conversations),
     )
+
+
+async def _wait_for_conversations(
+    check: ClientCheck, collector: Collector, enough: asyncio.Event, program: asyncio.subprocess.Process | None
+) -> None:
+    """Until the conversations asked for have ended, or `wait` runs out, or the
+    program started with `run` has exited and its connections have closed."""
+    waiters = {asyncio.ensure_future(enough.wait())}
+    if program is not None:
+        waiters.add(asyncio.ensure_future(program.wait()))
+    done, pending = await asyncio.wait(waiters, timeout=check.wait, return_when=asyncio.FIRST_COMPLETED)
+    for waiter in pending:
+        waiter.cancel()
+    if enough.is_set() or program is None or program.returncode is None:
+        return
+    # The program exited: let the server take in what it opened before it went, and
+    # hear those connections end (or give up on them, as with any silent client).
+    settled = asyncio.Event()
+    collector.on_closed.append(lambda _: settled.set() if not collector.open() else None)
+    await asyncio.sleep(0)
+    if collector.open():
+        try:
+            await asyncio.wait_for(settled.wait(), check.idle_timeout + 1)
+        except TimeoutError:
+            pass
 
 
 def _program_output() -> int:

@@ -83,12 +83,15 @@ def verdict(
     exchanges: Iterable[Exchange] = (),
     lines: Iterable[str] = (),
     conversation: int = 0,
+    outcome: str | None = None,
     **params: object,
 ) -> Verdict:
-    """A client verdict with its texts from `data/client.toml`."""
+    """A client verdict with its texts from `data/client.toml`; `outcome` names the
+    detail text when it is not the plain `pass` or `fail`."""
     entry = data_file("client")["verdicts"][rule]
     p = protocol.value
-    outcome = "pass" if status is Status.PASS else "fail"  # a warning tells what is wrong, as a failure does
+    # A warning tells what is wrong, as a failure does.
+    outcome = outcome or ("pass" if status is Status.PASS else "fail")
     quoted = [line for exchange in exchanges for line in exchange.lines()] + list(lines)
     return Verdict(
         check=f"{p}.{rule}",

@@ -196,6 +196,9 @@ class Collector:
     def finished(self) -> list[Conversation]:
         return [c for c in self.conversations.values() if c.closed]
 
+    def open(self) -> list[Conversation]:
+        return [c for c in self.conversations.values() if not c.closed]
+
 
 def conversations_from_events(events: list[Event]) -> list[Conversation]:
     collector = Collector()

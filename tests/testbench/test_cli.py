@@ -95,6 +95,16 @@ def test_check_client_can_start_the_students_program_itself(tmp_path: Path) -> N
     data = json.loads(run.stdout)  # the program's own prints went to standard error, not into the report
     assert {v["check"] for v in data["verdicts"] if v["status"] == "fail"} >= {"smtp.ignored"}
     assert data["notes"][-1].endswith(": exit status 0")
+    # A program that ends without connecting does not keep the testbench waiting.
+    quitter = subprocess.run(
+        [*MAILSIM, "check", "client", "pop3", "--port", "0", "--wait", "60", "--format", "json",
+         "--run", shlex.join([sys.executable, "-c", "raise SystemExit(3)"])],
+        capture_output=True, text=True, timeout=30,
+    )
+    assert quitter.returncode == 1
+    assert json.loads(quitter.stdout)["verdicts"][0]["detail"]["en"] == (
+        "Expected 1 conversation(s); 0 arrived before the program ended (exit status 3)."
+    )
     missing = subprocess.run([*MAILSIM, "check", "client", "smtp", "--port", "0", "--run", "no-such-program {port}"],
                              capture_output=True, text=True, timeout=60)
     assert missing.returncode == 2 and "cannot run" in missing.stderr and "Traceback" not in missing.stderr
