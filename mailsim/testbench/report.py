@@ -13,6 +13,7 @@ import socket
 import xml.etree.ElementTree as ET
 from datetime import datetime, timezone
 
+from mailsim.testbench.commands import LEVELS
 from mailsim.testbench.texts import data_file
 from mailsim.testbench.verdict import Report, Status, Verdict
 
@@ -85,10 +86,9 @@ def text(report: Report, lang: str, *, colour: bool = False) -> str:
 def markdown(report: Report, lang: str) -> str:
     t = labels(lang)
     out = [f"# {heading(report, lang)}", ""]
-    if report.title is not None:
-        out += [f"**{t['assignment']}:** `{report.level}`", ""]
-    elif report.kind == "server" and report.level:
-        out += [f"**{t['level']}:** `{report.level}`", ""]
+    if report.level and (report.title is not None or report.kind == "server"):
+        is_level = report.kind == "server" and report.level in LEVELS
+        out += [f"**{t['level' if is_level else 'assignment']}:** `{report.level}`", ""]
     out += [f"**{t['result']}:** {_summary(report, t)}", ""]
     for verdict in report.verdicts:
         out += [f"## {_MARK[verdict.status]} {t[verdict.status.value]}: {_name(verdict, lang, t)}", "", verdict.detail.get(lang), ""]

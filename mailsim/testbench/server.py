@@ -68,30 +68,38 @@ class ServerCheck:
         return {"user": self.user, "password": self.password, "sender": self.sender, "rcpt": self.rcpt}
 
 
-def checks_of(check: ServerCheck) -> tuple[str, list[CheckSpec]]:
-    """The level's checks (minus the assignment's `skip`) and the assignment's own."""
+def checks_of(check: ServerCheck) -> tuple[str, Text | None, list[CheckSpec]]:
+    """What is run: its name and title, the level's checks (minus the assignment's
+    `skip`) and the assignment's own."""
     assignment = check.assignment
     name = check.level or (assignment.level if assignment else "") or (
         "" if assignment and assignment.checks else DEFAULT_LEVELS[check.target.protocol]
     )
-    specs = list(load_level(name).checks) if name else []
+    level = load_level(name) if name else None
+    specs = list(level.checks) if level else []
     if assignment is not None:
         specs = [s for s in specs if s.id not in assignment.skip] + list(assignment.checks)
-    return (assignment.id if assignment else name), specs
+        return assignment.id, assignment.title, specs
+    return name, level.title if level else None, specs
 
 
 def run_server_check(check: ServerCheck) -> Report:
     started = time.monotonic()
-    level, specs = checks_of(check)
+    level, title, specs = checks_of(check)
     seen = LinesSeen()
-    verdicts = [run_one(spec, check, seen=seen) for spec in specs]
+    verdicts: list[Verdict] = []
+    for spec in specs:
+        if seen.unreachable is not None:  # no use knocking again (a filtered port costs a timeout each time)
+            verdicts.append(_verdict(spec, False, seen.unreachable, []))
+        else:
+            verdicts.append(run_one(spec, check, seen=seen))
     if seen.count:  # nothing to judge when the server never said a line
         verdicts.append(_line_ends(seen.bare_lf, check.target.protocol))
     return Report(
         kind="server",
         subject=check.target.url,
         verdicts=tuple(verdicts),
-        title=check.assignment.title if check.assignment else None,
+        title=title,
         level=level,
         duration=time.monotonic() - started,
     )
@@ -99,10 +107,12 @@ def run_server_check(check: ServerCheck) -> Report:
 
 @dataclass
 class LinesSeen:
-    """The server's lines over a whole run: how many, and those ending in a bare LF."""
+    """What a whole run saw of the server: how many lines, those ending in a bare LF,
+    and whether it could not be reached at all."""
 
     count: int = 0
     bare_lf: list[str] = field(default_factory=list)
+    unreachable: Text | None = None
 
 
 def run_one(spec: CheckSpec, check: ServerCheck, *, seen: LinesSeen | None = None) -> Verdict:
@@ -112,7 +122,10 @@ def run_one(spec: CheckSpec, check: ServerCheck, *, seen: LinesSeen | None = Non
         dialog = Dialog(target.protocol, target.host, target.port, check.timeout, secrets=(check.password,))
     except DialogError as exc:
         reason = str(exc).split(": ", 1)[-1]
-        return _verdict(spec, False, _outcome("unreachable", address=f"{target.host}:{target.port}", reason=reason), [])
+        detail = _outcome("unreachable", address=f"{target.host}:{target.port}", reason=reason)
+        if seen is not None:
+            seen.unreachable = detail
+        return _verdict(spec, False, detail, [])
     with dialog:
         verdict = _steps(spec, check, dialog)
     if seen is not None:
