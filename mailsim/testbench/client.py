@@ -21,7 +21,7 @@ from mailsim.store.store import MailStore
 from mailsim.testbench.assignment import Assignment
 from mailsim.testbench.clientrules import Context, judge_conversation, verdict
 from mailsim.testbench.conversation import Collector
-from mailsim.testbench.requirements import MailboxSnapshot, judge_requirements
+from mailsim.testbench.requirements import MailboxSnapshot, judge_messages, judge_requirements
 from mailsim.testbench.verdict import Report, Status
 from mailsim.transcript.bus import Bus
 from mailsim.transcript.recorder import start_recording
@@ -99,7 +99,7 @@ async def run_client_check(
         )
     ]
     for conversation in conversations:
-        verdicts += judge_conversation(conversation, context)
+        verdicts += judge_conversation(conversation, context) + judge_messages(conversation, store)
     if check.assignment is not None:
         verdicts += judge_requirements(check.assignment, conversations, store, before)
     assignment = check.assignment

@@ -14,7 +14,7 @@ from mailsim.events import Protocol
 from mailsim.testbench.assignment import Assignment
 from mailsim.testbench.clientrules import Context, judge_conversation
 from mailsim.testbench.conversation import conversations_from_events
-from mailsim.testbench.requirements import MailboxSnapshot, judge_requirements
+from mailsim.testbench.requirements import MailboxSnapshot, judge_messages, judge_requirements
 from mailsim.testbench.verdict import Report
 from mailsim.transcript.replay import Replay
 
@@ -30,7 +30,7 @@ def judge_recording(path: str | Path, *, protocol: Protocol | None = None, assig
     verdicts = []
     for number, conversation in enumerate(conversations, start=1):
         conversation.number = number
-        verdicts += judge_conversation(conversation, Context())
+        verdicts += judge_conversation(conversation, Context()) + judge_messages(conversation, replay.store)
     if assignment is not None:
         verdicts += judge_requirements(assignment, conversations, replay.store, before)
     differences = len({d.step for d in replay.differences})

@@ -77,19 +77,54 @@ def _join(texts: list[Text], sep: str = "; ") -> Text:
     return Text(es=sep.join(t.es for t in texts), en=sep.join(t.en for t in texts))
 
 
-def _message(req: MessageRequired, protocol: Protocol, conversations: list[Conversation], store: MailStore) -> Verdict:
-    wanted = req.to.lower()
-    delivered = [
-        d for c in conversations for d in c.delivered
-        if (d.account or "").lower() == wanted or d.recipient.lower() == wanted
-    ]
+def delivered_messages(conversation: Conversation, store: MailStore, to: str = "") -> list[bytes]:
+    """The messages the conversation delivered (to `to`, an account or an address, if
+    given), as stored: in a mailbox, or in the outgoing queue when relayed."""
+    wanted = to.lower()
     raws = []
-    for d in delivered:
+    for d in conversation.delivered:
+        if wanted and (d.account or "").lower() != wanted and d.recipient.lower() != wanted:
+            continue
         if d.account:
             message = store.mailbox(d.account, d.mailbox or INBOX).by_uid(d.uid)
             raws.append(message.raw if message is not None else b"")
         else:
             raws += [q.raw for q in store.outgoing if q.queue_id == d.queue_id and q.recipient == d.recipient]
+    return raws
+
+
+def judge_messages(conversation: Conversation, store: MailStore) -> list[Verdict]:
+    """What every message a client sends should have (RFC 5322 §3.6: Date and From;
+    Message-ID is a should) and a MIME structure a reader can follow."""
+    raws = delivered_messages(conversation, store)
+    if not raws:
+        return []
+    entry = _entry("message-format")
+    problems: list[Text] = []
+    for number, raw in enumerate(dict.fromkeys(raws), start=1):  # one message to two recipients is one message
+        model = build_model(raw)
+        missing = [name for name in ("Date", "From", "Message-ID") if not model.root.header(name)]
+        if missing:
+            problems.append(text_of(entry["missing"], n=number, headers=", ".join(missing)))
+        defects = sorted({d.code for d in model.defects})
+        if defects:
+            problems.append(text_of(entry["defects"], n=number, defects=", ".join(defects)))
+    protocol = conversation.protocol
+    return [
+        Verdict(
+            check=f"{protocol.value}.message-format",
+            status=Status.WARN if problems else Status.PASS,
+            title=text_of(entry["title"]),
+            detail=_join(problems) if problems else text_of(entry["pass"], count=len(set(raws))),
+            why=text_of(entry["why"]),
+            rfc=rfc_of(entry),
+            conversation=conversation.number,
+        )
+    ]
+
+
+def _message(req: MessageRequired, protocol: Protocol, conversations: list[Conversation], store: MailStore) -> Verdict:
+    raws = [raw for c in conversations for raw in delivered_messages(c, store, req.to)]
     with_parts = [_part("subject") if req.subject == "" else _part("subject-like", pattern=req.subject) if req.subject else None]
     with_parts += [_part("from", sender=req.sender) if req.sender else None]
     with_parts += [_part("attachment", name=req.attachment) if req.attachment else None]

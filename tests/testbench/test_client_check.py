@@ -23,6 +23,7 @@ def test_a_correct_smtp_client_passes_every_check_and_the_assignment() -> None:
     assert status(report, "assignment.message") is Status.PASS
     assert "informe" in verdicts(report, "assignment.message")[0].detail.en.lower()
     assert status(report, "assignment.command") is Status.PASS
+    assert status(report, "smtp.message-format") is Status.PASS
     (transcript,) = report.transcripts
     assert transcript[0].startswith("S: 220 ") and transcript[1] == "C: EHLO student.example"
     assert transcript[-1] == "S: 221 2.0.0 Bye"

@@ -130,3 +130,21 @@ def test_imap_a_reused_tag_is_a_warning() -> None:
     good = judged(converse(Protocol.IMAP, b"a1 LOGIN alice wonderland\r\na2 LOGOUT\r\n"))
     assert good["imap.tags"].status is Status.PASS
     assert "smtp.tags" not in judged(converse(Protocol.SMTP, b"QUIT\r\n"))
+
+
+def test_a_message_without_date_or_with_a_broken_multipart_is_a_warning() -> None:
+    from mailsim.testbench.requirements import judge_messages
+
+    store = build_store(clock=FixedClock(1_790_000_000.0), ids=SequentialIds("Q"))
+    session = ENGINES[Protocol.SMTP](store, session_id="t-msg")
+    session.start()
+    session.receive_data(
+        b"EHLO x\r\nMAIL FROM:<alice@mailsim.test>\r\nRCPT TO:<bob@mailsim.test>\r\nDATA\r\n"
+        b"From: alice@mailsim.test\r\nSubject: s\r\nContent-Type: multipart/mixed; boundary=\"b\"\r\n\r\n"
+        b"--b\r\nContent-Type: text/plain\r\n\r\nhi\r\n.\r\nQUIT\r\n"
+    )
+    (conversation,) = conversations_from_events(session.events())
+    (verdict,) = judge_messages(conversation, store)
+    assert verdict.status is Status.WARN
+    assert verdict.detail.en == "message 1 lacks Date, Message-ID; message 1 has MIME defects: close-boundary-not-found"
+    assert "RFC 5322 §3.6" in verdict.rfc

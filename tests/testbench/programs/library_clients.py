@@ -9,6 +9,7 @@ import poplib
 import smtplib
 import sys
 from email.message import EmailMessage
+from email.utils import formatdate, make_msgid
 
 host, port, kind = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 
@@ -16,6 +17,8 @@ message = EmailMessage()
 message["From"] = "alice@mailsim.test"
 message["To"] = "bob@mailsim.test"
 message["Subject"] = "Informe"
+message["Date"] = formatdate(localtime=True)
+message["Message-ID"] = make_msgid(domain="student.example")
 message.set_content("Hola Bob.\n.una línea que empieza por punto\n")
 message.add_attachment(b"%PDF-1.4\n", maintype="application", subtype="pdf", filename="informe.pdf")
 

@@ -9,6 +9,7 @@ send one message from alice to bob with a Subject and a PDF attached.
 import base64
 import socket
 import sys
+from email.utils import formatdate, make_msgid
 
 HOST, PORT = sys.argv[1], int(sys.argv[2])
 EOL = "\n" if "--lf" in sys.argv else "\r\n"
@@ -37,6 +38,8 @@ message = EOL.join([
     "From: Alice <alice@mailsim.test>",
     "To: Bob <bob@mailsim.test>",
     "Subject: Informe semanal",
+    "Date: " + formatdate(localtime=True),
+    "Message-ID: " + make_msgid(domain="student.example"),
     "MIME-Version: 1.0",
     'Content-Type: multipart/mixed; boundary="sep"',
     "",
