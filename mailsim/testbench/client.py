@@ -20,7 +20,7 @@ from mailsim.protocol.base import SessionConfig
 from mailsim.store.store import MailStore
 from mailsim.testbench.assignment import Assignment
 from mailsim.testbench.clientrules import Context, judge_conversation, verdict
-from mailsim.testbench.conversation import Collector
+from mailsim.testbench.conversation import Collector, passwords
 from mailsim.testbench.requirements import MailboxSnapshot, judge_messages, judge_requirements
 from mailsim.testbench.verdict import Report, Status
 from mailsim.transcript.bus import Bus
@@ -54,7 +54,7 @@ async def run_client_check(
     the address (the port, when 0 was asked for) before any client can connect."""
     started = time.monotonic()
     bus = Bus()
-    collector = Collector()
+    collector = Collector(passwords(store))
     bus.subscribe(collector)
     enough = asyncio.Event()
     collector.on_closed.append(lambda _: enough.set() if len(collector.finished()) >= check.connections else None)

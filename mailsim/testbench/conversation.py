@@ -27,6 +27,7 @@ from mailsim.events import (
 )
 from mailsim.protocol.base import split_wire_lines
 from mailsim.protocol.registry import ENGINES
+from mailsim.store.store import MailStore
 
 # Lines of a block (a DATA body, a RETR answer) shown in an excerpt before "…".
 BLOCK_LINES = 4
@@ -41,6 +42,7 @@ class Exchange:
     server: list[bytes] = field(default_factory=list)
     reply: Reply | None = None
     state: str = ""  # the session's state when the exchange began
+    secrets: tuple[str, ...] = ()  # passwords never shown (the accounts' own)
 
     @property
     def command(self) -> str:
@@ -60,19 +62,24 @@ class Exchange:
 
     def lines(self) -> list[str]:
         """The exchange as RFC-style `C:`/`S:` lines, long blocks shortened."""
-        return [*_excerpt("C", self.client), *_excerpt("S", self.server)]
+        return [*_excerpt("C", self.client, self.secrets), *_excerpt("S", self.server)]
 
 
+HIDDEN = "•" * 8
 _SECRET = re.compile(r"^(?P<keep>(?:\S+ )?(?:PASS|LOGIN \S+|AUTH(?:ENTICATE)? (?:PLAIN|LOGIN)) )(?P<secret>.+)$", re.IGNORECASE)
 
 
-def mask_secret(line: str) -> str:
-    """A client line with its password hidden (PASS, LOGIN, AUTH PLAIN): reports are
-    handed in and printed in CI logs."""
+def mask_secret(line: str, secrets: tuple[str, ...] = ()) -> str:
+    """A client line with its password hidden (PASS, LOGIN, AUTH PLAIN, or any of
+    `secrets` wherever it appears, as in an IMAP literal): reports are handed in and
+    printed in CI logs."""
+    for secret in secrets:
+        if secret:
+            line = line.replace(secret, HIDDEN)
     found = _SECRET.match(line)
     if found is None or found.group("secret").startswith("{"):  # an IMAP literal comes on the next line
         return line
-    return found.group("keep") + "•" * 8
+    return found.group("keep") + HIDDEN
 
 
 def _show(line: bytes) -> str:
@@ -84,12 +91,12 @@ def _show(line: bytes) -> str:
     return text
 
 
-def _excerpt(side: str, chunks: list[bytes]) -> list[str]:
+def _excerpt(side: str, chunks: list[bytes], secrets: tuple[str, ...] = ()) -> list[str]:
     out: list[str] = []
     for chunk in chunks:
         lines = split_wire_lines(chunk)
         shown = lines if len(lines) <= BLOCK_LINES + 1 else lines[:BLOCK_LINES]
-        out += [f"{side}: {mask_secret(_show(line)) if side == 'C' else _show(line)}" for line in shown]
+        out += [f"{side}: {mask_secret(_show(line), secrets) if side == 'C' else _show(line)}" for line in shown]
         if len(shown) < len(lines):
             out.append(f"{side}: … ({len(lines) - len(shown)} more lines)")
     return out
@@ -113,6 +120,7 @@ class Conversation:
     closed_in: str = ""  # the state the session was in when it closed
     last_heard: float = 0.0  # when the client last sent something (or connected)
     closed_at: float = 0.0
+    secrets: tuple[str, ...] = ()
 
     @property
     def closed(self) -> bool:
@@ -130,7 +138,7 @@ class Conversation:
     def add(self, event: Event) -> None:
         current = self.exchanges[-1] if self.exchanges else None
         if current is None or current.reply is not None and self._starts_new(event):
-            current = Exchange(state=self.state)
+            current = Exchange(state=self.state, secrets=self.secrets)
             self.exchanges.append(current)
         if isinstance(event, Connected):
             self.peer = event.peer
@@ -174,7 +182,8 @@ def _completes(reply: Reply) -> bool:
 class Collector:
     """A Bus subscriber that sorts events into conversations as they happen."""
 
-    def __init__(self) -> None:
+    def __init__(self, secrets: tuple[str, ...] = ()) -> None:
+        self.secrets = secrets
         self.conversations: dict[str, Conversation] = {}
         self.on_closed: list = []
 
@@ -185,7 +194,7 @@ class Collector:
         if conversation is None:
             if not isinstance(event, Connected):
                 return
-            conversation = Conversation(len(self.conversations) + 1, event.session_id, event.protocol)
+            conversation = Conversation(len(self.conversations) + 1, event.session_id, event.protocol, secrets=self.secrets)
             conversation.state = str(ENGINES[event.protocol].initial_state.value)
             self.conversations[event.session_id] = conversation
         conversation.add(event)
@@ -200,8 +209,13 @@ class Collector:
         return [c for c in self.conversations.values() if not c.closed]
 
 
-def conversations_from_events(events: list[Event]) -> list[Conversation]:
-    collector = Collector()
+def passwords(store: MailStore) -> tuple[str, ...]:
+    """The store's passwords, to keep out of every report."""
+    return tuple(account.password for account in store.accounts.values() if account.password)
+
+
+def conversations_from_events(events: list[Event], secrets: tuple[str, ...] = ()) -> list[Conversation]:
+    collector = Collector(secrets)
     for event in events:
         collector(event)
     return list(collector.conversations.values())

@@ -78,10 +78,7 @@ class Dialog:
     def send(self, data: bytes) -> None:
         """Send bytes as they are (several lines at once: pipelining)."""
         for line in data.splitlines(keepends=True):
-            shown = mask_secret(_visible(line))
-            for secret in self.secrets:
-                shown = shown.replace(secret, "•" * 8)
-            self.transcript.append("C: " + shown)
+            self.transcript.append("C: " + mask_secret(_visible(line), self.secrets))
             if self.protocol is Protocol.IMAP and not self._continuing:
                 self._tag = line.split(b" ", 1)[0].decode("utf-8", errors="replace").strip()
             self._continuing = bool(_LITERAL.search(line))

@@ -13,7 +13,7 @@ from pathlib import Path
 from mailsim.events import Protocol
 from mailsim.testbench.assignment import Assignment
 from mailsim.testbench.clientrules import Context, judge_conversation
-from mailsim.testbench.conversation import conversations_from_events
+from mailsim.testbench.conversation import conversations_from_events, passwords
 from mailsim.testbench.requirements import MailboxSnapshot, judge_messages, judge_requirements
 from mailsim.testbench.verdict import Report
 from mailsim.transcript.replay import Replay
@@ -26,7 +26,8 @@ def judge_recording(path: str | Path, *, protocol: Protocol | None = None, assig
     before = MailboxSnapshot.of(replay.starting_store())
     protocol = assignment.protocol if assignment is not None else protocol
     events = [event for step in replay.steps for event in step.events]
-    conversations = [c for c in conversations_from_events(events) if protocol is None or c.protocol is protocol]
+    secrets = passwords(replay.store)
+    conversations = [c for c in conversations_from_events(events, secrets) if protocol is None or c.protocol is protocol]
     verdicts = []
     for number, conversation in enumerate(conversations, start=1):
         conversation.number = number

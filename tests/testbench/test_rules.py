@@ -95,6 +95,20 @@ def test_pop3_quit_is_what_deletes() -> None:
     assert verdicts["pop3.closing"].detail.es == "La conexión terminó sin QUIT (el cliente cerró la conexión)."
 
 
+def test_an_imap_password_sent_as_a_literal_is_hidden() -> None:
+    from mailsim.testbench.conversation import passwords
+
+    store = build_store()
+    session = ENGINES[Protocol.IMAP](store, session_id="t-lit")
+    session.start()
+    for chunk in (b"a1 LOGIN {5}\r\n", b"alice {10}\r\n", b"wonderland\r\n", b"a2 LOGOUT\r\n"):
+        session.receive_data(chunk)
+    (conversation,) = conversations_from_events(session.events(), passwords(store))
+    lines = conversation.transcript()
+    assert not any("wonderland" in line for line in lines)
+    assert any("••••••••" in line for line in lines)
+
+
 def test_imap_a_select_after_a_refused_login() -> None:
     c = converse(Protocol.IMAP, b"a1 LOGIN alice nope\r\na2 SELECT INBOX\r\na3 LOGOUT\r\n")
     verdicts = judged(c)
@@ -115,6 +129,7 @@ def test_imap_a_good_session_and_a_bad_tag() -> None:
 
 
 def test_secrets_are_masked_in_reports() -> None:
+    assert mask_secret("wonderland", ("wonderland",)) == "••••••••"  # an IMAP literal on its own line
     assert mask_secret("PASS wonderland") == "PASS ••••••••"
     assert mask_secret("a1 LOGIN alice wonderland") == "a1 LOGIN alice ••••••••"
     assert mask_secret("AUTH PLAIN AGFsaWNlAHdvbmRlcmxhbmQ=") == "AUTH PLAIN ••••••••"
