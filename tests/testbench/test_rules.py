@@ -3,6 +3,11 @@ each rule passes and fails where it should, for SMTP, POP3 and IMAP alike."""
 
 from __future__ import annotations
 
+import re
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from mailsim.clock import FixedClock, SequentialIds
 from mailsim.events import Protocol
 from mailsim.protocol.registry import ENGINES
@@ -163,3 +168,23 @@ def test_a_message_without_date_or_with_a_broken_multipart_is_a_warning() -> Non
     assert verdict.status is Status.WARN
     assert verdict.detail.en == "message 1 lacks Date, Message-ID; message 1 has MIME defects: close-boundary-not-found"
     assert "RFC 5322 §3.6" in verdict.rfc
+
+
+_WORDS = st.sampled_from([
+    b"EHLO x", b"HELO", b"MAIL FROM:<alice@mailsim.test>", b"RCPT TO:<bob@mailsim.test>", b"RCPT TO:<nobody@x>",
+    b"DATA", b".", b"..", b"QUIT", b"RSET", b"USER alice", b"PASS wonderland", b"PASS x", b"STAT", b"RETR 1",
+    b"DELE 1", b"a1 LOGIN alice wonderland", b"a2 SELECT INBOX", b"a3 FETCH 1 (FLAGS)", b"a4 LOGOUT", b"x {3}",
+    b"\x00\xff", b"", b"Subject: hi",
+])
+
+
+@settings(max_examples=60, deadline=None)
+@given(protocol=st.sampled_from(list(Protocol)), lines=st.lists(st.tuples(_WORDS, st.sampled_from([b"\r\n", b"\n"])), max_size=12),
+       end=st.sampled_from(["eof", "timeout"]))
+def test_any_conversation_is_judged_without_an_error(protocol: Protocol, lines, end: str) -> None:
+    c = converse(protocol, *(word + eol for word, eol in lines), end=end)
+    verdicts = judge_conversation(c, CONTEXT)
+    assert {v.check for v in verdicts} >= {f"{protocol.value}.opening", f"{protocol.value}.closing"}
+    for v in verdicts:
+        assert v.title.en and v.title.es and v.detail.en and v.detail.es
+        assert not re.search(r"\{[a-z_]+\}", v.detail.en + v.detail.es + v.title.en + v.title.es)  # no blank left unfilled
