@@ -167,6 +167,18 @@ def test_a_server_that_floods_is_stopped_at_the_reply_limit(monkeypatch: pytest.
     assert greeting.detail.en == "Step 1: the server's reply went over 4096 octets, more than any answer to this command should be."
 
 
+@pytest.mark.parametrize("protocol", list(Protocol))
+def test_a_server_that_answers_garbage_gets_verdicts_not_a_traceback(protocol: Protocol) -> None:
+    def garbage(connection: socket.socket) -> None:
+        connection.sendall(b"\xff\xfe\x00 not a greeting {7}\r\nabc\r\n")
+
+    port, _ = _serve_once(garbage)
+    report = run_server_check(ServerCheck(Target(protocol, "127.0.0.1", port), timeout=0.5))
+    checks = [v for v in report.verdicts if v.check != "line-ends"]  # its lines did end in CRLF
+    assert checks and all(v.failed for v in checks)
+    assert checks[0].detail.en.startswith("Step 1:")
+
+
 def test_nothing_listening_is_reported_as_unreachable() -> None:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
