@@ -6,6 +6,7 @@
     mailsim lessons          pick a lesson (list: print them; check FILE...: validate)
     mailsim lesson ID|PATH   open one lesson
     mailsim inspect FILE     open a message file in the MIME inspector
+    mailsim check ...        judge a student's client or server (client, server, validate, levels)
 """
 
 from __future__ import annotations
@@ -147,6 +148,10 @@ def build_parser() -> argparse.ArgumentParser:
     inspect = commands.add_parser("inspect", help="open a message file (.eml) in the MIME inspector")
     inspect.add_argument("path", metavar="FILE.eml", help="a message as raw bytes (RFC 5322)")
     inspect.add_argument("--lang", choices=("es", "en"), default=argparse.SUPPRESS, help="language of the inspector")
+
+    from mailsim.testbench.commands import add_check_parser
+
+    add_check_parser(commands)
     return parser
 
 
@@ -175,6 +180,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         from mailsim.ui.inspector.app import run_inspect
 
         return run_inspect(args.path, lang=args.lang)
+    if args.command == "check":
+        return _check(args)
     # Maildir folders, recordings, reports: the students' mail is nobody else's to read.
     os.umask(0o077)
     try:
@@ -307,3 +314,10 @@ async def _serve_async(args: argparse.Namespace, store: MailStore) -> int:
         recorder.stop()
     print("stopped.", flush=True)
     return 0
+
+
+def _check(args: argparse.Namespace) -> int:
+    from mailsim.testbench.commands import run
+    from mailsim.ui.strings import default_language
+
+    return run(args, args.lang or default_language())

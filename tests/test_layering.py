@@ -45,6 +45,7 @@ ALLOWED = {
     "protocol": {"protocol", "store", "mime", "events", "clock", "resources"},
     "transport": {"transport", "protocol", "store", "events", "transcript", "clock"},
     "transcript": {"transcript", "protocol", "store", "events", "clock", "resources", "private"},
+    "testbench": {"testbench", "lesson", "transport", "transcript", "protocol", "mime", "store", "events", "clock", "resources", "private"},
 }
 
 
