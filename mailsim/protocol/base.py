@@ -19,6 +19,7 @@ from mailsim.events import (
     Closed,
     Connected,
     Event,
+    LineKind,
     Note,
     Protocol,
     Reply,
@@ -310,17 +311,15 @@ class Session(Generic[S]):
         """Check a command line the way every line protocol must — too long, not text,
         an obsolete or unknown verb, not legal in this state — and refuse it the
         protocol's way (`_refuse`, `_out_of_sequence`); otherwise run its handler."""
-        self._client_line(line.raw)
+        verb, argument = command_of(line)
+        self._client_line(line.raw, verb=verb)
+        self.last_command = verb
         if line.too_long:
-            self.last_command = ""
             self._refuse("line-too-long", limit=self.reader.limit)
             return
         if not _is_text(line.data):
-            self.last_command = ""
             self._refuse("binary-junk")
             return
-        verb, argument = split_verb(line.data)
-        self.last_command = verb
         if verb in self.OBSOLETE:
             self._refuse("obsolete", verb=verb)
             return
@@ -350,21 +349,21 @@ class Session(Generic[S]):
     def _now(self) -> float:
         return self.clock.now()
 
-    def _client_line(self, data: bytes) -> None:
-        self._emit(ClientLine(self.session_id, self._now(), self.protocol, data))
+    def _client_line(self, data: bytes, kind: LineKind = LineKind.COMMAND, verb: str = "", tag: str = "") -> None:
+        self._emit(ClientLine(self.session_id, self._now(), self.protocol, data, kind.value, verb, tag))
 
     def _send_line(self, text: str | bytes) -> None:
         data = (text.encode("utf-8") if isinstance(text, str) else text) + CRLF
         self._out += data
         self._emit(ServerLine(self.session_id, self._now(), self.protocol, data))
 
-    def _send_raw(self, data: bytes, *, log_lines: bool = True) -> None:
+    def _send_raw(self, data: bytes, *, log_lines: bool = True, content: bool = False) -> None:
         """Bulk data (a message body): queued as is and logged as one block event —
         one event per line would cost more than sending the bytes. Views split the
         block into lines (`split_wire_lines`)."""
         self._out += data
         if log_lines and data:
-            self._emit(ServerLine(self.session_id, self._now(), self.protocol, data))
+            self._emit(ServerLine(self.session_id, self._now(), self.protocol, data, content))
 
     def _announce_reply(
         self, code: str, reply_class: ReplyClass, text: str, *, enhanced: str = "", tag: str = "", key: str = ""
@@ -421,6 +420,14 @@ def _is_text(data: bytes) -> bool:
 def split_wire_lines(data: bytes) -> list[bytes]:
     """The lines of a ClientLine/ServerLine block, each with its line end."""
     return data.splitlines(keepends=True) if data.count(b"\n") > 1 else [data]
+
+
+def command_of(line: Line) -> tuple[str, str]:
+    """The verb and argument of a SMTP or POP3 command line, as the engines read it;
+    ("", "") for a line too long or not text (it is refused without a verb)."""
+    if line.too_long or not _is_text(line.data):
+        return "", ""
+    return split_verb(line.data)
 
 
 def split_verb(line: bytes) -> tuple[str, str]:

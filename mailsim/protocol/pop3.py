@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from mailsim.events import DeletionMarked, Protocol, ReplyClass
+from mailsim.events import DeletionMarked, LineKind, Protocol, ReplyClass
 from mailsim.protocol.base import Line, ReplyCatalog, ReplySpec, Session, command
 from mailsim.protocol.sasl import MECHANISMS, Challenge, Failure, SaslExchange, Step, Success, encode_challenge
 from mailsim.store.changes import MessagesExpunged, StoreChange
@@ -248,12 +248,12 @@ class Pop3Session(Session[Pop3State]):
         """
         limit = self.body_log_limit
         if len(body) <= limit:
-            self._send_raw(body)
+            self._send_raw(body, content=True)
             return
         last_line_end = body.rfind(b"\r\n", 0, limit) if limit > 0 else -1
         cut = last_line_end + 2 if last_line_end >= 0 else 0
         if cut:
-            self._send_raw(body[:cut])
+            self._send_raw(body[:cut], content=True)
         self._send_raw(body[cut:], log_lines=False)
         rest = len(body) - cut
         self._note("pop3.body-not-logged", octets=rest, lines=body.count(b"\r\n", cut))
@@ -406,7 +406,7 @@ class Pop3Session(Session[Pop3State]):
         self._sasl_step(self._sasl.start(initial.strip() if initial else None))
 
     def _auth_line(self, line: Line) -> None:
-        self._client_line(line.raw)
+        self._client_line(line.raw, LineKind.SASL, "AUTH")
         self.last_command = "AUTH"
         assert self._sasl is not None
         if line.too_long:

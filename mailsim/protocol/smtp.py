@@ -14,7 +14,7 @@ from typing import Any
 from email.utils import format_datetime
 
 from mailsim.clock import utc_datetime
-from mailsim.events import Delivered, Protocol, ReplyClass
+from mailsim.events import Delivered, LineKind, Protocol, ReplyClass
 from mailsim.protocol.base import Line, ReplyCatalog, ReplySpec, Session, command
 from mailsim.protocol.sasl import Challenge, SaslExchange, Success, encode_challenge
 from mailsim.store.model import INBOX, QueuedMessage
@@ -318,7 +318,7 @@ class SmtpSession(Session[SmtpState]):
         self._auth_step(self._sasl.start(initial.strip() or None))
 
     def _auth_line(self, line: Line) -> None:
-        self._client_line(line.raw)
+        self._client_line(line.raw, LineKind.SASL, "AUTH")
         assert self._sasl is not None
         if line.too_long:
             self._auth_step(self._sasl.respond("!"))
@@ -479,12 +479,12 @@ class SmtpSession(Session[SmtpState]):
             body_end = found - len(lead) + 2  # through the CRLF before the dot
             body, consumed = block[:body_end], body_end + 3
         if body:
-            self._client_line(body)
+            self._client_line(body, LineKind.DATA, "DATA")
             self._append_data(body)
             self._prev_crlf = body.endswith(b"\r\n")
         self.reader.consume(consumed)
         if found >= 0:
-            self._client_line(b".\r\n")
+            self._client_line(b".\r\n", LineKind.END_OF_DATA, "DATA")
             self.last_command = "DATA"
             self._end_of_data()
         return True

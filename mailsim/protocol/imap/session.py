@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from mailsim.events import Protocol, ReplyClass
+from mailsim.events import LineKind, Protocol, ReplyClass
 from mailsim.protocol.base import Line, ReplyCatalog, ReplySpec, Session, command
 from mailsim.protocol.imap import mailboxes
 from mailsim.protocol.imap.fetch import format_flags, item_renderer, sets_seen
@@ -52,6 +52,7 @@ from mailsim.protocol.imap.parser import (
     literal_at_end,
     parse_command,
     parse_tag_and_verb,
+    tag_and_command,
 )
 from mailsim.protocol.imap.search import SUPPORTED_CHARSETS, SearchContext, compile_key
 from mailsim.protocol.sasl import Challenge, SaslExchange, Success, encode_challenge
@@ -282,6 +283,8 @@ class ImapSession(Session[ImapState]):
         self._idle_tag = ""
         self._idle_from = S.AUTHENTICATED
         self._verb = ""
+        self._line_tag = ""   # the tag and command of the command being read, for its
+        self._line_verb = ""  # client-line events (its literals and later lines too)
         self._unsubscribe: Callable[[], None] | None = None
         # mailbox name -> UIDs recent in this session (kept across SELECTs: a message
         # stays \Recent for the session that first saw it, RFC 3501 §2.3.2)
@@ -367,7 +370,7 @@ class ImapSession(Session[ImapState]):
                     return
                 self._literal_wanted = None
                 self._command += data
-                self._client_line(data)
+                self._client_line(data, LineKind.LITERAL, self._line_verb, self._line_tag)
                 continue
             line = self.reader.next_line()
             if line is None:
@@ -393,7 +396,9 @@ class ImapSession(Session[ImapState]):
             return "*"
 
     def _command_line(self, line: Line) -> None:
-        self._client_line(line.raw)
+        if not self._command:  # the first line of a command
+            self._line_tag, self._line_verb = ("", "") if line.too_long else tag_and_command(line.data)
+        self._client_line(line.raw, LineKind.COMMAND, self._line_verb, self._line_tag)
         if line.too_long:
             self._reset_command()
             self._verb = ""
@@ -435,6 +440,7 @@ class ImapSession(Session[ImapState]):
         self._command += b"\r\n"
         self._literal_wanted = mark.size
         if mark.synchronizing:
+            self.last_command = self._line_verb or self.last_command  # the "+" names the command it waits on
             self._reply(R.LITERAL_GO_AHEAD, size=mark.size)
             self._note("imap.literal-continuation", size=mark.size)
 
@@ -574,7 +580,7 @@ class ImapSession(Session[ImapState]):
         self._sasl_step(self._sasl.start(args.initial))
 
     def _sasl_line(self, line: Line) -> None:
-        self._client_line(line.raw)
+        self._client_line(line.raw, LineKind.SASL, "AUTHENTICATE", self._sasl_tag)
         assert self._sasl is not None
         if line.too_long:
             self._sasl = None
@@ -812,7 +818,7 @@ class ImapSession(Session[ImapState]):
         self._set_state(S.IDLE)
 
     def _idle_line(self, line: Line) -> None:
-        self._client_line(line.raw)
+        self._client_line(line.raw, LineKind.DONE, "IDLE", self._idle_tag)
         self._set_state(self._idle_from)
         self._verb = self.last_command = "IDLE"
         if line.data.strip().upper() == b"DONE":
