@@ -90,7 +90,7 @@ class ReplyKeys:
         found = [(key, literal) for c, pattern, key, literal in self._specs if c == code and pattern.match(text)]
         if not found:
             return ""
-        named = command.lower().replace(" ", "-")
+        named = command.rpartition(" ")[2].lower()  # "UID FETCH" answers as FETCH does
         keys = [key for key, _literal in found]
         for wanted in (named, *self._hints.get(command, ())):
             if wanted in keys:

@@ -95,3 +95,31 @@ def assert_same(engine: type[Session], observer: type[DialogObserver], client_tu
         differing = [(n, e, a) for n, (e, a) in enumerate(zip(expected[part], actual[part])) if e != a]
         assert (part, len(actual[part]), differing[:1]) == (part, len(expected[part]), [])
     return seen
+
+
+def observe_wire_events(observer: type[DialogObserver], events: list[Event], session_id: str) -> list[Event]:
+    """Feed an observer one session's wire events in the order the engine produced them
+    (a valid order for a relay: an engine answers only what it has read)."""
+    first = next(e for e in events if isinstance(e, Connected) and e.session_id == session_id)
+    watcher = observer(session_id=session_id, peer=first.peer, clock=FixedClock(1_790_000_000.0))
+    watcher.start()
+    for event in events:
+        if event.session_id != session_id:
+            continue
+        if isinstance(event, ClientLine):
+            watcher.client_data(event.data)
+        elif isinstance(event, ServerLine):
+            watcher.server_data(event.data)
+        elif isinstance(event, Closed):
+            watcher.server_eof()
+    return watcher.events()
+
+
+def assert_same_events(observer: type[DialogObserver], events: list[Event], session_id: str) -> list[Event]:
+    seen = observe_wire_events(observer, events, session_id)
+    expected = comparable([e for e in events if e.session_id == session_id])
+    actual = comparable(seen)
+    for part in expected:
+        differing = [(n, e, a) for n, (e, a) in enumerate(zip(expected[part], actual[part])) if e != a]
+        assert (part, len(actual[part]), differing[:1]) == (part, len(expected[part]), [])
+    return seen

@@ -415,6 +415,7 @@ class ImapSession(Session[ImapState]):
             self._execute(data)
             return
         tag = self._partial_tag()
+        self.last_command = self._line_verb or self.last_command  # what a refusal or a "+" answers
         limit = self.config.max_literal
         self._literal_total += mark.size
         if self._command_lines > MAX_COMMAND_LINES:
@@ -440,7 +441,6 @@ class ImapSession(Session[ImapState]):
         self._command += b"\r\n"
         self._literal_wanted = mark.size
         if mark.synchronizing:
-            self.last_command = self._line_verb or self.last_command  # the "+" names the command it waits on
             self._reply(R.LITERAL_GO_AHEAD, size=mark.size)
             self._note("imap.literal-continuation", size=mark.size)
 
