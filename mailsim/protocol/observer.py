@@ -175,6 +175,14 @@ class DialogObserver:
         events, self._events = self._events, []
         return events
 
+    def note(self, key: str, **params: object) -> None:
+        """A note from the transport about the connection (connecting, refused...)."""
+        self._note(key, **params)
+
+    def abort(self, reason: str) -> None:
+        """The conversation ends without either side closing it (it never began)."""
+        self._end(reason, mid_command=False)
+
     # -- what subclasses implement ---------------------------------------------------------
 
     def _client_line_in(self) -> bool:
@@ -261,7 +269,7 @@ class DialogObserver:
     def _not_allowed(self, what: str, line: bytes = b"") -> None:
         """The server did something its RFC does not allow: said, and read on."""
         shown = line.rstrip(b"\r\n").decode("utf-8", "replace")[:80]
-        self._note("dialog.server-not-allowed", what=what, line=shown)
+        self._note(f"dialog.{what}", line=shown)
 
     def _encrypted_from_here(self) -> None:
         self.encrypted = True

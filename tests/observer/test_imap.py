@@ -86,5 +86,5 @@ def test_a_fetch_literal_split_anywhere() -> None:
 def test_unknown_tags_and_stray_continuations_are_notes() -> None:
     watcher = ImapObserver(session_id="s")
     watcher.server_data(b"* OK hi\r\nzz OK what\r\n+ go on\r\n")
-    notes = [dict(e.params)["what"] for e in watcher.events() if isinstance(e, Note)]
-    assert notes == ["imap-unknown-tag", "imap-unexpected-continuation"]
+    notes = [e.key for e in watcher.events() if isinstance(e, Note)]
+    assert notes == ["dialog.imap-unknown-tag", "dialog.imap-unexpected-continuation"]
