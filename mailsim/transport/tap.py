@@ -189,7 +189,7 @@ class WatchRelay:
     def __init__(
         self,
         target: ServerAddress,
-        bus: Bus,
+        bus: Bus | None = None,
         *,
         host: str = "127.0.0.1",
         port: int = 0,
@@ -198,7 +198,7 @@ class WatchRelay:
     ) -> None:
         self.target = target
         self.protocol = target.protocol
-        self.bus = bus
+        self.bus = bus or Bus()
         self.host, self.port = host, port
         self.clock = clock
         self.connect_timeout = connect_timeout
@@ -220,8 +220,11 @@ class WatchRelay:
         """Wait until no conversation is open (every one seen so far has ended)."""
         await self._quiet.wait()
 
-    async def start(self) -> tuple[str, int]:
-        """Start listening; returns the address (port 0 picks a free one)."""
+    async def start(self, bus: Bus | None = None) -> tuple[str, int]:
+        """Start listening (publishing on `bus`, when given here); returns the address
+        (port 0 picks a free one)."""
+        if bus is not None:
+            self.bus = bus
         loop = asyncio.get_running_loop()
         self._server = await loop.create_server(
             lambda: _Side(_Conversation(self), True), self.host, self.port, reuse_address=True

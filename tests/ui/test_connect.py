@@ -1,0 +1,141 @@
+"""`mailsim connect`: console sessions over TCP to a server started in the test, with the
+state diagram and the explanations following what the server answers."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+
+from rich.console import Console
+
+from mailsim.events import Event, Note, Protocol, Reply
+from mailsim.protocol.base import SessionConfig
+from mailsim.protocol.imap.session import ImapSession
+from mailsim.protocol.pop3 import Pop3Session
+from mailsim.protocol.smtp import SmtpSession
+from mailsim.store.world import build_store
+from mailsim.clock import FixedClock, SequentialIds
+from mailsim.transcript.bus import Bus
+from mailsim.transport.client import ServerAddress
+from mailsim.transport.tcp import MailServers, ServerOptions
+
+from .helpers import test_app as make_test_app
+
+SIZE = (120, 40)
+ENGINES = {Protocol.SMTP: SmtpSession, Protocol.POP3: Pop3Session, Protocol.IMAP: ImapSession}
+
+
+async def serving(*protocols: Protocol) -> tuple[MailServers, dict[Protocol, ServerAddress]]:
+    store = build_store(clock=FixedClock(1_790_000_000.0), ids=SequentialIds("S"))
+    options = ServerOptions(ports={p: 0 for p in protocols},
+                            session_config=SessionConfig(hostname=store.domain, auth_failure_delay=0))
+    servers = MailServers(store, Bus(), options)
+    addresses = await servers.start()
+    return servers, {p: ServerAddress(p, *addresses[p]) for p in protocols}
+
+
+class Ears:
+    """Everything on the app's Bus, from before the app starts; `until` waits for the
+    first event from now on (or already heard, with `past=True`) that a predicate accepts."""
+
+    def __init__(self, app) -> None:
+        self.events: list[Event] = []
+        self._waiting: list[tuple[object, asyncio.Future[Event]]] = []
+        app.bus.subscribe(self._hear)
+
+    def _hear(self, event: Event) -> None:
+        self.events.append(event)
+        for predicate, future in list(self._waiting):
+            if not future.done() and predicate(event):  # type: ignore[operator]
+                future.set_result(event)
+
+    async def until(self, predicate, *, past: bool = False, timeout: float = 5.0) -> Event:
+        if past:
+            for event in self.events:
+                if predicate(event):
+                    return event
+        future: asyncio.Future[Event] = asyncio.get_running_loop().create_future()
+        self._waiting.append((predicate, future))
+        return await asyncio.wait_for(future, timeout)
+
+
+async def send(pilot, app, ears: Ears, model, line: str, *, until) -> Event:
+    """Type a whole line into the session's input, press Enter, wait for the answer."""
+    waiting = asyncio.ensure_future(ears.until(until))
+    app.main.pane(model.session_id).command_input.value = line
+    await pilot.press("enter")
+    event = await waiting
+    await pilot.pause()
+    return event
+
+
+def _plain(widget, width: int = 60) -> str:
+    console = Console(width=width, record=True, file=io.StringIO())
+    console.print(widget.content)
+    return console.export_text()
+
+
+def tagged(tag: str):
+    return lambda e: isinstance(e, Reply) and e.tag == tag
+
+
+async def test_imap_over_tcp_moves_the_diagram_and_explains_the_replies():
+    servers, addresses = await serving(Protocol.IMAP)
+    app = make_test_app(engines=ENGINES, open_on_start=(), remotes=[addresses[Protocol.IMAP]])
+    ears = Ears(app)
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            greeting = await ears.until(lambda e: isinstance(e, Reply), past=True)
+            model = app.active_model()
+            assert model.session_id.startswith("connect-imap-") and greeting.key == "greeting"
+            assert app.tab_title(model) == f"IMAP {model.number} → {addresses[Protocol.IMAP].host}:" \
+                                           f"{addresses[Protocol.IMAP].port}"
+            await send(pilot, app, ears, model, "a LOGIN alice wonderland", until=tagged("a"))
+            assert model.state == "authenticated"
+            done = await send(pilot, app, ears, model, "b SELECT INBOX", until=tagged("b"))
+            assert done.command == "SELECT" and done.key == "select-ok"
+            assert model.state == "selected" and model.last_transition.command == "SELECT"
+            panel = app.main.state_panel
+            current = panel.get_component_rich_style("state-panel--current", partial=True)
+            segments = Console(width=60, file=io.StringIO()).render(panel.content)
+            assert "".join(s.text for s in segments if s.style == current) == "[ selected ]"
+            explained = app.explainer.reply(Protocol.IMAP, done.key, done.code, done.reply_class).meaning
+            assert explained and explained.split()[0] in _plain(app.main.reply_panel.explanation, 200)
+            # What is valid now comes from the engine's table, as for in-process sessions.
+            await send(pilot, app, ears, model, "c FETCH 1 BODY[]", until=tagged("c"))
+            assert model.lines[-2].content  # the message octets, shown as content
+            await send(pilot, app, ears, model, "d LOGOUT", until=lambda e: e.kind == "closed")
+            assert model.closed and model.state == "logout"
+    finally:
+        await servers.stop()
+
+
+async def test_f_keys_open_more_sessions_to_the_same_hosts_and_say_when_none_was_given():
+    servers, addresses = await serving(Protocol.POP3)
+    app = make_test_app(engines=ENGINES, open_on_start=(), remotes=[addresses[Protocol.POP3]])
+    ears = Ears(app)
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            first = await ears.until(lambda e: isinstance(e, Reply), past=True)
+            await pilot.press("f3")
+            await ears.until(lambda e: isinstance(e, Reply) and e.session_id != first.session_id, past=True)
+            assert sorted(m.session_id.split("-")[1] for m in app.sessions.values()) == ["pop3", "pop3"]
+            await pilot.press("f4")
+            await pilot.pause()
+            assert len(app.sessions) == 2  # no IMAP server was given
+    finally:
+        await servers.stop()
+
+
+async def test_a_refused_connection_is_said_in_the_session():
+    app = make_test_app(engines=ENGINES, open_on_start=(), remotes=[ServerAddress(Protocol.SMTP, "127.0.0.1", 1)])
+    ears = Ears(app)
+    async with app.run_test(size=SIZE) as pilot:
+        closed = await ears.until(lambda e: e.kind == "closed", past=True)
+        await pilot.pause()
+        model = app.active_model()
+        assert closed.reason == "connection refused" and model.closed
+        notes = [n.key for n in model.notes if isinstance(n, Note)]
+        assert notes[-1] == "dialog.refused"
+        texts = [app.describe(line) for line in model.lines if line.event is not None]
+        assert any("refused the connection on port 1" in text for text in texts)
