@@ -87,10 +87,14 @@ class ReplyKeys:
         """The key of the catalog entry with this code whose template gives `text`;
         among several, the one named after the command (or hinted for it), else the
         most specific."""
+        named = command.rpartition(" ")[2].lower()  # "UID FETCH" answers as FETCH does
         found = [(key, literal) for c, pattern, key, literal in self._specs if c == code and pattern.match(text)]
         if not found:
-            return ""
-        named = command.rpartition(" ")[2].lower()  # "UID FETCH" answers as FETCH does
+            # Another server's words: the entry with this code for this command (its
+            # explanation fits any server's "Select completed"), else none.
+            found = [(key, 0) for c, _pattern, key, _literal in self._specs if c == code]
+            if not any(self._for_command(key, named, command) for key, _ in found):
+                return ""
         keys = [key for key, _literal in found]
         for wanted in (named, *self._hints.get(command, ())):
             if wanted in keys:
@@ -99,6 +103,9 @@ class ReplyKeys:
             if key.startswith(named + "-"):
                 return key
         return max(found, key=lambda item: item[1])[0]
+
+    def _for_command(self, key: str, named: str, command: str) -> bool:
+        return key == named or key.startswith(named + "-") or key in self._hints.get(command, ())
 
 
 class DialogObserver:
@@ -133,6 +140,7 @@ class DialogObserver:
         self._foreign = False  # the server is not speaking this protocol: stop reading it
         self._keys = ReplyKeys(self.catalog, self.REPLY_KEY_HINTS)
         self._last_key = ""
+        self._goodbye = ""  # the engines' reason for closing, once QUIT/LOGOUT was answered
 
     # -- what a transport calls ----------------------------------------------------------
 
@@ -198,7 +206,7 @@ class DialogObserver:
         return False
 
     def _server_close_reason(self) -> str:
-        return _CLOSE_REASONS.get(self._last_key, "server closed the connection")
+        return self._goodbye or _CLOSE_REASONS.get(self._last_key, "server closed the connection")
 
     # -- the reading loop ------------------------------------------------------------------
 

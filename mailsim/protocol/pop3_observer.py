@@ -31,7 +31,11 @@ class Pop3Observer(DialogObserver):
     engine = Pop3Session
     catalog = Pop3Replies
     # "+OK 2 1063" is STAT's count and size, or LIST 2's number and size
-    REPLY_KEY_HINTS = {"LIST": ("scan-listing",), "UIDL": ("unique-id",)}
+    # and what each command gets from servers whose words differ from mailsim's
+    REPLY_KEY_HINTS = {
+        "LIST": ("scan-listing",), "UIDL": ("unique-id",), "USER": ("user-ok",),
+        "PASS": ("logged-in", "auth-failed"), "QUIT": ("bye",), "": ("greeting",),
+    }
 
     def __init__(self, **kwargs: object) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
@@ -146,6 +150,8 @@ class Pop3Observer(DialogObserver):
         if verb == "STLS":
             self._encrypted_from_here()
             return
+        if verb == "QUIT":
+            self._goodbye = "client quit"
         if verb == "USER":
             self._given_user = argument
         elif verb in ("PASS", "APOP"):

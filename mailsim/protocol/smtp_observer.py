@@ -36,6 +36,12 @@ class SmtpObserver(DialogObserver):
     protocol = Protocol.SMTP
     engine = SmtpSession
     catalog = SmtpReplies
+    # the replies each command gets, for servers whose words differ from mailsim's
+    REPLY_KEY_HINTS = {
+        "MAIL": ("sender-ok",), "RCPT": ("recipient-ok", "no-such-user", "relay-denied"),
+        "DATA": ("start-data", "queued"), "QUIT": ("bye",), "NOOP": ("ok",), "RSET": ("ok",),
+        "AUTH": ("auth-challenge", "auth-ok", "auth-failed"), "": ("greeting",),
+    }
 
     def __init__(self, **kwargs: object) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
@@ -153,6 +159,8 @@ class SmtpObserver(DialogObserver):
         elif reply_class is ReplyClass.SUCCESS:
             self._follow(verb)
             self._track_envelope(verb, argument)
+            if verb == "QUIT":
+                self._goodbye = "client quit"
 
     def _go_ahead(self, verb: str, code: str) -> None:
         """A 3xx: 354 opens the message text, 334 asks for a SASL response."""

@@ -19,6 +19,8 @@ from mailsim.transcript.bus import Bus
 from mailsim.transport.client import ServerAddress
 from mailsim.transport.tcp import MailServers, ServerOptions
 
+from dovecot_server import PASSWORD as DOVECOT_PASSWORD, USER as DOVECOT_USER, dovecot  # noqa: F401
+
 from .helpers import test_app as make_test_app
 
 SIZE = (120, 40)
@@ -139,3 +141,27 @@ async def test_a_refused_connection_is_said_in_the_session():
         assert notes[-1] == "dialog.refused"
         texts = [app.describe(line) for line in model.lines if line.event is not None]
         assert any("refused the connection on port 1" in text for text in texts)
+
+
+async def test_connect_to_dovecot_the_diagram_and_explanations_follow(dovecot):  # noqa: F811
+    address = ServerAddress(Protocol.IMAP, "127.0.0.1", dovecot.imap)
+    app = make_test_app(engines=ENGINES, open_on_start=(), remotes=[address])
+    ears = Ears(app)
+    async with app.run_test(size=SIZE) as pilot:
+        greeting = await ears.until(lambda e: isinstance(e, Reply), past=True)
+        assert "Dovecot" in greeting.text and greeting.key == "greeting"
+        model = app.active_model()
+        await send(pilot, app, ears, model, f"a LOGIN {DOVECOT_USER} {DOVECOT_PASSWORD}", until=tagged("a"))
+        done = await send(pilot, app, ears, model, "b SELECT INBOX", until=tagged("b"))
+        # Dovecot's own words ("Select completed"), explained as SELECT's OK.
+        assert done.key == "select-ok" and model.state == "selected"
+        panel = app.main.state_panel
+        current = panel.get_component_rich_style("state-panel--current", partial=True)
+        segments = Console(width=60, file=io.StringIO()).render(panel.content)
+        assert "".join(s.text for s in segments if s.style == current) == "[ selected ]"
+        meaning = app.explainer.reply(Protocol.IMAP, done.key, done.code, done.reply_class).meaning
+        assert meaning.split()[0] in _plain(app.main.reply_panel.explanation, 200)
+        await send(pilot, app, ears, model, "c IDLE", until=lambda e: isinstance(e, Reply) and e.code == "+")
+        assert model.state == "idle"
+        await send(pilot, app, ears, model, "DONE", until=tagged("c"))
+        assert model.state == "selected"

@@ -34,6 +34,7 @@ class ImapObserver(DialogObserver):
     protocol = Protocol.IMAP
     engine = ImapSession
     catalog = ImapReplies
+    REPLY_KEY_HINTS = {"": ("greeting",), "LOGOUT": ("logout-bye", "logout-ok"), "AUTHENTICATE": ("login-ok",)}
 
     def __init__(self, **kwargs: object) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
@@ -192,6 +193,8 @@ class ImapObserver(DialogObserver):
             self._follow(verb, command.verb)
         elif verb != "IDLE":
             self._follow(verb, command.verb)
+            if verb == "LOGOUT":
+                self._goodbye = "client logged out"
 
     def _waiting_for_server(self) -> bool:
         return any(c.verb != "LOGOUT" for c in self.commands.values())
