@@ -4,6 +4,7 @@ state diagram and the explanations following what the server answers."""
 from __future__ import annotations
 
 import asyncio
+import imaplib
 import io
 
 from rich.console import Console
@@ -17,7 +18,9 @@ from mailsim.store.world import build_store
 from mailsim.clock import FixedClock, SequentialIds
 from mailsim.transcript.bus import Bus
 from mailsim.transport.client import ServerAddress
+from mailsim.transport.tap import WatchRelay
 from mailsim.transport.tcp import MailServers, ServerOptions
+from mailsim.ui.inspector.from_session import last_message
 
 from dovecot_server import PASSWORD as DOVECOT_PASSWORD, USER as DOVECOT_USER, dovecot  # noqa: F401
 
@@ -106,6 +109,9 @@ async def test_imap_over_tcp_moves_the_diagram_and_explains_the_replies():
             # What is valid now comes from the engine's table, as for in-process sessions.
             await send(pilot, app, ears, model, "c FETCH 1 BODY[]", until=tagged("c"))
             assert model.lines[-2].content  # the message octets, shown as content
+            # The inspector's message is the one on the wire (Ctrl+T reads the transcript).
+            first = servers.store.mailbox("alice", "INBOX").messages[0].raw
+            assert last_message(Protocol.IMAP, model.lines) == first
             await send(pilot, app, ears, model, "d LOGOUT", until=lambda e: e.kind == "closed")
             assert model.closed and model.state == "logout"
     finally:
@@ -165,3 +171,31 @@ async def test_connect_to_dovecot_the_diagram_and_explanations_follow(dovecot): 
         assert model.state == "idle"
         await send(pilot, app, ears, model, "DONE", until=tagged("c"))
         assert model.state == "selected"
+
+
+async def test_a_watched_conversation_is_a_read_only_session_with_the_teaching_views():
+    servers, addresses = await serving(Protocol.IMAP)
+    relay = WatchRelay(addresses[Protocol.IMAP])
+    app = make_test_app(engines=ENGINES, open_on_start=(), relays=[relay])
+    ears = Ears(app)
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.pause()
+            assert relay.port  # listening since the main screen came up
+
+            def client() -> None:
+                with imaplib.IMAP4(relay.host, relay.port) as imap:
+                    imap.login("bob", "builder")
+                    imap.select("INBOX")
+
+            await asyncio.to_thread(client)
+            await asyncio.wait_for(relay.quiet(), 5)
+            await pilot.pause()
+            (model,) = app.sessions.values()
+            assert model.read_only and model.session_id.startswith("watch-imap-")
+            assert app.tab_title(model).startswith("IMAP ⇄ 127.0.0.1:")
+            assert [t.new for t in ears.events if t.kind == "state"] == ["authenticated", "selected", "logout"]
+            assert model.state == "logout" and model.closed
+            assert [r.command for r in model.replies if r.tag] == ["CAPABILITY", "LOGIN", "SELECT", "LOGOUT"]
+    finally:
+        await servers.stop()
