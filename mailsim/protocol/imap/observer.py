@@ -133,10 +133,12 @@ class ImapObserver(DialogObserver):
             self._untagged(status, said, first)
             return
         command = self.commands.pop(tag, None)
-        if command is None or status not in ("OK", "NO", "BAD"):
-            self._not_allowed("imap-unknown-tag" if command is None else "imap-status", first)
-            return
-        self._completed(command, status, said)
+        if command is None:
+            self._not_allowed("imap-unknown-tag", first)
+        elif status not in ("OK", "NO", "BAD"):
+            self._not_allowed("imap-status", first)
+        else:
+            self._completed(command, status, said)
 
     def _continuation(self, text: str) -> None:
         gated = self._gated
