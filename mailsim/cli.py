@@ -229,15 +229,7 @@ async def _serve_async(args: argparse.Namespace, store: MailStore) -> int:
     accounts = ", ".join(f"{a.name}@{a.domain}" for a in store.accounts.values())
     print(f"accounts: {accounts}", flush=True)
     print("Ctrl-C to stop.", flush=True)
-
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        try:
-            loop.add_signal_handler(signum, stop.set)
-        except (NotImplementedError, RuntimeError):  # pragma: no cover - non-Unix
-            pass
-    await stop.wait()
+    await _until_stopped()
     await servers.stop()
     if recorder is not None:
         recorder.stop()
@@ -294,6 +286,16 @@ async def _watch_headless(relay: WatchRelay, record: str | None) -> int:
     print(f"watching: {relay.protocol.value.upper()} clients connecting to {host}:{port} "
           f"are relayed to {relay.target.host}:{relay.target.port}", flush=True)
     print("Ctrl-C to stop.", flush=True)
+    await _until_stopped()
+    await relay.stop()
+    if recorder is not None:
+        recorder.close()
+    print("stopped.", flush=True)
+    return 0
+
+
+async def _until_stopped() -> None:
+    """Until Ctrl-C or SIGTERM."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
@@ -302,8 +304,3 @@ async def _watch_headless(relay: WatchRelay, record: str | None) -> int:
         except (NotImplementedError, RuntimeError):  # pragma: no cover - non-Unix
             pass
     await stop.wait()
-    await relay.stop()
-    if recorder is not None:
-        recorder.close()
-    print("stopped.", flush=True)
-    return 0
