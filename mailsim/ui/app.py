@@ -196,6 +196,9 @@ class MailsimApp(App[int]):
         """The main screen is up: open the first sessions, start listening if asked."""
         for protocol in self.open_on_start:
             await self.open_session(protocol)
+        if self.remotes or self.relays:
+            # The mailboxes shown are mailsim's own store, not the server's: off until F7.
+            self.main.show_mailboxes(False)
         for address in self.remotes:
             await self.open_session(address.protocol, address=address)
         for relay in self.relays:
@@ -228,7 +231,8 @@ class MailsimApp(App[int]):
         self._counter += 1
         session_id = f"{'connect' if address else 'console'}-{protocol.value}-{self._counter}"
         engine = self.engines.get(protocol)
-        model = SessionModel(session_id, protocol, engine, number=self._counter)
+        model = SessionModel(session_id, protocol, engine, number=self._counter,
+                             peer=f"{address.host}:{address.port}" if address else "")
         self.sessions[session_id] = model
         await self.main.add_session(model, right=right)
         connection: Connection | None = None

@@ -255,7 +255,10 @@ class MainScreen(Screen):
 
     def toggle_mailboxes(self) -> None:
         shown = self.mailboxes_wanted if self.mailboxes_wanted is not None else not self.has_class("-narrow")
-        self.mailboxes_wanted = not shown
+        self.show_mailboxes(not shown)
+
+    def show_mailboxes(self, shown: bool) -> None:
+        self.mailboxes_wanted = shown
         self._update_layout()
 
     def on_resize(self, event: Resize) -> None:
