@@ -88,3 +88,25 @@ def test_unknown_tags_and_stray_continuations_are_notes() -> None:
     watcher.server_data(b"* OK hi\r\nzz OK what\r\n+ go on\r\n")
     notes = [e.key for e in watcher.events() if isinstance(e, Note)]
     assert notes == ["dialog.imap-unknown-tag", "dialog.imap-unexpected-continuation"]
+
+
+def test_starttls_then_encrypted_from_here() -> None:
+    watcher = ImapObserver(session_id="s")
+    watcher.server_data(b"* OK [CAPABILITY IMAP4rev1 STARTTLS LOGINDISABLED] ready\r\n")
+    watcher.client_data(b"a STARTTLS\r\n")
+    watcher.server_data(b"a OK Begin TLS negotiation now\r\n\x16\x03\x03")
+    events = watcher.events()
+    assert watcher.encrypted and [e.key for e in events if isinstance(e, Note)] == ["dialog.encrypted"]
+    assert events[-1].kind == "server" and events[-1].data == b"\x16\x03\x03" and events[-1].content
+    watcher.client_data(b"\x16\x03\x01")
+    assert watcher.events()[-1].line_kind == "encrypted"
+
+
+def test_preauth_and_bye_greetings() -> None:
+    watcher = ImapObserver(session_id="s")
+    watcher.server_data(b"* PREAUTH welcome back\r\n")
+    assert watcher.state.value == "authenticated"
+    other = ImapObserver(session_id="t")
+    other.server_data(b"* BYE too busy\r\n")
+    other.server_eof()
+    assert other.state.value == "logout" and other.events()[-1].reason == "server closed the connection"

@@ -60,3 +60,15 @@ def test_a_body_arriving_in_pieces() -> None:
     body = b"".join(e.data for e in events if isinstance(e, ServerLine) and e.content)
     assert body == b"Subject: x\r\n\r\n..dot\r\n"
     assert watcher.state.value == "transaction" and watcher.user == "a"
+
+
+def test_stls_then_encrypted_from_here() -> None:
+    watcher = Pop3Observer(session_id="s")
+    watcher.server_data(b"+OK ready\r\n")
+    watcher.client_data(b"STLS\r\n")
+    watcher.server_data(b"+OK Begin TLS negotiation\r\n")
+    watcher.client_data(b"\x16\x03\x01\x00\x05hello")
+    watcher.server_data(b"\x16\x03\x03\x00\x02hi")
+    events = watcher.events()
+    assert watcher.encrypted and [e.key for e in events if e.kind == "note"] == ["dialog.encrypted"]
+    assert [(e.kind, getattr(e, "line_kind", "")) for e in events[-2:]] == [("client", "encrypted"), ("server", "")]

@@ -122,3 +122,13 @@ def test_a_server_closing_mid_command() -> None:
     events = asyncio.run(main())
     assert [n.key for n in notes(events)][-1] == "dialog.closed-mid-command"
     assert events[-1].reason == "server closed the connection"
+
+
+def test_the_console_and_the_remote_connection_share_one_interface() -> None:
+    from mailsim.transport.client import Connection
+    from mailsim.ui.console import ConsoleConnection
+
+    members = [name for name in vars(Connection) if not name.startswith("_")]
+    assert set(members) >= {"open", "send_line", "send_bytes", "hang_up", "closed", "busy"}
+    for cls in (ConsoleConnection, RemoteConnection):
+        assert all(hasattr(cls, name) for name in members if name != "session"), cls
