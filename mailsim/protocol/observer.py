@@ -40,6 +40,7 @@ from mailsim.events import (
     StateChanged,
 )
 from mailsim.protocol.base import LineReader, ReplyCatalog, Session
+from mailsim.protocol.seen import SeenMailboxes
 
 # Far above any engine's limit: an observer must not lose what a server accepted.
 OBSERVED_LINE_LIMIT = 1 << 20
@@ -133,6 +134,7 @@ class DialogObserver:
         self.encrypted = False
         self.gate = Gate.OPEN
         self.user = ""  # who logged in, when the dialog shows it
+        self.seen = SeenMailboxes(server=peer)  # the mailboxes as the dialog showed them
         self._client = LineReader(OBSERVED_LINE_LIMIT)
         self._server = LineReader(OBSERVED_LINE_LIMIT)
         self._events: list[Event] = []

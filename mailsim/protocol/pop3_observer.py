@@ -13,10 +13,19 @@ from collections import deque
 from mailsim.events import LineKind, Protocol, ReplyClass
 from mailsim.protocol.base import command_of
 from mailsim.protocol.observer import DialogObserver, Gate, wire_text
+from mailsim.protocol.seen import subject_from_headers
 from mailsim.protocol.pop3 import Pop3Replies, Pop3Session, Pop3State
 
 S = Pop3State
 _CLASS = {"+OK": ReplyClass.SUCCESS, "-ERR": ReplyClass.PERMANENT, "+": ReplyClass.INTERMEDIATE}
+
+
+_LEARN_LIMIT = 64 * 1024  # octets of a multi-line answer read for the mailbox view
+
+
+def _numbers(text: str, count: int) -> list[int]:
+    words = text.split()[:count]
+    return [int(w) for w in words] if len(words) == count and all(w.isdigit() for w in words) else []
 
 
 def _multiline(verb: str, argument: str) -> bool:
@@ -45,6 +54,7 @@ class Pop3Observer(DialogObserver):
         self._given_user = ""
         self._status: tuple[str, str] | None = None  # a +OK whose body is being read
         self._body = bytearray()
+        self._whole = bytearray()  # the start of a multi-line answer, for the mailbox view
 
     # -- the client ------------------------------------------------------------------
 
@@ -116,6 +126,8 @@ class Pop3Observer(DialogObserver):
                 self._answered(code, rest)
                 return True
             self._body += line.raw
+            if len(self._whole) < _LEARN_LIMIT:
+                self._whole += line.raw
         self._show_body()
         return read
 
@@ -135,6 +147,9 @@ class Pop3Observer(DialogObserver):
     def _answered(self, code: str, text: str) -> None:
         verb, argument = self._pending.popleft()
         self._reply(code, _CLASS[code], verb, text)
+        body, self._whole = bytes(self._whole), bytearray()
+        if code == "+OK" and self.state is S.TRANSACTION:
+            self._learn(verb, argument, text, body)
         self.gate = Gate.OPEN
         self._sasl_turn = False
         if verb == "AUTH" and argument:
@@ -157,6 +172,39 @@ class Pop3Observer(DialogObserver):
         elif verb in ("PASS", "APOP"):
             self.user = self._given_user if verb == "PASS" else argument.partition(" ")[0]
         self._follow(verb)
+        if self.state is S.TRANSACTION and not self.seen.selected:
+            self.seen.user, self.seen.selected = self.user, "INBOX"
+            self.seen.mailbox("INBOX")
+
+    def _learn(self, verb: str, argument: str, text: str, body: bytes) -> None:
+        """What an answer in TRANSACTION says about the maildrop (RFC 1939 §5)."""
+        drop = self.seen.mailbox("INBOX")
+        if verb == "STAT" and (numbers := _numbers(text, 2)):
+            drop.count = numbers[0]
+        elif verb in ("LIST", "UIDL"):
+            for line in (body.decode("utf-8", "replace").splitlines() if body else [text]):
+                number, _, value = line.strip().partition(" ")
+                if not number.isdigit() or not value:
+                    continue
+                message = drop.message(int(number))
+                if verb == "LIST" and value.split()[0].isdigit():
+                    message.size = int(value.split()[0])
+                elif verb == "UIDL":
+                    message.uid = value.strip()
+        elif verb in ("RETR", "TOP") and argument.split()[0:1] and argument.split()[0].isdigit():
+            subject = subject_from_headers(body.split(b"\r\n\r\n", 1)[0] + b"\r\n\r\n")
+            if subject is not None:
+                drop.message(int(argument.split()[0])).subject = subject
+        elif verb == "DELE" and argument.isdigit():
+            drop.message(int(argument)).marked = True
+        elif verb == "RSET":
+            for message in drop.messages.values():
+                message.marked = False
+        elif verb == "QUIT":  # UPDATE: what was marked is gone
+            kept = {n: m for n, m in drop.messages.items() if not m.marked}
+            if drop.count is not None:
+                drop.count -= len(drop.messages) - len(kept)
+            drop.messages = kept
 
     def _waiting_for_server(self) -> bool:
         return bool(self._pending) and self._pending[0][0] != "QUIT"

@@ -96,6 +96,8 @@ class _Conversation:
         relay = self.relay
         session_id = f"watch-{relay.protocol.value}-{next(_watch_numbers)}"
         self.observer = observer_for(relay.protocol)(session_id=session_id, peer=peer, clock=relay.clock)
+        self.observer.seen.server = f"{relay.target.host}:{relay.target.port}"
+        relay.observers[session_id] = self.observer
         self.observer.start()
         relay.opened(self)
         side.transport.pause_reading()  # until the server is there to take the bytes
@@ -203,6 +205,7 @@ class WatchRelay:
         self.clock = clock
         self.connect_timeout = connect_timeout
         self.conversations: set[_Conversation] = set()
+        self.observers: dict[str, DialogObserver] = {}  # every conversation's, by session id
         self._server: asyncio.Server | None = None
         self._quiet = asyncio.Event()
         self._quiet.set()

@@ -23,6 +23,7 @@ from mailsim.transcript.bus import Bus
 from mailsim.ui.console import CONSOLE_PEER, ConsoleConnection
 
 if TYPE_CHECKING:
+    from mailsim.protocol.seen import SeenMailboxes
     from mailsim.transport.client import Connection, ServerAddress
     from mailsim.transport.tap import WatchRelay
 from mailsim.ui.literal import LiteralCommand
@@ -196,8 +197,8 @@ class MailsimApp(App[int]):
         """The main screen is up: open the first sessions, start listening if asked."""
         for protocol in self.open_on_start:
             await self.open_session(protocol)
-        if self.remotes or self.relays:
-            # The mailboxes shown are mailsim's own store, not the server's: off until F7.
+        if self.relays and not self.remotes:
+            # Until a conversation comes, the view could only show mailsim's own store.
             self.main.show_mailboxes(False)
         for address in self.remotes:
             await self.open_session(address.protocol, address=address)
@@ -250,6 +251,15 @@ class MailsimApp(App[int]):
             connection.open()
         self._flush_views()
         return model
+
+    def seen_of(self, model: SessionModel | None) -> SeenMailboxes | None:
+        """A session with another server: its mailboxes as its dialog showed them."""
+        if model is None:
+            return None
+        session = getattr(model.connection, "session", None)
+        if session is None:
+            session = next((r.observers[model.session_id] for r in self.relays if model.session_id in r.observers), None)
+        return getattr(session, "seen", None)
 
     def _schedule(self, seconds: float, callback) -> object:
         if seconds <= 0:  # "on the next turn" (IDLE output): a zero-interval timer cannot run

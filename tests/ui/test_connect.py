@@ -21,6 +21,7 @@ from mailsim.transport.client import ServerAddress
 from mailsim.transport.tap import WatchRelay
 from mailsim.transport.tcp import MailServers, ServerOptions
 from mailsim.ui.inspector.from_session import last_message
+from mailsim.ui.widgets.mailbox_view import subject_of
 
 from dovecot_server import PASSWORD as DOVECOT_PASSWORD, USER as DOVECOT_USER, dovecot  # noqa: F401
 
@@ -107,6 +108,18 @@ async def test_imap_over_tcp_moves_the_diagram_and_explains_the_replies():
             explained = app.explainer.reply(Protocol.IMAP, done.key, done.code, done.reply_class).meaning
             assert explained and explained.split()[0] in _plain(app.main.reply_panel.explanation, 200)
             # What is valid now comes from the engine's table, as for in-process sessions.
+            # The mailbox view shows what the dialog showed: the folders LIST named, the
+            # count SELECT gave, what FETCH said about each message.
+            await send(pilot, app, ears, model, 'l LIST "" *', until=tagged("l"))
+            await send(pilot, app, ears, model, "f FETCH 1:2 (UID FLAGS RFC822.SIZE ENVELOPE)", until=tagged("f"))
+            view = app.main.mailbox_view
+            inbox = servers.store.mailbox("alice", "INBOX").messages
+            rows = [[str(c) for c in view.table.get_row_at(r)] for r in range(view.table.row_count)]
+            assert [row[:2] for row in rows] == [["1", str(inbox[0].uid)], ["2", str(inbox[1].uid)]]
+            assert rows[0][3].replace(",", "") == str(inbox[0].size) and rows[0][4] == subject_of(inbox[0])
+            folders = [str(n.label).split(" ")[0] for n in view.tree.root.children[0].children]
+            assert sorted(folders) == sorted(servers.store.account("alice").mailboxes)
+            assert view.border_title.startswith("INBOX on 127.0.0.1:")
             await send(pilot, app, ears, model, "c FETCH 1 BODY[]", until=tagged("c"))
             assert model.lines[-2].content  # the message octets, shown as content
             # The inspector's message is the one on the wire (Ctrl+T reads the transcript).
@@ -197,5 +210,7 @@ async def test_a_watched_conversation_is_a_read_only_session_with_the_teaching_v
             assert [t.new for t in ears.events if t.kind == "state"] == ["authenticated", "selected", "logout"]
             assert model.state == "logout" and model.closed
             assert [r.command for r in model.replies if r.tag] == ["CAPABILITY", "LOGIN", "SELECT", "LOGOUT"]
+            seen = app.seen_of(model)
+            assert seen is not None and seen.user == "bob" and seen.mailboxes["INBOX"].count == 4
     finally:
         await servers.stop()

@@ -13,12 +13,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import re
+
 from mailsim.events import LineKind, Protocol, ReplyClass
-from mailsim.protocol.imap.parser import literal_at_end, tag_and_command
+from mailsim.protocol.imap.mutf7 import decode_mailbox
+from mailsim.protocol.imap.parser import MailboxArgs, ParseError, literal_at_end, parse_command, tag_and_command
 from mailsim.protocol.imap.session import ImapReplies, ImapSession, ImapState
 from mailsim.protocol.observer import DialogObserver, Gate, wire_text
+from mailsim.protocol.seen import fetch_facts
 
 S = ImapState
+_NUMBERED = re.compile(r"^(\d+) (EXISTS|EXPUNGE|FETCH)\b", re.IGNORECASE)
+_LISTED = re.compile(r'^(?:LIST|LSUB) \([^)]*\) (?:NIL|"(?:[^"\\]|\\.)*") (.+)$', re.IGNORECASE)
+_STATUS_MESSAGES = re.compile(r'^STATUS (.+) \(.*\bMESSAGES (\d+)', re.IGNORECASE)
 _STATUS = {"OK": ReplyClass.SUCCESS, "PREAUTH": ReplyClass.SUCCESS, "NO": ReplyClass.PERMANENT,
            "BAD": ReplyClass.BAD, "BYE": ReplyClass.TRANSIENT}
 
@@ -48,6 +55,7 @@ class ImapObserver(DialogObserver):
         self._idle_from = S.AUTHENTICATED
         self._response = bytearray()  # a server response being read
         self._response_literal = 0
+        self._opening = ""  # the mailbox a SELECT/EXAMINE is opening
 
     # -- the client ------------------------------------------------------------------
 
@@ -93,6 +101,8 @@ class ImapObserver(DialogObserver):
             return True
         self._reading = None
         self.last_command = command.verb
+        if command.verb in ("SELECT", "EXAMINE"):
+            self._opening = _mailbox_named(command.text) or ""
         waits = {"AUTHENTICATE": Gate.SASL, "IDLE": Gate.IDLE, "STARTTLS": Gate.TLS}.get(command.verb)
         if waits is not None:
             self.gate, self._gated = waits, command
@@ -118,10 +128,11 @@ class ImapObserver(DialogObserver):
             self._response_literal = mark.size
         response, self._response = bytes(self._response), bytearray()
         self._server_line(response)
-        self._understand(response.split(b"\n", 1)[0])
+        self._understand(response)
         return True
 
-    def _understand(self, first: bytes) -> None:
+    def _understand(self, response: bytes) -> None:
+        first = response.split(b"\n", 1)[0]
         text = wire_text(first)
         if text == "+" or text.startswith("+ "):
             self._continuation(text[2:])
@@ -131,6 +142,7 @@ class ImapObserver(DialogObserver):
         status = status.upper()
         if tag == "*":
             self._untagged(status, said, first)
+            self._learn(rest, response)
             return
         command = self.commands.pop(tag, None)
         if command is None:
@@ -185,6 +197,9 @@ class ImapObserver(DialogObserver):
         verb = command.verb.split(" ", 1)[0]
         if verb in ("SELECT", "EXAMINE") and self.state is S.SELECTED:
             self._move(S.AUTHENTICATED, command.verb)  # RFC 3501 §6.3.1: even if it fails
+        if verb in ("SELECT", "EXAMINE", "CLOSE", "UNSELECT"):
+            self.seen.selected = self._opening if status == "OK" and verb in ("SELECT", "EXAMINE") else ""
+            self.seen.version += 1
         if status != "OK":
             return
         if verb == "STARTTLS":
@@ -192,11 +207,50 @@ class ImapObserver(DialogObserver):
         elif verb == "LOGIN":
             words = command.text.split(b" ", 3)
             self.user = words[2].strip(b'"\r\n').decode("utf-8", "replace") if len(words) > 2 else ""
+            self.seen.user = self.user
             self._follow(verb, command.verb)
         elif verb != "IDLE":
             self._follow(verb, command.verb)
             if verb == "LOGOUT":
                 self._goodbye = "client logged out"
 
+    def _learn(self, rest: str, response: bytes) -> None:
+        """What untagged data says about the mailboxes (LIST, STATUS, EXISTS, EXPUNGE, FETCH)."""
+        if (found := _LISTED.match(rest)) is not None:
+            self.seen.mailbox(_mailbox_text(found.group(1)))
+        elif (found := _STATUS_MESSAGES.match(rest)) is not None:
+            self.seen.mailbox(_mailbox_text(found.group(1))).count = int(found.group(2))
+        elif (found := _NUMBERED.match(rest)) is not None:
+            name = self._opening if self.commands and self._current() in ("SELECT", "EXAMINE") else self.seen.selected
+            if not name:
+                return
+            mailbox, number, what = self.seen.mailbox(name), int(found.group(1)), found.group(2).upper()
+            if what == "EXISTS":
+                mailbox.count = number
+            elif what == "EXPUNGE":
+                mailbox.expunge(number)
+            else:
+                fetch_facts(response, mailbox.message(number))
+
     def _waiting_for_server(self) -> bool:
         return any(c.verb != "LOGOUT" for c in self.commands.values())
+
+
+def _mailbox_text(text: str) -> str:
+    """A mailbox name as a response writes it (quoted or atom, modified UTF-7), decoded."""
+    text = text.strip()
+    if len(text) >= 2 and text[0] == text[-1] == '"':
+        text = text[1:-1].replace('\\"', '"').replace("\\\\", "\\")
+    try:
+        name = decode_mailbox(text)
+    except ValueError:
+        name = text
+    return "INBOX" if name.upper() == "INBOX" else name
+
+
+def _mailbox_named(command: bytes) -> str | None:
+    try:
+        arguments = parse_command(command.rstrip(b"\r\n")).arguments
+    except (ParseError, ValueError):
+        return None
+    return arguments.mailbox if isinstance(arguments, MailboxArgs) else None

@@ -237,6 +237,7 @@ class MainScreen(Screen):
         model = app.sessions.get(self.active_session) if self.active_session else None
         self.state_panel.show(model, app.strings, app.explainer)
         self.reply_panel.show(model, app.strings, app.explainer)
+        self.mailbox_view.show_seen(app.seen_of(model))
 
     def relabel(self) -> None:
         """Every text of the screen again, in the app's current language."""
