@@ -269,10 +269,16 @@ def _connect_or_watch(args: argparse.Namespace, store: MailStore) -> int:
 
 
 async def _watch_headless(relay: WatchRelay, record: str | None) -> int:
+    from dataclasses import replace
+
+    from mailsim.events import ClientLine
+    from mailsim.protocol.secrets import without_secrets
     from mailsim.transcript.recorder import Recorder
     from mailsim.transcript.wirelog import WireLog
 
-    relay.bus.subscribe(WireLog(sys.stdout, colour=sys.stdout.isatty()))
+    log = WireLog(sys.stdout, colour=sys.stdout.isatty())
+    # A real client's password must not show in a log others read; the recording keeps it.
+    relay.bus.subscribe(lambda e: log(replace(e, data=without_secrets(e)) if isinstance(e, ClientLine) else e))
     recorder = None
     if record:
         target = f"{relay.target.host}:{relay.target.port}"

@@ -291,7 +291,8 @@ class MailsimApp(App[int]):
                 return
             self._counter += 1
             model = SessionModel(event.session_id, event.protocol, self.engines.get(event.protocol),
-                                 number=self._counter, read_only=True, peer=event.peer)
+                                 number=self._counter, read_only=True, peer=event.peer,
+                                 hide_secrets=event.session_id.startswith("watch-"))
             self.sessions[event.session_id] = model
             self.call_later(self._add_remote, model)
         model.apply(event)

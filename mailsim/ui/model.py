@@ -28,6 +28,7 @@ from mailsim.events import (
 )
 from mailsim.protocol.base import Session, split_wire_lines
 from mailsim.protocol.classify import classify_server_block
+from mailsim.protocol.secrets import without_secrets
 from mailsim.ui import machine
 from mailsim.transport.client import Connection
 
@@ -86,6 +87,8 @@ class SessionModel:
     imap_commands: dict[str, str] = field(default_factory=dict)
     last_command_verb: str = ""
     _literal_left: int = 0
+    # A real client's conversation watched through `mailsim watch`: passwords blanked.
+    hide_secrets: bool = False
 
     def __post_init__(self) -> None:
         if not self.state:
@@ -113,6 +116,8 @@ class SessionModel:
             self.read_only = self.read_only or event.read_only
             self.lines.append(TranscriptLine(Direction.INFO, event=event))
         elif isinstance(event, ClientLine):
+            if self.hide_secrets:
+                event = dataclasses.replace(event, data=without_secrets(event))
             if self.protocol is Protocol.IMAP and event.line_kind:
                 self._imap_client_line(event)
                 return

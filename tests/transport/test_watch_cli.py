@@ -40,6 +40,8 @@ def test_watch_prints_the_wire_log_and_records_a_replayable_session(tmp_path: Pa
         out, _ = watch.communicate(timeout=10)
         assert watch.returncode == 0
         assert re.search(r"C: \S+ LOGIN alice", out) and "S: " in out and "stopped." in out
+        assert "wonderland" not in out  # the password is blanked in the log...
+        assert "wonderland" in record.read_text()  # ...and kept in the recording, which replays
         check = subprocess.run([sys.executable, "-m", "mailsim", "replay", "--check", str(record)],
                                capture_output=True, text=True, timeout=60)
         assert check.returncode == 0, check.stdout + check.stderr
