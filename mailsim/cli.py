@@ -7,6 +7,8 @@
     mailsim lesson ID|PATH   open one lesson
     mailsim inspect FILE     open a message file in the MIME inspector
     mailsim check ...        judge a student's client or server (client, server, validate, levels)
+    mailsim connect URL...   the app, its console sessions talking to any server over TCP
+    mailsim watch            a relay between a real client and a real server, explained
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from mailsim import __version__
 from mailsim.events import Protocol
@@ -32,6 +35,9 @@ from mailsim.store.world import (
     parse_size,
 )
 from mailsim.store.model import DEFAULT_QUOTA
+
+if TYPE_CHECKING:
+    from mailsim.transport.tap import WatchRelay
 
 
 def _world_options(parser: argparse.ArgumentParser) -> None:
@@ -152,6 +158,16 @@ def build_parser() -> argparse.ArgumentParser:
     from mailsim.testbench.commands import add_check_parser
 
     add_check_parser(commands)
+    connect = commands.add_parser("connect", help="the app, with console sessions to any server over TCP")
+    connect.add_argument("urls", nargs="+", metavar="URL", help="smtp://host:port, pop3://host:port, imap://host:port")
+
+    watch = commands.add_parser("watch", help="relay a real client to a real server and explain the conversation")
+    watch.add_argument("--listen", type=_port, required=True, metavar="PORT", help="port the client connects to")
+    watch.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    watch.add_argument("--to", required=True, metavar="HOST:PORT", help="the real server")
+    watch.add_argument("--protocol", choices=("smtp", "pop3", "imap"), help="when the server's port does not tell")
+    watch.add_argument("--no-ui", action="store_true", help="no app: print the wire log (C:/S: lines) instead")
+    watch.add_argument("--record", metavar="FILE", help="with --no-ui: also record every event as JSON Lines")
     return parser
 
 
@@ -191,6 +207,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     if args.command == "serve":
         return _serve(args, store)
+    if args.command in ("connect", "watch"):
+        return _connect_or_watch(args, store)
     return _app(args, store)
 
 
@@ -300,7 +318,78 @@ async def _serve_async(args: argparse.Namespace, store: MailStore) -> int:
         flush=True,
     )
     print("Ctrl-C to stop.", flush=True)
+    await _until_stopped()
+    await servers.stop()
+    if recorder is not None:
+        recorder.stop()
+    print("stopped.", flush=True)
+    return 0
 
+
+def _connect_or_watch(args: argparse.Namespace, store: MailStore) -> int:
+    """`mailsim connect URL...` and `mailsim watch --listen PORT --to HOST:PORT`."""
+    from mailsim.transport.client import ServerAddress, parse_server_url
+    from mailsim.transport.tap import WatchRelay, guess_protocol
+
+    try:
+        if args.command == "connect":
+            remotes = [parse_server_url(url) for url in args.urls]
+            relays = []
+        else:
+            host, _, port_text = args.to.rpartition(":")
+            if not host or not port_text.isdigit():
+                raise ValueError(f"--to {args.to!r}: expected HOST:PORT")
+            protocol = Protocol(args.protocol) if args.protocol else guess_protocol(int(port_text))
+            if protocol is None:
+                raise ValueError(f"port {port_text} does not tell the protocol: add --protocol smtp|pop3|imap")
+            remotes = []
+            relays = [WatchRelay(ServerAddress(protocol, host, int(port_text)), host=args.host, port=args.listen)]
+    except ValueError as exc:
+        print(f"mailsim: {exc}", file=sys.stderr)
+        return 2
+    if args.command == "watch" and args.no_ui:
+        try:
+            return asyncio.run(_watch_headless(relays[0], args.record, store))
+        except KeyboardInterrupt:
+            return 0
+    from mailsim.ui.app import run_app
+
+    return run_app(store, lang=args.lang, record=not args.no_record, remotes=remotes, relays=relays)
+
+
+async def _watch_headless(relay: WatchRelay, record: str | None, store: MailStore) -> int:
+    from mailsim.transcript.recorder import Recorder
+    from mailsim.transcript.secrets import SecretStandIns
+    from mailsim.transcript.wirelog import WireLog
+
+    # The wire log masks a real client's passwords (the observers mark them as the
+    # engines do); the recording holds stand-ins, never the passwords themselves.
+    relay.bus.subscribe(WireLog(sys.stdout, colour=sys.stdout.isatty()))
+    recorder = None
+    if record:
+        target = f"{relay.target.host}:{relay.target.port}"
+        recorder = Recorder.to_file(
+            record, metadata={"source": "watch", "target": target}, secrets=SecretStandIns(store)
+        )
+        relay.bus.subscribe(recorder)
+    try:
+        host, port = await relay.start()
+    except OSError as exc:
+        print(f"mailsim: cannot listen: {exc}", file=sys.stderr)
+        return 1
+    print(f"watching: {relay.protocol.value.upper()} clients connecting to {host}:{port} "
+          f"are relayed to {relay.target.host}:{relay.target.port}", flush=True)
+    print("Ctrl-C to stop.", flush=True)
+    await _until_stopped()
+    await relay.stop()
+    if recorder is not None:
+        recorder.close()
+    print("stopped.", flush=True)
+    return 0
+
+
+async def _until_stopped() -> None:
+    """Until Ctrl-C or SIGTERM."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
@@ -309,11 +398,6 @@ async def _serve_async(args: argparse.Namespace, store: MailStore) -> int:
         except (NotImplementedError, RuntimeError):  # pragma: no cover - non-Unix
             pass
     await stop.wait()
-    await servers.stop()
-    if recorder is not None:
-        recorder.stop()
-    print("stopped.", flush=True)
-    return 0
 
 
 def _check(args: argparse.Namespace) -> int:

@@ -83,6 +83,18 @@ class Connected(Event):
     kind: ClassVar[str] = "connected"
 
 
+class LineKind(enum.StrEnum):
+    """What a client line is, as the server reading it understood it."""
+
+    COMMAND = "command"          # a command line (or the rest of one after an IMAP literal)
+    LITERAL = "literal"          # the octets of an IMAP literal
+    DATA = "data"                # message text: SMTP DATA lines, a BDAT chunk
+    END_OF_DATA = "end-of-data"  # SMTP's lone "." that ends DATA
+    SASL = "sasl"                # a response in an AUTH / AUTHENTICATE exchange
+    DONE = "done"                # the line that ends IMAP IDLE
+    ENCRYPTED = "encrypted"      # after STARTTLS: bytes only the two ends can read
+
+
 @dataclass(frozen=True, slots=True)
 class ClientLine(Event):
     """Bytes the client sent: one command line, a block of DATA lines, or one literal.
@@ -93,10 +105,17 @@ class ClientLine(Event):
     "sasl-plain" / "sasl-text": base64 of a SASL PLAIN response / of a
     password; "digest": a response that proves a password without holding it).
     `shown` is the line as a log or a shared screen may show it.
+    `line_kind` (a `LineKind` value), `verb` and `tag` say what the server took it for:
+    the verb of the command it is (or belongs to: a literal, DATA text, a SASL
+    response name their command), and the IMAP tag. Empty in recordings made before
+    schema version 2.
     """
 
     protocol: Protocol
     data: bytes
+    line_kind: str = ""
+    verb: str = ""
+    tag: str = ""
     secret: tuple = ()
 
     kind: ClassVar[str] = "client"
@@ -125,6 +144,7 @@ class ServerLine(Event):
 
     protocol: Protocol
     data: bytes
+    content: bool = False  # the whole block is message text (a POP3 RETR/TOP body), not status
 
     kind: ClassVar[str] = "server"
 

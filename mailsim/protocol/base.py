@@ -21,6 +21,7 @@ from mailsim.events import (
     Closed,
     Connected,
     Event,
+    LineKind,
     Note,
     Protocol,
     Reply,
@@ -388,17 +389,15 @@ class Session(Generic[S]):
         """Check a command line the way every line protocol must — too long, not text,
         an obsolete or unknown verb, not legal in this state — and refuse it the
         protocol's way (`_refuse`, `_out_of_sequence`); otherwise run its handler."""
-        self._client_line(line.raw, secret=self._secret_in(line.data))
+        verb, argument = command_of(line)
+        self._client_line(line.raw, verb=verb, secret=command_secret(line.data))
+        self.last_command = verb
         if line.too_long:
-            self.last_command = ""
             self._refuse("line-too-long", limit=self.reader.limit)
             return
         if not _is_text(line.data):
-            self.last_command = ""
             self._refuse("binary-junk")
             return
-        verb, argument = split_verb(line.data)
-        self.last_command = verb
         if verb in self.OBSOLETE:
             self._refuse("obsolete", verb=verb)
             return
@@ -442,31 +441,17 @@ class Session(Generic[S]):
     def _now(self) -> float:
         return self.clock.now()
 
-    def _client_line(self, data: bytes, *, secret: tuple = ()) -> None:
-        self._emit(ClientLine(self.session_id, self._now(), self.protocol, data, secret))
-
-    def _secret_in(self, data: bytes) -> tuple:
-        """Where a command line holds a secret (`ClientLine.secret`): the argument of
-        PASS, the initial response of AUTH. Engines with other login verbs extend it."""
-        verb, _, rest = data.partition(b" ")
-        verb = verb.upper()
-        start = len(verb) + 1 + (len(rest) - len(rest.lstrip(b" ")))
-        if verb == b"PASS" and rest.strip():
-            return (start, len(data.rstrip(b" ")), "text")
-        if verb == b"AUTH":
-            mechanism, space, initial = rest.lstrip(b" ").partition(b" ")
-            form = initial_response_form(mechanism.decode("ascii", "replace"))
-            if space and initial.strip() and form:
-                begin = start + len(mechanism) + 1 + (len(initial) - len(initial.lstrip(b" ")))
-                return (begin, len(data.rstrip(b" ")), form)
-        return ()
+    def _client_line(
+        self, data: bytes, kind: LineKind = LineKind.COMMAND, verb: str = "", tag: str = "", *, secret: tuple = ()
+    ) -> None:
+        self._emit(ClientLine(self.session_id, self._now(), self.protocol, data, kind.value, verb, tag, secret))
 
     def _send_line(self, text: str | bytes) -> None:
         data = (text.encode("utf-8") if isinstance(text, str) else text) + CRLF
         self._out += data
         self._emit(ServerLine(self.session_id, self._now(), self.protocol, data))
 
-    def _send_raw(self, data: bytes | memoryview, *, log_lines: bool = True) -> None:
+    def _send_raw(self, data: bytes | memoryview, *, log_lines: bool = True, content: bool = False) -> None:
         """Bulk data (a message body): queued as is and logged as one block event —
         one event per line would cost more than sending the bytes. Views split the
         block into lines (`split_wire_lines`). Streaming, a long body is queued by
@@ -481,7 +466,7 @@ class Session(Generic[S]):
         else:
             self._out += data  # after whatever bulk is queued, as it should be
         if log_lines and data:
-            self._emit(ServerLine(self.session_id, self._now(), self.protocol, bytes(data)))
+            self._emit(ServerLine(self.session_id, self._now(), self.protocol, bytes(data), content))
 
     def _announce_reply(
         self, code: str, reply_class: ReplyClass, text: str, *, enhanced: str = "", tag: str = "", key: str = ""
@@ -576,6 +561,30 @@ def _is_text(data: bytes) -> bool:
     return not any(ord(c) < 32 and c != "\t" for c in text)
 
 
+def command_secret(data: bytes) -> tuple:
+    """Where an SMTP or POP3 command line holds a secret, as `ClientLine.secret` says
+    it: the argument of PASS, the initial response of AUTH, and APOP's digest (it holds
+    no password, but a weak one can be found from it and the greeting, so a log masks
+    it too). The dialog observers mark what they hear with it as well."""
+    data = data.rstrip(b"\r\n")
+    words = data.split(b" ")
+    if len(words) == 3 and words[0].upper() == b"APOP" and words[2]:
+        start = len(words[0]) + len(words[1]) + 2
+        return (start, start + len(words[2]), "digest")
+    verb, _, rest = data.partition(b" ")
+    verb = verb.upper()
+    start = len(verb) + 1 + (len(rest) - len(rest.lstrip(b" ")))
+    if verb == b"PASS" and rest.strip():
+        return (start, len(data.rstrip(b" ")), "text")
+    if verb == b"AUTH":
+        mechanism, space, initial = rest.lstrip(b" ").partition(b" ")
+        form = initial_response_form(mechanism.decode("ascii", "replace"))
+        if space and initial.strip() and form:
+            begin = start + len(mechanism) + 1 + (len(initial) - len(initial.lstrip(b" ")))
+            return (begin, len(data.rstrip(b" ")), form)
+    return ()
+
+
 def sasl_response_secret(line: Line, exchange: SaslExchange) -> tuple:
     """`ClientLine.secret` of a line answering a SASL challenge: all of it, unless it
     holds no secret (LOGIN's user name) or cancels ("*")."""
@@ -587,6 +596,14 @@ def sasl_response_secret(line: Line, exchange: SaslExchange) -> tuple:
 def split_wire_lines(data: bytes) -> list[bytes]:
     """The lines of a ClientLine/ServerLine block, each with its line end."""
     return data.splitlines(keepends=True) if data.count(b"\n") > 1 else [data]
+
+
+def command_of(line: Line) -> tuple[str, str]:
+    """The verb and argument of a SMTP or POP3 command line, as the engines read it;
+    ("", "") for a line too long or not text (it is refused without a verb)."""
+    if line.too_long or not _is_text(line.data):
+        return "", ""
+    return split_verb(line.data)
 
 
 def split_verb(line: bytes) -> tuple[str, str]:

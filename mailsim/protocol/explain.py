@@ -1,7 +1,9 @@
 """Explanations of replies, commands, states and teaching notes, in Spanish and English.
 
 The text is data: one TOML file per protocol in `mailsim/protocol/explanations/`
-(`smtp.toml`, `pop3.toml`, `imap.toml`) plus `common.toml` for the reply classes.
+(`smtp.toml`, `pop3.toml`, `imap.toml`) plus `common.toml` for the reply classes and
+`dialog.toml` for what the observers and the client transports note about any
+conversation (`dialog.*` notes).
 Layout of a protocol file (every leaf table has `en` and `es`):
 
     [replies.<key>]            # a ReplySpec key of the engine, e.g. "no-such-user"
@@ -94,4 +96,6 @@ class Explainer:
     def note(self, protocol: Protocol, key: str, params: tuple[tuple[str, str], ...] = ()) -> str:
         short = key.split(".", 1)[1] if key.startswith(protocol.value + ".") else key
         entry = self._data(protocol).get("notes", {}).get(short, {})
+        if not entry and key.startswith("dialog."):  # what observers and client transports say
+            entry = load_explanations("dialog").get("notes", {}).get(key.removeprefix("dialog."), {})
         return _text(entry, self.lang).format_map(_SafeDict(params))

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from mailsim.events import DeletionMarked, Protocol, ReplyClass
+from mailsim.events import DeletionMarked, LineKind, Protocol, ReplyClass
 from mailsim.protocol.base import Line, ReplyCatalog, ReplySpec, Session, command, sasl_response_secret
 from mailsim.protocol.sasl import MECHANISMS, Challenge, Failure, SaslExchange, Step, Success, encode_challenge
 from mailsim.store.changes import MessagesExpunged, StoreChange
@@ -266,13 +266,13 @@ class Pop3Session(Session[Pop3State]):
         """
         limit = self.body_log_limit
         if len(body) <= limit:
-            self._send_raw(body)
+            self._send_raw(body, content=True)
             return
         last_line_end = body.rfind(b"\r\n", 0, limit) if limit > 0 else -1
         cut = last_line_end + 2 if last_line_end >= 0 else 0
         view = memoryview(body)  # slices of the cached body, not copies of it
         if cut:
-            self._send_raw(view[:cut])
+            self._send_raw(view[:cut], content=True)
         self._send_raw(view[cut:], log_lines=False)
         rest = len(body) - cut
         self._note("pop3.body-not-logged", octets=rest, lines=body.count(b"\r\n", cut))
@@ -343,15 +343,6 @@ class Pop3Session(Session[Pop3State]):
                 self._auth_line(line)
             else:
                 self._command_line(line)
-
-    def _secret_in(self, data: bytes) -> tuple:
-        """PASS and AUTH as in every protocol, and APOP's digest: it holds no password,
-        but a weak one can be found from it and the greeting, so a log masks it too."""
-        words = data.split(b" ")
-        if len(words) == 3 and words[0].upper() == b"APOP" and words[2]:
-            start = len(words[0]) + len(words[1]) + 2
-            return (start, start + len(words[2]), "digest")
-        return super()._secret_in(data)
 
     def _refuse(self, problem: str, **params: object) -> None:
         if problem == "line-too-long":
@@ -446,7 +437,7 @@ class Pop3Session(Session[Pop3State]):
 
     def _auth_line(self, line: Line) -> None:
         assert self._sasl is not None
-        self._client_line(line.raw, secret=sasl_response_secret(line, self._sasl))
+        self._client_line(line.raw, LineKind.SASL, "AUTH", secret=sasl_response_secret(line, self._sasl))
         self.last_command = "AUTH"
         if line.too_long:
             self._sasl = None

@@ -14,7 +14,7 @@ from typing import Any
 from email.utils import format_datetime
 
 from mailsim.clock import utc_datetime
-from mailsim.events import Delivered, Protocol, ReplyClass
+from mailsim.events import Delivered, LineKind, Protocol, ReplyClass
 from mailsim.protocol.base import Line, ReplyCatalog, ReplySpec, Session, command, sasl_response_secret
 from mailsim.protocol.sasl import Challenge, SaslExchange, Success, encode_challenge
 from mailsim.store.model import INBOX, QueuedMessage
@@ -127,6 +127,18 @@ class SmtpReplies(ReplyCatalog):
 
 
 R = SmtpReplies
+
+
+def split_end_of_data(block: bytes, after_crlf: bool) -> tuple[bytes, int, bool]:
+    """Complete DATA lines -> (message text before the end-of-data line, octets used,
+    whether the end was found). The end is a lone "." after a CRLF, ending in CRLF
+    (RFC 5321 §4.1.1.4); `after_crlf` tells whether the text so far ended in CRLF."""
+    lead = b"\r\n" if after_crlf else b"\n"
+    found = (lead + block).find(b"\r\n.\r\n")
+    if found < 0:
+        return block, len(block), False
+    body_end = found - len(lead) + 2  # through the CRLF before the dot
+    return block[:body_end], body_end + 3, True
 
 # A mailbox, loosely: local-part@domain (quoted local parts allowed), or postmaster.
 _PATH = re.compile(r"^<(?:@[^:<>]+:)?(?P<address>[^<>]*)>$")
@@ -350,7 +362,7 @@ class SmtpSession(Session[SmtpState]):
 
     def _auth_line(self, line: Line) -> None:
         assert self._sasl is not None
-        self._client_line(line.raw, secret=sasl_response_secret(line, self._sasl))
+        self._client_line(line.raw, LineKind.SASL, "AUTH", secret=sasl_response_secret(line, self._sasl))
         if line.too_long:
             self._auth_step(self._sasl.respond("!"))
             return
@@ -523,20 +535,14 @@ class SmtpSession(Session[SmtpState]):
             return False
         if truncated_first:
             self.envelope.line_too_long = True
-        lead = b"\r\n" if self._prev_crlf else b"\n"
-        found = (lead + block).find(b"\r\n.\r\n")
-        if found < 0:
-            body, consumed = block, len(block)
-        else:
-            body_end = found - len(lead) + 2  # through the CRLF before the dot
-            body, consumed = block[:body_end], body_end + 3
+        body, consumed, found = split_end_of_data(block, self._prev_crlf)
         if body:
-            self._client_line(body)
+            self._client_line(body, LineKind.DATA, "DATA")
             self._append_data(body)
             self._prev_crlf = body.endswith(b"\r\n")
         self.reader.consume(consumed)
-        if found >= 0:
-            self._client_line(b".\r\n")
+        if found:
+            self._client_line(b".\r\n", LineKind.END_OF_DATA, "DATA")
             self.last_command = "DATA"
             self._guarded("DATA", self._end_of_data)
         return True

@@ -1,6 +1,6 @@
 """Writes Bus events as JSON Lines, and reads them back.
 
-File format (schema version 1): the first line is a header object
+File format (schema version 2; version 1 is still read): the first line is a header object
 `{"mailsim_transcript": 1, "created": <ISO time>, ...}`; every following line is one
 event as produced by `Event.to_record()`: `{"kind": ..., "session_id": ..., "timestamp":
 ..., <fields>}`. Byte fields are `{"text": "..."}` when valid UTF-8, else
@@ -24,7 +24,10 @@ if TYPE_CHECKING:
     from mailsim.transcript.bus import Bus
     from mailsim.transcript.secrets import SecretStandIns
 
-SCHEMA_VERSION = 1
+# Version 2 added what each client line is (`line_kind`, `verb`, `tag`) and whether a
+# server block is message text (`content`); version 1 files read with those empty.
+SCHEMA_VERSION = 2
+READABLE_VERSIONS = (1, 2)
 HEADER_KEY = "mailsim_transcript"
 
 
@@ -185,8 +188,9 @@ def _read_header(path: str, lines: Iterator[tuple[int, str]]) -> dict[str, Any]:
     version = header.get(HEADER_KEY)
     if version is None:
         raise TranscriptError(path, number, f"first line lacks the {HEADER_KEY!r} header")
-    if version != SCHEMA_VERSION:
-        raise TranscriptError(path, number, f"schema version {version!r}, expected {SCHEMA_VERSION}")
+    if version not in READABLE_VERSIONS:
+        readable = " or ".join(map(str, READABLE_VERSIONS))
+        raise TranscriptError(path, number, f"schema version {version!r}, expected {readable}")
     return header
 
 

@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mailsim.events import Protocol, ServerLine
-from mailsim.transcript.recorder import HEADER_KEY, SCHEMA_VERSION, TranscriptError
+from mailsim.transcript.recorder import HEADER_KEY, READABLE_VERSIONS, SCHEMA_VERSION, TranscriptError
 from mailsim.transcript.script import Action, ActionKind, CLOSE_REASONS, Script, ScriptStep
 
 if TYPE_CHECKING:
@@ -112,7 +112,7 @@ class _Reader:
                 header = json.loads(rest)
             except json.JSONDecodeError as exc:
                 self.fail(number, f"'@mailsim' header is not valid JSON ({exc.msg}, column {exc.colno + 9})")
-            if not isinstance(header, dict) or header.get(HEADER_KEY) != SCHEMA_VERSION:
+            if not isinstance(header, dict) or header.get(HEADER_KEY) not in READABLE_VERSIONS:
                 self.fail(number, f"'@mailsim' header needs {HEADER_KEY!r}: {SCHEMA_VERSION}")
             self.header = header
         elif word in ("session", "refused"):

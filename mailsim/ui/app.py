@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING
 
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingsMap
@@ -20,6 +21,11 @@ from mailsim.protocol.registry import ENGINES
 from mailsim.store.store import MailStore
 from mailsim.transcript.bus import Bus
 from mailsim.ui.console import CONSOLE_PEER, ConsoleConnection
+
+if TYPE_CHECKING:
+    from mailsim.protocol.seen import SeenMailboxes
+    from mailsim.transport.client import Connection, ServerAddress
+    from mailsim.transport.tap import WatchRelay
 from mailsim.ui.literal import LiteralCommand
 from mailsim.ui.model import Direction, SessionModel, TranscriptLine
 from mailsim.ui.screens.main import MainScreen
@@ -72,6 +78,8 @@ class MailsimApp(App[int]):
         cursor_blink: bool = True,
         dark: bool = True,
         engines: Mapping[Protocol, type] | None = None,
+        remotes: Sequence[ServerAddress] = (),
+        relays: Sequence[WatchRelay] = (),
     ) -> None:
         super().__init__()
         self.store = store
@@ -97,6 +105,10 @@ class MailsimApp(App[int]):
         self._pristine_bindings = self._bindings.copy()
         self._localize_bindings()
         self._unsubscribe = self.bus.subscribe(self._on_event)
+        # `mailsim connect`: console sessions go over TCP to these servers (F2/F3/F4 too).
+        self.remotes = tuple(remotes)
+        # `mailsim watch`: relays (transport/tap.py) that run with the app.
+        self.relays = tuple(relays)
 
     # -- screens and language ----------------------------------------------------------
 
@@ -142,6 +154,8 @@ class MailsimApp(App[int]):
         protocol = model.protocol.value.upper()
         if model.read_only:
             return self.strings("tab.remote", protocol=protocol, peer=model.peer)
+        if model.session_id.startswith("connect-"):
+            return self.strings("connect.tab", protocol=protocol, number=model.number, peer=model.peer)
         return self.strings("tab.console", protocol=protocol, number=model.number)
 
     def describe(self, line: TranscriptLine) -> str:
@@ -150,9 +164,12 @@ class MailsimApp(App[int]):
         if isinstance(event, Connected):
             if event.peer == CONSOLE_PEER or not event.peer:
                 return t("line.connected-console", protocol=event.protocol.value.upper())
+            if event.session_id.startswith("connect-"):
+                return t("connect.line-connected", protocol=event.protocol.value.upper(), peer=event.peer)
             return t("line.connected-remote", protocol=event.protocol.value.upper(), peer=event.peer)
         if isinstance(event, Closed):
-            reason = t(f"reason.{event.reason}") if t.has(f"reason.{event.reason}") else event.reason
+            reason = next((t(k) for k in (f"reason.{event.reason}", f"connect.reason.{event.reason}") if t.has(k)),
+                          event.reason)
             return t("line.closed", reason=reason)
         if isinstance(event, Delivered):
             if event.relayed:
@@ -180,11 +197,26 @@ class MailsimApp(App[int]):
         """The main screen is up: open the first sessions, start listening if asked."""
         for protocol in self.open_on_start:
             await self.open_session(protocol)
+        if self.relays and not self.remotes:
+            # Until a conversation comes, the view could only show mailsim's own store.
+            self.main.show_mailboxes(False)
+        for address in self.remotes:
+            await self.open_session(address.protocol, address=address)
+        for relay in self.relays:
+            try:
+                host, port = await relay.start(self.bus)
+            except OSError as exc:
+                self.notify(self.strings("notify.listen-failed", error=str(exc)), severity="error")
+                continue
+            self.notify(self.strings("connect.watching", listen=f"{host}:{port}", target=f"{relay.target.host}:"
+                                     f"{relay.target.port}", protocol=relay.protocol.value.upper()), timeout=10)
         if self.listen_on_start:
             await self.start_listening()
 
     async def on_unmount(self) -> None:
         await self.stop_listening()
+        for relay in self.relays:
+            await relay.stop()
         for model in self.sessions.values():
             if model.connection is not None:
                 model.connection.hang_up()
@@ -192,22 +224,42 @@ class MailsimApp(App[int]):
 
     # -- sessions ----------------------------------------------------------------------------
 
-    async def open_session(self, protocol: Protocol | str, *, right: bool = False) -> SessionModel:
+    async def open_session(
+        self, protocol: Protocol | str, *, right: bool = False, address: ServerAddress | None = None
+    ) -> SessionModel:
+        """A console session: to the in-process engine, or over TCP to `address`."""
         protocol = Protocol(protocol)
         self._counter += 1
-        session_id = f"console-{protocol.value}-{self._counter}"
+        session_id = f"{'connect' if address else 'console'}-{protocol.value}-{self._counter}"
         engine = self.engines.get(protocol)
-        model = SessionModel(session_id, protocol, engine, number=self._counter)
+        model = SessionModel(session_id, protocol, engine, number=self._counter,
+                             peer=f"{address.host}:{address.port}" if address else "")
         self.sessions[session_id] = model
         await self.main.add_session(model, right=right)
-        if engine is not None:
-            model.connection = ConsoleConnection(
+        connection: Connection | None = None
+        if address is not None:
+            from mailsim.transport.client import RemoteConnection
+
+            connection = RemoteConnection(address, self.bus, session_id=session_id, clock=self.clock)
+        elif engine is not None:
+            connection = ConsoleConnection(
                 engine, self.store, self.bus, session_id=session_id, schedule=self._schedule,
                 clock=self.clock, ids=self.ids,
             )
-            model.connection.open()
+        if connection is not None:
+            model.connection = connection
+            connection.open()
         self._flush_views()
         return model
+
+    def seen_of(self, model: SessionModel | None) -> SeenMailboxes | None:
+        """A session with another server: its mailboxes as its dialog showed them."""
+        if model is None:
+            return None
+        session = getattr(model.connection, "session", None)
+        if session is None:
+            session = next((r.observers[model.session_id] for r in self.relays if model.session_id in r.observers), None)
+        return getattr(session, "seen", None)
 
     def _schedule(self, seconds: float, callback) -> object:
         if seconds <= 0:  # "on the next turn" (IDLE output): a zero-interval timer cannot run
@@ -324,7 +376,15 @@ class MailsimApp(App[int]):
         return self.sessions.get(session_id) if session_id else None
 
     async def action_open_session(self, protocol: str) -> None:
-        await self.open_session(protocol)
+        if not self.remotes:
+            await self.open_session(protocol)
+            return
+        # `mailsim connect`: one more session to the server given for this protocol.
+        address = next((a for a in self.remotes if a.protocol.value == protocol), None)
+        if address is None:
+            self.notify(self.strings("connect.no-server", protocol=protocol.upper(), scheme=protocol), severity="warning")
+            return
+        await self.open_session(protocol, address=address)
 
     async def action_close_session(self) -> None:
         model = self.active_model()
@@ -534,6 +594,8 @@ def make_app(
     dark: bool = True,
     bus: Bus | None = None,
     engines: Mapping[Protocol, type] | None = None,
+    remotes: Sequence[ServerAddress] = (),
+    relays: Sequence[WatchRelay] = (),
 ) -> MailsimApp:
     """The app on `store` (default: the embedded default world)."""
     if store is None:
@@ -552,17 +614,28 @@ def make_app(
         cursor_blink=cursor_blink,
         dark=dark,
         engines=engines,
+        remotes=remotes,
+        relays=relays,
     )
     return app
 
 
-def run_app(store: MailStore, *, lang: str | None = None, listen: bool = False, record: bool = True) -> int:
+def run_app(
+    store: MailStore,
+    *,
+    lang: str | None = None,
+    listen: bool = False,
+    record: bool = True,
+    remotes: Sequence[ServerAddress] = (),
+    relays: Sequence[WatchRelay] = (),
+) -> int:
     """`mailsim`: the app on the store the command line built. Returns the exit code.
 
     Every session is recorded (into the user data directory) unless `record` is off,
     so it can be replayed step by step with `mailsim replay`.
     """
-    app = make_app(store, lang=lang, listen=listen)
+    opens = () if remotes or relays else (Protocol.SMTP,)
+    app = make_app(store, lang=lang, listen=listen, remotes=remotes, relays=relays, open_on_start=opens)
     recording = None
     if record:
         from mailsim.transcript.recorder import start_recording

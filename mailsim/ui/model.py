@@ -18,6 +18,7 @@ from mailsim.events import (
     Connected,
     Delivered,
     Event,
+    LineKind,
     Note,
     Protocol,
     Reply,
@@ -28,7 +29,7 @@ from mailsim.events import (
 from mailsim.protocol.base import Session, split_wire_lines
 from mailsim.protocol.classify import classify_server_block
 from mailsim.ui import machine
-from mailsim.ui.console import ConsoleConnection
+from mailsim.transport.client import Connection
 
 
 class Direction(enum.Enum):
@@ -71,7 +72,7 @@ class SessionModel:
     number: int = 0
     read_only: bool = False
     peer: str = ""
-    connection: ConsoleConnection | None = None
+    connection: Connection | None = None
     lines: list[TranscriptLine] = field(default_factory=list)
     replies: list[Reply] = field(default_factory=list)
     notes: list[Note] = field(default_factory=list)   # since the last command
@@ -115,7 +116,10 @@ class SessionModel:
             # A read-only tab watches someone else's connection, maybe on a shared
             # screen: their password is masked. The student's own console shows it.
             data = event.shown if self.read_only else event.data
-            if self.protocol is Protocol.IMAP:
+            if self.protocol is Protocol.IMAP and event.line_kind:
+                self._imap_client_line(event, data)
+                return
+            if self.protocol is Protocol.IMAP:  # a recording from before events said what a line is
                 self._imap_client_lines(data)
                 return
             self.notes = []
@@ -146,6 +150,16 @@ class SessionModel:
             self.lines.append(TranscriptLine(Direction.INFO, event=event))
 
     # -- IMAP: which command each line belongs to ---------------------------------------------
+
+    def _imap_client_line(self, event: ClientLine, data: bytes) -> None:
+        """A command line (its tag and command remembered), or the octets of a literal
+        (shown as content), as the engine or observer said."""
+        literal = event.line_kind == LineKind.LITERAL
+        if event.line_kind == LineKind.COMMAND and event.tag:
+            self.notes = []
+            self.imap_commands[event.tag] = event.verb
+            self.last_command_verb = event.verb
+        self.lines.extend(TranscriptLine(Direction.CLIENT, line, content=literal) for line in split_wire_lines(data))
 
     def _imap_client_lines(self, data: bytes) -> None:
         """Command lines, and the octets of a literal they announce (shown as content)."""

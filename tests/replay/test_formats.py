@@ -291,3 +291,25 @@ def test_cli_converts_between_the_two_formats(tmp_path: Path) -> None:
     assert text.read_text(encoding="utf-8").startswith("@mailsim {")
     assert client_side(load_script(text)) == client_side(load_script(IDLE_EXAMPLE))
     assert run_cli("--check", str(text)).returncode == 0
+
+
+# -- schema version 1 recordings still replay --------------------------------------------------
+
+V1_RECORDINGS = sorted((Path(__file__).parent / "data").glob("v1-*.jsonl"))
+
+
+@pytest.mark.parametrize("path", V1_RECORDINGS, ids=lambda p: p.name)
+def test_version_1_recordings_replay_without_differences(path: Path) -> None:
+    assert json.loads(path.read_text().splitlines()[0])[HEADER_KEY] == 1
+    replay = Replay.load(path)
+    assert replay.steps and replay.differences == []
+    # Today's engines say what each client line is; the version 1 file could not.
+    facts = [(e.line_kind, e.verb) for step in replay.steps for e in step.events if isinstance(e, ClientLine)]
+    assert facts and all(kind for kind, _verb in facts)
+
+
+def test_version_2_records_say_what_each_client_line_is(tmp_path: Path) -> None:
+    script = parse_rfc_style(SMTP_EXAMPLE.read_text(), str(SMTP_EXAMPLE))
+    replay = Replay(script)
+    kinds = {(e.line_kind, e.verb) for step in replay.steps for e in step.events if isinstance(e, ClientLine)}
+    assert {("command", "EHLO"), ("command", "MAIL"), ("data", "DATA"), ("end-of-data", "DATA")} <= kinds

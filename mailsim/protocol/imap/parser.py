@@ -991,6 +991,22 @@ def parse_tag_and_verb(data: bytes) -> tuple[str, str, Cursor]:
     return tag, verb, c
 
 
+def tag_and_command(data: bytes) -> tuple[str, str]:
+    """("a", "FETCH") for `a FETCH 1 BODY[]`, ("b", "UID FETCH") for `b UID FETCH ...`:
+    the tag and the command a line starts, as replies name it; ("", "") for a line
+    that starts no tagged command."""
+    try:
+        tag, verb, c = parse_tag_and_verb(data)
+    except (ParseError, ValueError):
+        return "", ""
+    if verb == "UID" and c.peek() == 0x20:
+        c.pos += 1
+        sub = c._take(_ATOM_CHARS).decode("ascii", "replace").upper()
+        if sub:
+            verb = f"UID {sub}"
+    return tag, verb
+
+
 def parse_command(data: bytes) -> Command:
     """Parse a whole command; raises ParseError with what was wrong."""
     tag, verb, c = parse_tag_and_verb(data)

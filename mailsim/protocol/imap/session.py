@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from mailsim.events import Protocol, ReplyClass
+from mailsim.events import LineKind, Protocol, ReplyClass
 from mailsim.protocol.base import (
     Line,
     LoginVerdict,
@@ -63,6 +63,7 @@ from mailsim.protocol.imap.parser import (
     parse_command,
     secret_span,
     parse_tag_and_verb,
+    tag_and_command,
 )
 from mailsim.protocol.imap.search import SUPPORTED_CHARSETS, SearchContext, compile_key
 from mailsim.protocol.sasl import Challenge, SaslExchange, Success, encode_challenge, initial_response_form
@@ -321,6 +322,8 @@ class ImapSession(Session[ImapState]):
         self._idle_tag = ""
         self._idle_from = S.AUTHENTICATED
         self._verb = ""
+        self._line_tag = ""   # the tag and command of the command being read, for its
+        self._line_verb = ""  # client-line events (its literals and later lines too)
         self._unsubscribe: Callable[[], None] | None = None
         # mailbox name -> UIDs recent in this session (kept across SELECTs: a message
         # stays \Recent for the session that first saw it, RFC 3501 §2.3.2)
@@ -417,7 +420,7 @@ class ImapSession(Session[ImapState]):
                 self._literal_wanted = None
                 secret = self._secret_in_part(data)
                 self._command += data
-                self._client_line(data, secret=secret)
+                self._client_line(data, LineKind.LITERAL, self._line_verb, self._line_tag, secret=secret)
                 continue
             line = self.reader.next_line()
             if line is None:
@@ -453,7 +456,12 @@ class ImapSession(Session[ImapState]):
         return (max(span[0] - prior, 0), span[1] - prior, span[2])
 
     def _command_line(self, line: Line) -> None:
-        self._client_line(line.raw, secret=() if line.too_long else self._secret_in_part(line.data))
+        if not self._command:  # the first line of a command
+            self._line_tag, self._line_verb = ("", "") if line.too_long else tag_and_command(line.data)
+        self._client_line(
+            line.raw, LineKind.COMMAND, self._line_verb, self._line_tag,
+            secret=() if line.too_long else self._secret_in_part(line.data),
+        )
         if line.too_long:
             self._reset_command()
             self._verb = ""
@@ -470,6 +478,7 @@ class ImapSession(Session[ImapState]):
             self._execute(data)
             return
         tag = self._partial_tag()
+        self.last_command = self._line_verb or self.last_command  # what a refusal or a "+" answers
         limit = self.config.max_literal
         before_login = self.state is S.NOT_AUTHENTICATED and limit > self.config.max_preauth_literal
         if before_login:
@@ -682,7 +691,9 @@ class ImapSession(Session[ImapState]):
 
     def _sasl_line(self, line: Line) -> None:
         assert self._sasl is not None
-        self._client_line(line.raw, secret=sasl_response_secret(line, self._sasl))
+        self._client_line(
+            line.raw, LineKind.SASL, "AUTHENTICATE", self._sasl_tag, secret=sasl_response_secret(line, self._sasl)
+        )
         if line.too_long:
             self._sasl = None
             self._complete(self._sasl_tag, R.LINE_TOO_LONG, limit=LINE_LIMIT)
@@ -964,7 +975,7 @@ class ImapSession(Session[ImapState]):
         self._set_state(S.IDLE)
 
     def _idle_line(self, line: Line) -> None:
-        self._client_line(line.raw)
+        self._client_line(line.raw, LineKind.DONE, "IDLE", self._idle_tag)
         self._set_state(self._idle_from)
         self._verb = self.last_command = "IDLE"
         if line.data.strip().upper() == b"DONE":

@@ -237,6 +237,7 @@ class MainScreen(Screen):
         model = app.sessions.get(self.active_session) if self.active_session else None
         self.state_panel.show(model, app.strings, app.explainer)
         self.reply_panel.show(model, app.strings, app.explainer)
+        self.mailbox_view.show_seen(app.seen_of(model))
 
     def relabel(self) -> None:
         """Every text of the screen again, in the app's current language."""
@@ -255,7 +256,10 @@ class MainScreen(Screen):
 
     def toggle_mailboxes(self) -> None:
         shown = self.mailboxes_wanted if self.mailboxes_wanted is not None else not self.has_class("-narrow")
-        self.mailboxes_wanted = not shown
+        self.show_mailboxes(not shown)
+
+    def show_mailboxes(self, shown: bool) -> None:
+        self.mailboxes_wanted = shown
         self._update_layout()
 
     def on_resize(self, event: Resize) -> None:

@@ -24,6 +24,7 @@ from textual.containers import Horizontal
 from textual.message import Message
 from textual.widgets import DataTable, Tree
 
+from mailsim.protocol.seen import SeenMailboxes
 from mailsim.store.changes import FlagsChanged, MessageAdded, MessagesExpunged, StoreChange
 from mailsim.store.model import SystemFlag, StoredMessage
 from mailsim.store.store import MailStore
@@ -65,6 +66,7 @@ class Mark:
     until: float
 
 
+_SEEN = "\0seen"  # tree and row data of mailboxes seen in a dialog, not in the store
 DELE_LABEL = "DELE"  # the POP3 command that marked the message, shown in its flags column
 
 
@@ -95,6 +97,11 @@ class MailboxView(Horizontal):
         self._pending_delete: set[tuple[str, str, int]] = set()  # POP3 DELE, QUIT not yet sent
         self._now = clock
         self._unsubscribe: Callable[[], None] | None = None
+        # A session with a server mailsim cannot look into: its mailboxes as the dialog
+        # showed them, instead of the store.
+        self._seen: SeenMailboxes | None = None
+        self._seen_key: tuple[int, int] | None = None
+        self._seen_pick = ""
 
     def compose(self) -> ComposeResult:
         tree: Tree[tuple[str, str]] = Tree("accounts", id="mailbox-tree")
@@ -184,11 +191,61 @@ class MailboxView(Horizontal):
 
     # -- drawing ------------------------------------------------------------------------------
 
+    def show_seen(self, seen: SeenMailboxes | None) -> None:
+        """Show what a conversation with another server showed (None: the store again)."""
+        key = None if seen is None else (id(seen), seen.version)
+        if key == self._seen_key:
+            return
+        if seen is not self._seen:
+            self._seen_pick = ""
+        self._seen, self._seen_key = seen, key
+        self.rebuild()
+
     def rebuild(self) -> None:
         if not self.is_mounted:
             return
+        if self._seen is not None:
+            self._rebuild_seen(self._seen)
+            return
         self._rebuild_tree()
         self._rebuild_table()
+
+    def _rebuild_seen(self, seen: SeenMailboxes) -> None:
+        t = self.strings
+        tree = self.tree
+        tree.clear()
+        node = tree.root.add(Text(f"{seen.user or '?'} · {seen.server}", style="bold"), data=("", ""), expand=True)
+        shown = self._seen_pick or seen.selected
+        for name, box in seen.mailboxes.items():
+            label = Text(f"{name} ", overflow="ellipsis")
+            if box.count is not None:
+                label.append(str(box.count), "dim")
+            leaf = node.add_leaf(label, data=(_SEEN, name))
+            if name == shown:
+                self.call_after_refresh(tree.move_cursor, leaf)
+        table = self.table
+        table.clear(columns=True)
+        for column in ("number", "uid", "flags", "size", "subject"):
+            table.add_column(t(f"connect.col.{column}") if column == "number" else t(f"mailbox.col.{column}"), key=column)
+        box = seen.mailboxes.get(shown)
+        self.border_title = t("connect.mailboxes-seen", server=seen.server, mailbox=shown or "—")
+        if box is None:
+            return
+        marked = self.get_component_rich_style("mailbox-view--pending-delete", partial=True)
+        for number, message in sorted(box.messages.items()):
+            style = marked if message.marked else ""
+            flags = Text(" ".join(f.lstrip("\\") for f in message.flags), style)
+            if message.marked:
+                label = Text(DELE_LABEL, self.get_component_rich_style("mailbox-view--dele-label", partial=True))
+                flags = Text.assemble(label, " ", flags) if flags.plain else label
+            table.add_row(
+                Text(str(number), style),
+                Text(message.uid, style),
+                flags,
+                Text(f"{message.size:,}" if message.size is not None else "", style, justify="right"),
+                Text(_shorten(message.subject or "", SUBJECT_WIDTH), style),
+                key=f"{_SEEN}{number}",
+            )
 
     def _rebuild_tree(self) -> None:
         tree = self.tree
@@ -252,12 +309,16 @@ class MailboxView(Horizontal):
     def on_tree_node_selected(self, event: Tree.NodeSelected) -> None:
         event.stop()
         data = event.node.data
+        if data and data[0] == _SEEN:
+            self._seen_pick = data[1]
+            self.rebuild()
+            return
         if data and data[1]:
             self.selected = data
             self._rebuild_table()
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
-        if event.data_table is not self.table or event.row_key.value is None:
+        if event.data_table is not self.table or event.row_key.value is None or self._seen is not None:
             return
         event.stop()
         account, mailbox, uid = event.row_key.value.split("\0")
