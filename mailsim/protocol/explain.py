@@ -93,5 +93,5 @@ class Explainer:
 
     def note(self, protocol: Protocol, key: str, params: tuple[tuple[str, str], ...] = ()) -> str:
         short = key.split(".", 1)[1] if key.startswith(protocol.value + ".") else key
-        entry = self._data(protocol).get("notes", {}).get(short, {})
+        entry = self._data(protocol).get("notes", {}).get(short) or load_explanations("common").get("notes", {}).get(key, {})
         return _text(entry, self.lang).format_map(_SafeDict(params))

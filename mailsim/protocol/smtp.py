@@ -41,6 +41,7 @@ _GREETED = (S.GREETED, S.MAIL, S.RCPT)
 TRANSITIONS: dict[tuple[SmtpState, str], SmtpState] = {
     **{(s, verb): S.GREETED for s in _OPEN for verb in ("EHLO", "HELO")},
     (S.GREETED, "AUTH"): S.AUTH,
+    (S.GREETED, "STARTTLS"): S.CONNECTED,  # RFC 3207 §4.2: the client must EHLO again
     (S.AUTH, "<response>"): S.GREETED,
     (S.GREETED, "MAIL"): S.MAIL,
     (S.MAIL, "RCPT"): S.RCPT,
@@ -74,12 +75,14 @@ class SmtpReplies(ReplyCatalog):
     VRFY_CANNOT = ReplySpec("vrfy", "252", "Cannot VRFY user, but will accept message and attempt delivery", "2.0.0")
     HELP = ReplySpec("help", "214", "{text}", "2.0.0")
     BYE = ReplySpec("bye", "221", "Bye", "2.0.0")
+    TLS_GO_AHEAD = ReplySpec("tls-go-ahead", "220", "Ready to start TLS", "2.0.0")
     AUTH_OK = ReplySpec("auth-ok", "235", "Authentication successful", "2.7.0")
     AUTH_CHALLENGE = ReplySpec("auth-challenge", "334", "{challenge}")
     TIMEOUT = ReplySpec("timeout", "421", "{host} Error: timeout exceeded", "4.4.2")
     TOO_MANY_ERRORS = ReplySpec("too-many-errors", "421", "{host} Error: too many errors", "4.7.0")
     SHUTDOWN = ReplySpec("shutdown", "421", "{host} Service not available, closing transmission channel", "4.3.2")
     TOO_MANY_CONNECTIONS = ReplySpec("too-many-connections", "421", "{host} Too many connections, try again later", "4.7.0")
+    TLS_UNAVAILABLE = ReplySpec("tls-unavailable", "454", "TLS not available: this server was started without a certificate", "4.7.0")
     TOO_MANY_RECIPIENTS = ReplySpec("too-many-recipients", "452", "Too many recipients", "4.5.3")
     UNKNOWN_COMMAND = ReplySpec("unknown-command", "500", "Command not recognized: {verb}", "5.5.2")
     LINE_TOO_LONG = ReplySpec("line-too-long", "500", "Line too long (limit {limit} octets)", "5.5.2")
@@ -95,8 +98,11 @@ class SmtpReplies(ReplyCatalog):
     NEED_RCPT = ReplySpec("need-rcpt", "503", "Need RCPT command first", "5.5.1")
     NESTED_MAIL = ReplySpec("nested-mail", "503", "Sender already given; RSET to start over", "5.5.1")
     AUTH_IN_TRANSACTION = ReplySpec("auth-in-transaction", "503", "AUTH not allowed during a mail transaction", "5.5.1")
+    TLS_ACTIVE = ReplySpec("tls-active", "503", "TLS already active", "5.5.1")
+    TLS_IN_TRANSACTION = ReplySpec("tls-in-transaction", "503", "STARTTLS not allowed during a mail transaction", "5.5.1")
     ALREADY_AUTHENTICATED = ReplySpec("already-authenticated", "503", "Already authenticated", "5.5.1")
     BAD_MECHANISM = ReplySpec("bad-mechanism", "504", "Unrecognized authentication type {mechanism}", "5.5.4")
+    TLS_REQUIRED = ReplySpec("tls-required", "530", "Must issue a STARTTLS command first", "5.7.0")
     AUTH_FAILED = ReplySpec("auth-failed", "535", "Authentication credentials invalid", "5.7.8")
     NO_SUCH_USER = ReplySpec("no-such-user", "550", "<{address}>: no such user here", "5.1.1")
     SIZE_EXCEEDED = ReplySpec("size-exceeded", "552", "Message size exceeds fixed limit of {limit} octets", "5.3.4")
@@ -250,6 +256,8 @@ class SmtpSession(Session[SmtpState]):
             self._reply(R.NESTED_MAIL)
         elif verb == "AUTH":
             self._reply(R.AUTH_IN_TRANSACTION)
+        elif verb == "STARTTLS":
+            self._reply(R.TLS_IN_TRANSACTION)
         elif verb == "RCPT":
             self._reply(R.NEED_MAIL)
         elif verb == "DATA" and self.state is S.MAIL and self.envelope.attempted:
@@ -274,11 +282,18 @@ class SmtpSession(Session[SmtpState]):
             "8BITMIME",
             "SMTPUTF8",
             "ENHANCEDSTATUSCODES",
-            "AUTH PLAIN LOGIN CRAM-MD5",
-            "HELP",
         ]
+        if self.tls_offered:
+            extensions.append("STARTTLS")
+        if self.passwords_allowed:
+            extensions.append("AUTH PLAIN LOGIN CRAM-MD5")
+        extensions.append("HELP")
         self._reply(R.EHLO, *extensions, host=self.config.hostname, client=argument)
-        self._note("smtp.auth-without-tls")
+        if not self.secure:
+            if self.passwords_allowed:
+                self._note("smtp.auth-without-tls")
+            else:
+                self._note("smtp.auth-after-tls")
         self._set_state(S.GREETED)
 
     @command("HELO", "HELO <domain>", "RFC 5321 §4.1.1.1")
@@ -303,6 +318,9 @@ class SmtpSession(Session[SmtpState]):
             return
         if not self.extended:
             self._reply(R.NEED_EHLO)
+            return
+        if not self.passwords_allowed:
+            self._reply(R.TLS_REQUIRED)
             return
         mechanism, _, initial = argument.partition(" ")
         if not mechanism:
@@ -344,6 +362,25 @@ class SmtpSession(Session[SmtpState]):
         else:
             self._delay_reply(self.config.auth_failure_delay)
             self._reply(R.AUTH_FAILED)
+
+    @command("STARTTLS", "STARTTLS", "RFC 3207 §4")
+    def _starttls(self, argument: str) -> None:
+        if argument:
+            self._reply(R.SYNTAX, syntax="STARTTLS (no parameters)")
+        elif self.secure:
+            self._reply(R.TLS_ACTIVE)
+        elif not self.config.tls_offered:
+            self._reply(R.TLS_UNAVAILABLE)
+        else:
+            self._reply(R.TLS_GO_AHEAD)
+            self._set_state(S.CONNECTED)
+            self._starttls_go_ahead()
+
+    def _after_tls(self) -> None:
+        # RFC 3207 §4.2: discard what the client said before, EHLO argument included;
+        # the client greets again and sees the extensions offered over TLS.
+        self._reset_transaction()
+        self.helo, self.extended, self.authenticated_as = "", False, ""
 
     @command("MAIL", "MAIL FROM:<reverse-path> [SIZE=n] [BODY=8BITMIME] [SMTPUTF8]", "RFC 5321 §4.1.1.2")
     def _mail(self, argument: str) -> None:
