@@ -265,6 +265,7 @@ class Session(Generic[S]):
         # after its go-ahead reply) and hears that it happened (`tls_started`).
         self.secure = False
         self.tls_requested = False
+        self._heard_client = False
 
     # -- the four verbs the transports use ------------------------------------------
 
@@ -287,6 +288,10 @@ class Session(Generic[S]):
             # client must not send it, and a server must not act on it (CVE-2011-0411).
             self._note("tls.pipelined-discarded", octets=len(data))
             return
+        if not self._heard_client and not self.secure and data[:2] == b"\x16\x03":
+            self._tls_hello_on_cleartext(data)
+            return
+        self._heard_client = True
         self.reader.feed(data)
         self._process()
 
@@ -304,6 +309,9 @@ class Session(Generic[S]):
     def tls_failed(self, reason: str) -> None:
         """The handshake failed: nothing more can be said on this connection."""
         self.tls_requested = False
+        if not self._started:  # an implicit-TLS connection that never got its greeting
+            self._started = True
+            self._emit(Connected(self.session_id, self.clock.now(), self.protocol, self.peer, self.read_only))
         self._note("tls.handshake-failed", reason=reason)
         self._abandon()
         self._finish("TLS handshake failed")
@@ -327,6 +335,16 @@ class Session(Generic[S]):
         if dropped:
             self._note("tls.pipelined-discarded", octets=dropped)
 
+    def _tls_hello_on_cleartext(self, data: bytes) -> None:
+        """A TLS ClientHello as the client's first bytes: it believes this is an
+        implicit-TLS port. Answer the protocol's way (the client cannot read it, a
+        student can), explain, and hang up rather than wait for a line that never comes."""
+        self._client_line(data)
+        self.last_command = ""
+        self._refuse("binary-junk")
+        self._note("tls.hello-on-cleartext")
+        self._finish("TLS on a cleartext port")
+
     def _encrypted(self, tls: TlsParams, *, implicit: bool) -> None:
         self.secure = True
         self._emit(
@@ -341,7 +359,7 @@ class Session(Generic[S]):
 
     def receive_eof(self) -> None:
         """The client went away. Subclasses undo whatever was half done."""
-        if self.closed:
+        if self.closed or not self._started:
             return
         self._abandon()
         self._finish("client closed the connection")

@@ -9,9 +9,11 @@ a student types are answered by the same code.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import itertools
 import logging
 import socket
+import ssl
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -20,6 +22,8 @@ from mailsim.protocol.base import Session, SessionConfig
 from mailsim.protocol.registry import ENGINES
 from mailsim.store.store import MailStore
 from mailsim.transcript.bus import Bus
+from mailsim.transport import tls_tcp
+from mailsim.transport.tls import HANDSHAKE_TIMEOUT, TlsMaterial
 
 log = logging.getLogger(__name__)
 
@@ -47,14 +51,22 @@ class ServerOptions:
     max_connections: int = DEFAULT_MAX_CONNECTIONS
     idle_timeout: float | None = None  # None: each protocol's RFC default
     session_config: SessionConfig | None = None
+    # TLS (transport/tls.py): with a certificate, STARTTLS/STLS is offered on the
+    # ports above, and each protocol in `implicit_tls_ports` also listens with TLS
+    # from the first byte (RFC 8314: submissions 465, pop3s 995, imaps 993).
+    tls: TlsMaterial | None = None
+    implicit_tls_ports: dict[Protocol, int] = field(default_factory=dict)
+    tls_handshake_timeout: float = HANDSHAKE_TIMEOUT
 
 
 class SessionConnection(asyncio.Protocol):
     """One client connection driving one engine session."""
 
-    def __init__(self, server: "MailServers", protocol: Protocol) -> None:
+    def __init__(self, server: "MailServers", protocol: Protocol, implicit_tls: bool = False) -> None:
         self.server = server
         self.protocol = protocol
+        self.implicit_tls = implicit_tls
+        self.upgrading = False  # a TLS handshake is under way
         self.session: Session | None = None
         self.transport: asyncio.Transport | None = None
         self._idle: asyncio.TimerHandle | None = None
@@ -78,7 +90,7 @@ class SessionConnection(asyncio.Protocol):
             self.server.store,
             session_id=next_session_id(self.protocol),
             peer=peer,
-            config=self.server.options.session_config,
+            config=self.server.session_config,
         )
         self.session.on_output = self._session_pushed
         if hasattr(self.session, "stream_threshold"):
@@ -88,6 +100,10 @@ class SessionConnection(asyncio.Protocol):
         self.server.connections.add(self)
         if len(self.server.connections) > self.server.options.max_connections:
             self.session.refuse_busy()
+        elif self.implicit_tls:  # TLS hook: the greeting waits for the handshake
+            tls_tcp.start_tls(self, implicit=True)
+            self._reset_idle()
+            return
         else:
             self.session.start()
         self._flush()
@@ -135,6 +151,9 @@ class SessionConnection(asyncio.Protocol):
             return
         if out:
             transport.write(out)
+        if session.tls_requested and not self.upgrading and not session.closed:  # TLS hook: STARTTLS/STLS
+            tls_tcp.start_tls(self, implicit=False)
+            return
         if getattr(session, "has_more_output", False) and not self._write_paused:
             asyncio.get_running_loop().call_soon(self._flush_if_open)
         if session.closed and not self._closing:
@@ -187,6 +206,19 @@ class SessionConnection(asyncio.Protocol):
             self.session.shutdown()
             self._flush()
 
+    # -- TLS hooks (transport/tls_tcp.py does the handshake) --------------------------------
+
+    def publish_now(self) -> None:
+        self._publish()
+
+    def after_tls(self) -> None:
+        """The handshake finished: send what the engine says now (an implicit-TLS
+        greeting), and hear the client again."""
+        if self.transport is None or self.transport.is_closing():
+            return
+        self._flush()
+        self._reset_idle()
+
 
 class MailServers:
     """The SMTP, POP3 and IMAP listeners of one store, sharing one Bus."""
@@ -197,6 +229,12 @@ class MailServers:
         self.options = options or ServerOptions()
         self.connections: set[SessionConnection] = set()
         self._servers: dict[Protocol, asyncio.Server] = {}
+        # TLS: the engines offer STARTTLS/STLS only where the transport can do it.
+        config = self.options.session_config or SessionConfig(hostname=store.domain)
+        self.session_config = dataclasses.replace(config, tls_offered=self.options.tls is not None)
+        self.tls_context: ssl.SSLContext | None = self.options.tls.server_context() if self.options.tls else None
+        self.implicit_addresses: dict[Protocol, tuple[str, int]] = {}
+        self._implicit_servers: list[asyncio.Server] = []
 
     async def start(self) -> dict[Protocol, tuple[str, int]]:
         """Listen on every configured protocol that has an engine; returns addresses."""
@@ -210,14 +248,29 @@ class MailServers:
             self._servers[protocol] = server
             sockname = server.sockets[0].getsockname()
             addresses[protocol] = (sockname[0], sockname[1])
+        if self.options.tls is not None:
+            await self._start_implicit_tls(loop)
         return addresses
+
+    async def _start_implicit_tls(self, loop: asyncio.AbstractEventLoop) -> None:
+        """The implicit-TLS listeners: plain TCP sockets whose connections start TLS at
+        once (tls_tcp), so a failed handshake can be reported like any other event."""
+        for protocol, port in self.options.implicit_tls_ports.items():
+            if protocol not in ENGINES:
+                continue
+            factory: Callable[[], asyncio.Protocol] = lambda p=protocol: SessionConnection(self, p, implicit_tls=True)
+            server = await loop.create_server(factory, self.options.host, port, reuse_address=True)
+            self._implicit_servers.append(server)
+            sockname = server.sockets[0].getsockname()
+            self.implicit_addresses[protocol] = (sockname[0], sockname[1])
 
     async def stop(self) -> None:
         """Stop listening, tell connected clients the service is closing, and wait."""
-        for server in self._servers.values():
+        for server in (*self._servers.values(), *self._implicit_servers):
             server.close()
         for connection in tuple(self.connections):
             connection.shutdown()
-        for server in self._servers.values():
+        for server in (*self._servers.values(), *self._implicit_servers):
             await server.wait_closed()
         self._servers.clear()
+        self._implicit_servers.clear()

@@ -405,6 +405,11 @@ class ImapSession(Session[ImapState]):
         except ValueError:  # ParseError, or anything else the grammar trips on
             return "*"
 
+    def _refuse(self, problem: str, **params: object) -> None:
+        """Only the shared session calls this here: bytes that are no command at all."""
+        self._verb = ""
+        self._complete("*", R.BAD_BYTES)
+
     def _command_line(self, line: Line) -> None:
         self._client_line(line.raw)
         if line.too_long:
