@@ -67,6 +67,7 @@ class SessionConnection(asyncio.Protocol):
         self.protocol = protocol
         self.implicit_tls = implicit_tls
         self.upgrading = False  # a TLS handshake is under way
+        self._early = bytearray()  # decrypted before the handshake's end was heard
         self.session: Session | None = None
         self.transport: asyncio.Transport | None = None
         self._idle: asyncio.TimerHandle | None = None
@@ -111,6 +112,9 @@ class SessionConnection(asyncio.Protocol):
 
     def data_received(self, data: bytes) -> None:
         if self.session is None:
+            return
+        if self.upgrading:  # TLS hook: already decrypted, but the engine must first hear of TLS
+            self._early += data
             return
         self.session.receive_data(data)
         self._flush()
@@ -218,6 +222,9 @@ class SessionConnection(asyncio.Protocol):
             return
         self._flush()
         self._reset_idle()
+        early, self._early = bytes(self._early), bytearray()
+        if early:
+            self.data_received(early)
 
 
 class MailServers:

@@ -13,7 +13,7 @@ from running_servers import RunningServers
 
 from mailsim.events import Closed, Connected, Note, Protocol
 from mailsim.transport.tls import MemoryTls, client_context
-from tests.tls.conftest import implicit_port
+from .conftest import implicit_port
 
 pytestmark = pytest.mark.network
 

@@ -12,7 +12,7 @@ import pytest
 from running_servers import RunningServers
 
 from mailsim.events import Protocol, TlsStarted
-from tests.tls.conftest import implicit_port
+from .conftest import implicit_port
 
 pytestmark = pytest.mark.network
 HOST = "localhost"  # a name the certificate carries, so hostname checking is real
