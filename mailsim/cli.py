@@ -122,6 +122,8 @@ def _serve_tls(args: argparse.Namespace, store: MailStore):
     from mailsim.transport.tls import TlsSetupError, ensure_certificate, load_certificate, server_names
 
     if args.no_tls:
+        if args.require_tls_for_auth:
+            raise TlsSetupError("--require-tls-for-auth needs TLS: it cannot go with --no-tls")
         return None
     if bool(args.tls_cert) != bool(args.tls_key):
         raise TlsSetupError("--tls-cert and --tls-key go together")

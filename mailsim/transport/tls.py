@@ -183,6 +183,104 @@ class MemoryTls:
         return b"".join(chunks)
 
 
+class MemoryTlsPair:
+    """Both ends of one TLS connection in memory: the student's client and the server.
+
+    The console drives it: plaintext goes in at one end, the octets an eavesdropper
+    would see come out in between (`wire` callbacks), plaintext comes out at the other.
+    """
+
+    def __init__(self, material: TlsMaterial, server_hostname: str, cafile: Path) -> None:
+        self.material = material
+        self.client = MemoryTls(client_context(cafile), server_side=False, server_hostname=server_hostname)
+        self.server = MemoryTls(material.server_context(), server_side=True)
+        self.handshake_octets = 0
+
+    def handshake(self) -> TlsParams:
+        """Run the whole handshake; raises ssl.SSLError if it fails (an untrusted name)."""
+        for _ in range(10):
+            client_done = self.client.handshake()
+            flight = self.client.wire_out()
+            self.handshake_octets += len(flight)
+            self.server.feed(flight)
+            server_done = self.server.handshake()
+            flight = self.server.wire_out()
+            self.handshake_octets += len(flight)
+            self.client.feed(flight)
+            if client_done and server_done:
+                break
+        else:  # pragma: no cover - a handshake takes two round trips at most
+            raise ssl.SSLError("the handshake did not finish")
+        # TLS 1.3 session tickets come after the handshake: deliver them now.
+        self.client.receive()
+        return params_of(self.server.ssl, self.material)
+
+    def client_to_server(self, plaintext: bytes) -> tuple[bytes, bytes]:
+        """(octets on the wire, plaintext the server reads)."""
+        self.client.send(plaintext)
+        wire = self.client.wire_out()
+        self.server.feed(wire)
+        return wire, self.server.receive()
+
+    def server_to_client(self, plaintext: bytes) -> tuple[bytes, bytes]:
+        """(octets on the wire, plaintext the client reads)."""
+        self.server.send(plaintext)
+        wire = self.server.wire_out()
+        self.client.feed(wire)
+        return wire, self.client.receive()
+
+
+_CONSOLE: dict[str, object] = {}
+# A fixed key and fixed dates: the in-process console's certificate is the same on
+# every run, so its fingerprint (shown in the transcript) is reproducible.
+_CONSOLE_SEED = hashlib.sha256(b"mailsim console certificate").digest()
+
+
+def console_material(hostname: str) -> tuple[TlsMaterial, Path]:
+    """The in-process console's certificate for `hostname` (Ed25519, self-signed, made
+    in a temporary directory once per process) and the file a client trusts for it."""
+    found = _CONSOLE.get(hostname)
+    if found is None:
+        import tempfile
+
+        directory = tempfile.TemporaryDirectory(prefix="mailsim-console-tls-")
+        _CONSOLE[f"dir:{hostname}"] = directory  # kept (and removed at exit) with the module
+        found = _make_console_cert(hostname, Path(directory.name))
+        _CONSOLE[hostname] = found
+    return found  # type: ignore[return-value]
+
+
+def _make_console_cert(hostname: str, directory: Path) -> tuple[TlsMaterial, Path]:
+    from cryptography import x509
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+    from cryptography.x509.oid import NameOID
+
+    key = Ed25519PrivateKey.from_private_bytes(_CONSOLE_SEED)
+    name = x509.Name([
+        x509.NameAttribute(NameOID.ORGANIZATION_NAME, "mailsim console"),
+        x509.NameAttribute(NameOID.COMMON_NAME, hostname),
+    ])
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(int.from_bytes(_CONSOLE_SEED[:8], "big"))
+        .not_valid_before(datetime.datetime(2025, 1, 1, tzinfo=datetime.timezone.utc))
+        .not_valid_after(datetime.datetime(2045, 1, 1, tzinfo=datetime.timezone.utc))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName(hostname)]), critical=False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+        .sign(key, None)
+    )
+    cert_file, key_file = directory / "console.pem", directory / "console-key.pem"
+    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    _write_private(key_file, key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ))
+    return _material(cert, cert_file, key_file, cert_file), cert_file
+
+
 # -- making certificates ----------------------------------------------------------------------
 
 

@@ -15,6 +15,7 @@ from textual.screen import Screen
 
 from mailsim.clock import Clock, IdGenerator
 from mailsim.events import Closed, Connected, DeletionMarked, Delivered, Event, Note, Protocol
+from mailsim.events import TlsStarted
 from mailsim.protocol.explain import Explainer
 from mailsim.protocol.registry import ENGINES
 from mailsim.store.store import MailStore
@@ -153,6 +154,8 @@ class MailsimApp(App[int]):
             return t("line.connected-remote", protocol=event.protocol.value.upper(), peer=event.peer)
         if isinstance(event, Closed):
             reason = t(f"reason.{event.reason}") if t.has(f"reason.{event.reason}") else event.reason
+            if t.has(f"tls.reason.{event.reason}"):
+                reason = t(f"tls.reason.{event.reason}")
             return t("line.closed", reason=reason)
         if isinstance(event, Delivered):
             if event.relayed:
@@ -161,7 +164,17 @@ class MailsimApp(App[int]):
                      uid=event.uid, size=event.size)
         if isinstance(event, Note):
             return "» " + (self.explainer.note(event.protocol, event.key, event.params) or event.key)
+        if isinstance(event, TlsStarted):
+            return self._describe_tls(event)
         return ""
+
+    def _describe_tls(self, event: TlsStarted) -> str:
+        """The point of the upgrade and the handshake's summary."""
+        t = self.strings
+        if event.simulated:
+            return t("tls.started-replayed")
+        key = "tls.started-implicit" if event.implicit else "tls.started-starttls"
+        return t(key, version=event.version, cipher=event.cipher, subject=event.subject, fingerprint=event.fingerprint)
 
     def _sub_title(self) -> str:
         if not self.listening:
@@ -192,7 +205,7 @@ class MailsimApp(App[int]):
 
     # -- sessions ----------------------------------------------------------------------------
 
-    async def open_session(self, protocol: Protocol | str, *, right: bool = False) -> SessionModel:
+    async def open_session(self, protocol: Protocol | str, *, right: bool = False, implicit_tls: bool = False) -> SessionModel:
         protocol = Protocol(protocol)
         self._counter += 1
         session_id = f"console-{protocol.value}-{self._counter}"
@@ -203,8 +216,9 @@ class MailsimApp(App[int]):
         if engine is not None:
             model.connection = ConsoleConnection(
                 engine, self.store, self.bus, session_id=session_id, schedule=self._schedule,
-                clock=self.clock, ids=self.ids,
+                clock=self.clock, ids=self.ids, implicit_tls=implicit_tls,
             )
+            model.connection.on_wire = model.wire  # the encrypted octets, for the byte view
             model.connection.open()
         self._flush_views()
         return model
@@ -325,6 +339,10 @@ class MailsimApp(App[int]):
 
     async def action_open_session(self, protocol: str) -> None:
         await self.open_session(protocol)
+
+    async def action_open_tls_session(self, protocol: str) -> None:
+        """A session encrypted from the first byte, as on the SMTPS/POP3S/IMAPS ports."""
+        await self.open_session(protocol, implicit_tls=True)
 
     async def action_close_session(self) -> None:
         model = self.active_model()
@@ -458,6 +476,9 @@ class MailsimApp(App[int]):
         for protocol in Protocol:
             yield SystemCommand(t("palette.open", protocol=protocol.value.upper()), t("palette.open-help"),
                                 lambda p=protocol: self.run_action(f"open_session('{p.value}')"))
+        for protocol in Protocol:
+            yield SystemCommand(t("tls.palette-open", protocol=protocol.value.upper()), t("tls.palette-open-help"),
+                                lambda p=protocol: self.run_action(f"open_tls_session('{p.value}')"))
         entries = [
             ("palette.close", "close_session"),
             ("palette.split", "split"),
@@ -568,7 +589,9 @@ def run_app(store: MailStore, *, lang: str | None = None, listen: bool = False, 
         from mailsim.transcript.recorder import start_recording
 
         try:
-            recording = start_recording(store, app.bus, source="app")
+            from mailsim.ui.console import console_config
+
+            recording = start_recording(store, app.bus, source="app", config=console_config(store))
         except OSError:
             recording = None  # a read-only home must not stop the lab
     try:

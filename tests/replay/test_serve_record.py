@@ -3,6 +3,7 @@ finds clean — including a client still connected when the server is stopped.""
 
 from __future__ import annotations
 
+import os
 import re
 import signal
 import smtplib
@@ -24,8 +25,10 @@ def test_serve_record_then_replay_check(tmp_path: Path) -> None:
     recording = tmp_path / "lab.jsonl"
     server = subprocess.Popen(
         [sys.executable, "-m", "mailsim", "serve", "--smtp-port", "0", "--pop3-port", "0", "--imap-port", "0",
+         "--smtps-port", "0", "--pop3s-port", "0", "--imaps-port", "0",
          "--quiet", "--record", str(recording)],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env={**os.environ, "XDG_DATA_HOME": str(tmp_path / "data")},  # the TLS certificate goes there
     )
     try:
         ports = {}
