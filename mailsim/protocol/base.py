@@ -326,6 +326,16 @@ class Session(Generic[S]):
         """Whether this connection may carry a login (no TLS required, or TLS on)."""
         return self.secure or not self.config.require_tls_for_auth
 
+    def _upgrade_verdict(self, argument: str) -> str:
+        """How STARTTLS/STLS is answered, by the same rules in the three protocols:
+        "syntax" (it takes no argument), "active" (TLS is on already: only once),
+        "unavailable" (no certificate), or "go-ahead"."""
+        if argument:
+            return "syntax"
+        if self.secure:
+            return "active"
+        return "go-ahead" if self.config.tls_offered else "unavailable"
+
     def _starttls_go_ahead(self) -> None:
         """Called after the engine's go-ahead reply: ask the transport for TLS, and drop
         whatever the client pipelined after the command, as RFC 3207 §4.2, RFC 2595 §4

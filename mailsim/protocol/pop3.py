@@ -113,6 +113,7 @@ class Pop3Replies(ReplyCatalog):
 
 
 R = Pop3Replies
+_UPGRADE_REPLIES = {"active": R.TLS_ACTIVE, "unavailable": R.TLS_UNAVAILABLE, "go-ahead": R.TLS_GO_AHEAD}
 
 _CODE_CLASS = {"+OK": ReplyClass.SUCCESS, "-ERR": ReplyClass.PERMANENT, "+": ReplyClass.INTERMEDIATE}
 _CACHE_KEY = "pop3.wire"  # StoredMessage.cache: the byte-stuffed body and its size
@@ -358,14 +359,12 @@ class Pop3Session(Session[Pop3State]):
 
     @command("STLS", "STLS", "RFC 2595 §4")
     def _stls(self, argument: str) -> None:
-        if argument:
+        verdict = self._upgrade_verdict(argument)
+        if verdict == "syntax":
             self._reply(R.SYNTAX, syntax="STLS")
-        elif self.secure:
-            self._reply(R.TLS_ACTIVE)
-        elif not self.config.tls_offered:
-            self._reply(R.TLS_UNAVAILABLE)
-        else:
-            self._reply(R.TLS_GO_AHEAD)
+            return
+        self._reply(_UPGRADE_REPLIES[verdict])
+        if verdict == "go-ahead":
             self._starttls_go_ahead()
 
     def _after_tls(self) -> None:

@@ -114,6 +114,7 @@ class SmtpReplies(ReplyCatalog):
 
 
 R = SmtpReplies
+_UPGRADE_REPLIES = {"active": R.TLS_ACTIVE, "unavailable": R.TLS_UNAVAILABLE, "go-ahead": R.TLS_GO_AHEAD}
 
 # A mailbox, loosely: local-part@domain (quoted local parts allowed), or postmaster.
 _PATH = re.compile(r"^<(?:@[^:<>]+:)?(?P<address>[^<>]*)>$")
@@ -365,14 +366,12 @@ class SmtpSession(Session[SmtpState]):
 
     @command("STARTTLS", "STARTTLS", "RFC 3207 §4")
     def _starttls(self, argument: str) -> None:
-        if argument:
+        verdict = self._upgrade_verdict(argument)
+        if verdict == "syntax":
             self._reply(R.SYNTAX, syntax="STARTTLS (no parameters)")
-        elif self.secure:
-            self._reply(R.TLS_ACTIVE)
-        elif not self.config.tls_offered:
-            self._reply(R.TLS_UNAVAILABLE)
-        else:
-            self._reply(R.TLS_GO_AHEAD)
+            return
+        self._reply(_UPGRADE_REPLIES[verdict])
+        if verdict == "go-ahead":
             self._set_state(S.CONNECTED)
             self._starttls_go_ahead()
 

@@ -370,14 +370,7 @@ def _load_or_make_ca(directory: Path):
         .not_valid_before(now - datetime.timedelta(minutes=5))
         .not_valid_after(now + CA_LIFETIME)
         .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-        .add_extension(
-            x509.KeyUsage(
-                digital_signature=False, content_commitment=False, key_encipherment=False,
-                data_encipherment=False, key_agreement=False, key_cert_sign=True, crl_sign=True,
-                encipher_only=False, decipher_only=False,
-            ),
-            critical=True,
-        )
+        .add_extension(_key_usage(authority=True), critical=True)
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(public), critical=False)
         .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(public), critical=False)
         .sign(key, hashes.SHA256())
@@ -417,14 +410,7 @@ def _issue_server(ca_cert, ca_key, names: tuple[str, ...], cert_file: Path, key_
         .not_valid_after(min(now + SERVER_LIFETIME, ca_cert.not_valid_after_utc))
         .add_extension(x509.SubjectAlternativeName(alternatives), critical=False)
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(
-            x509.KeyUsage(
-                digital_signature=True, content_commitment=False, key_encipherment=False,
-                data_encipherment=False, key_agreement=False, key_cert_sign=False, crl_sign=False,
-                encipher_only=False, decipher_only=False,
-            ),
-            critical=True,
-        )
+        .add_extension(_key_usage(authority=False), critical=True)
         .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
         .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False)
@@ -434,6 +420,17 @@ def _issue_server(ca_cert, ca_key, names: tuple[str, ...], cert_file: Path, key_
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     ))
     cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+
+
+def _key_usage(*, authority: bool):
+    """A CA signs certificates; a server certificate signs its handshakes (ECDSA)."""
+    from cryptography import x509
+
+    return x509.KeyUsage(
+        digital_signature=not authority, content_commitment=False, key_encipherment=False,
+        data_encipherment=False, key_agreement=False, key_cert_sign=authority, crl_sign=authority,
+        encipher_only=False, decipher_only=False,
+    )
 
 
 def _is_ip(name: str) -> bool:

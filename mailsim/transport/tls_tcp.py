@@ -75,3 +75,23 @@ def describe_failure(exc: BaseException, *, implicit: bool) -> str:
     if isinstance(exc, asyncio.TimeoutError):
         return "the client never completed the handshake"
     return str(reason)
+
+
+async def upgrade_client(
+    transport: asyncio.BaseTransport,
+    protocol: asyncio.BaseProtocol,
+    context: ssl.SSLContext,
+    server_hostname: str,
+    timeout: float = 30.0,
+) -> asyncio.Transport:
+    """The client's side of STARTTLS/STLS on a TCP client transport (for `mailsim
+    connect`): call it after the server's go-ahead reply; returns the encrypted
+    transport. `tls.client_context(cafile)` makes the context; `params_of` on the
+    result's `ssl_object` gives what to show of the handshake."""
+    loop = asyncio.get_running_loop()
+    secure = await loop.start_tls(
+        transport, protocol, context, server_side=False, server_hostname=server_hostname, ssl_handshake_timeout=timeout
+    )
+    if secure is None:
+        raise ConnectionError("the server closed the connection during the TLS handshake")
+    return secure

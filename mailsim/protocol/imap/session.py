@@ -220,6 +220,7 @@ class ImapReplies(ReplyCatalog):
 
 
 R = ImapReplies
+_UPGRADE_REPLIES = {"active": R.TLS_ACTIVE, "unavailable": R.STARTTLS_UNSUPPORTED, "go-ahead": R.TLS_GO_AHEAD}
 _CLASS = {"OK": ReplyClass.SUCCESS, "PREAUTH": ReplyClass.SUCCESS, "NO": ReplyClass.PERMANENT,
           "BAD": ReplyClass.BAD, "BYE": ReplyClass.TRANSIENT, "+": ReplyClass.INTERMEDIATE}
 
@@ -561,13 +562,11 @@ class ImapSession(Session[ImapState]):
 
     @command("STARTTLS", "STARTTLS", "RFC 3501 §6.2.1")
     def _starttls(self, cmd: Command) -> None:
-        if self.secure:
-            self._complete(cmd.tag, R.TLS_ACTIVE)
-        elif not self.config.tls_offered:
-            self._complete(cmd.tag, R.STARTTLS_UNSUPPORTED)
+        verdict = self._upgrade_verdict("")  # the parser has refused arguments already
+        self._complete(cmd.tag, _UPGRADE_REPLIES[verdict])
+        if verdict == "unavailable":
             self._note("imap.no-starttls")
-        else:
-            self._complete(cmd.tag, R.TLS_GO_AHEAD)
+        elif verdict == "go-ahead":
             self._starttls_go_ahead()
 
     def _password_refused(self, cmd: Command) -> bool:
