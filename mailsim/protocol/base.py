@@ -375,8 +375,9 @@ class Session(Generic[S]):
         self._finish("client closed the connection")
 
     def receive_timeout(self) -> None:
-        """The transport's idle timer fired."""
-        if not self.closed:
+        """The transport's idle timer fired. During a TLS handshake (before an implicit-
+        TLS greeting, or after STARTTLS) the handshake's own timeout decides instead."""
+        if not self.closed and self._started and not self.tls_requested:
             self._timed_out()
 
     def data_to_send(self) -> bytes:

@@ -99,12 +99,12 @@ class SessionConnection(asyncio.Protocol):
             # so as the socket drains, instead of holding all of it in memory.
             self.session.stream_threshold = STREAM_CHUNK
         self.server.connections.add(self)
-        if len(self.server.connections) > self.server.options.max_connections:
-            self.session.refuse_busy()
-        elif self.implicit_tls:  # TLS hook: the greeting waits for the handshake
+        if self.implicit_tls:  # TLS hook: the greeting (or the refusal) waits for the handshake
             tls_tcp.start_tls(self, implicit=True)
             self._reset_idle()
             return
+        if self.over_limit():
+            self.session.refuse_busy()
         else:
             self.session.start()
         self._flush()
@@ -211,6 +211,9 @@ class SessionConnection(asyncio.Protocol):
             self._flush()
 
     # -- TLS hooks (transport/tls_tcp.py does the handshake) --------------------------------
+
+    def over_limit(self) -> bool:
+        return len(self.server.connections) > self.server.options.max_connections
 
     def publish_now(self) -> None:
         self._publish()

@@ -60,7 +60,9 @@ async def _handshake(connection: "SessionConnection", *, implicit: bool) -> None
         return
     connection.transport = secure
     params = params_of(secure.get_extra_info("ssl_object"), material)
-    if implicit:
+    if implicit and connection.over_limit():
+        session.refuse_busy()  # said over TLS, where the client can read it
+    elif implicit:
         session.start(tls=params)
     else:
         session.tls_started(params)

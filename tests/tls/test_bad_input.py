@@ -74,3 +74,20 @@ def _still_serving(servers: RunningServers) -> None:
         assert client.noop()[0] == 250
     with smtplib.SMTP("127.0.0.1", servers.smtp, timeout=10) as client:
         assert client.noop()[0] == 250
+
+
+def test_a_busy_implicit_tls_port_refuses_over_tls(store, material):
+    from running_servers import start_servers
+
+    from mailsim.protocol.base import SessionConfig
+
+    config = SessionConfig(hostname=store.domain)
+    for servers in start_servers(store, config=config, tls=material, implicit_tls_ports={Protocol.SMTP: 0},
+                                 max_connections=1):
+        context = ssl._create_unverified_context()
+        port = implicit_port(servers, Protocol.SMTP)
+        with smtplib.SMTP_SSL("127.0.0.1", port, context=context, timeout=10) as first:
+            with pytest.raises(smtplib.SMTPConnectError) as refused:
+                smtplib.SMTP_SSL("127.0.0.1", port, context=context, timeout=10)
+            assert refused.value.smtp_code == 421  # readable: it came over TLS
+            assert first.noop()[0] == 250

@@ -156,3 +156,14 @@ def test_imap_authenticate_cram_md5_with_an_empty_initial_response(store, comman
 def test_imap_authenticate_login_with_an_empty_initial_response(store):
     session = open_session(ImapSession, store)
     assert say(session, "a1 AUTHENTICATE LOGIN =\r\n") == b"+ VXNlcm5hbWU6\r\n"  # "Username:"
+
+
+def test_idle_timer_during_a_handshake_is_left_to_the_handshake_timeout(store):
+    session = open_session(SmtpSession, store)
+    say(session, "EHLO c.example\r\n")
+    say(session, "STARTTLS\r\n")
+    session.receive_timeout()
+    assert not session.closed and session.data_to_send() == b""
+    waiting = SmtpSession(store, session_id="t-3")  # an implicit-TLS connection, not yet greeted
+    waiting.receive_timeout()
+    assert not waiting.closed and waiting.events() == []
