@@ -206,6 +206,9 @@ class SessionConnection(asyncio.Protocol):
             self._flush()
 
     def shutdown(self) -> None:
+        if self.upgrading and self.transport is not None:  # TLS hook: nothing can be said mid-handshake
+            self.transport.abort()
+            return
         if self.session is not None and not self.session.closed:
             self.session.shutdown()
             self._flush()

@@ -45,3 +45,21 @@ def test_starttls_and_implicit_tls_sessions_replay_cleanly(material, trusting, t
     assert [(e.protocol, e.implicit, e.simulated) for e in replayed] == [
         (Protocol.SMTP, False, True), (Protocol.IMAP, True, True),
     ]
+
+
+def test_a_console_session_upgraded_with_starttls_replays_cleanly(tmp_path: Path):
+    from mailsim.protocol.smtp import SmtpSession
+    from mailsim.transcript.bus import Bus
+    from mailsim.ui.console import ConsoleConnection, console_config
+
+    store = build_store()
+    bus = Bus()
+    path = tmp_path / "console.jsonl"
+    recording = start_recording(store, bus, path, source="app", config=console_config(store))
+    connection = ConsoleConnection(SmtpSession, store, bus, session_id="console-smtp-1", schedule=lambda s, f: f())
+    connection.open()
+    for line in ("EHLO aula.example", "STARTTLS", "EHLO aula.example", "AUTH PLAIN AGFsaWNlAHdvbmRlcmxhbmQ=", "QUIT"):
+        connection.send_line(line)
+    recording.stop()
+    replay = Replay.load(path)
+    assert replay.differences == [] and replay.warnings == []
