@@ -144,7 +144,8 @@ class SessionModel:
             if decode and self._sasl is not None and not line.content:
                 found = self._sasl.client(line.data) if direction == "C" else self._sasl.server(line.data)
                 if found is not None:
-                    changes["decoded"] = found.text
+                    if found.text:
+                        changes["decoded"] = found.text
                     changes["cleartext_password"] = found.password and not self.secure
             if changes:
                 self.lines[index] = dataclasses.replace(line, **changes)

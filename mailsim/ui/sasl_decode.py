@@ -51,6 +51,9 @@ class SaslTracker:
             return self._response(command[2]) if len(command) > 2 else None
         if self.mechanism:
             return self._response(text)
+        verb = command[0].upper() if command else ""
+        if (verb == "PASS" and self.protocol is Protocol.POP3) or (verb == "LOGIN" and self.protocol is Protocol.IMAP):
+            return Decoded("", password=True)  # no base64 at all: the password as typed
         return None
 
     def server(self, line: bytes) -> Decoded | None:

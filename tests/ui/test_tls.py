@@ -103,3 +103,20 @@ def test_snapshot_of_an_upgraded_session(snap_compare):
             await enter(pilot, line)
 
     assert snap_compare(make_test_app(), terminal_size=SIZE, run_before=run_before)
+
+
+def test_sasl_tracker_flags_plain_passwords_of_every_kind():
+    from mailsim.events import Protocol
+    from mailsim.ui.sasl_decode import SaslTracker
+
+    pop3 = SaslTracker(Protocol.POP3)
+    assert pop3.client(b"USER alice\r\n") is None
+    assert pop3.client(b"PASS wonderland\r\n").password
+    imap = SaslTracker(Protocol.IMAP)
+    assert imap.client(b"a1 LOGIN alice wonderland\r\n").password
+    assert imap.client(b"a2 AUTHENTICATE CRAM-MD5\r\n") is None
+    assert imap.server(b"+ PDEyMzRAbWFpbHNpbS50ZXN0Pg==\r\n").text == "<1234@mailsim.test>"
+    cram = imap.client(b"YWxpY2UgMDEyMzQ1Njc4OWFiY2RlZg==\r\n")
+    assert cram.text == "alice 0123456789abcdef" and not cram.password  # a digest, not the password
+    assert imap.server(b"a2 NO [AUTHENTICATIONFAILED] Invalid user name or password\r\n") is None
+    assert imap.client(b"a3 NOOP\r\n") is None  # the exchange is over

@@ -181,7 +181,7 @@ class TranscriptView(FixedBoxScrolling, ScrollView, can_focus=True):
         if line.direction is Direction.INFO:
             return 4 + len(self.describe(line))
         annotation = len(COMPLETES_ARROW) + len(line.completes) if line.completes else 0
-        if line.decoded:
+        if line.decoded or line.cleartext_password:
             annotation += cell_len(self._decoded_text(line))
         if self.show_bytes and line.encrypted:
             return 9 + cell_len(self._cipher_text(line))
@@ -189,7 +189,7 @@ class TranscriptView(FixedBoxScrolling, ScrollView, can_focus=True):
 
     def _decoded_text(self, line: TranscriptLine) -> str:
         warning = self.app.strings("tls.cleartext-password") if line.cleartext_password else ""
-        return DECODED_ARROW + line.decoded + (f"  {warning}" if warning else "")
+        return (DECODED_ARROW + line.decoded if line.decoded else "") + (f"  {warning}" if warning else "")
 
     def _cipher_text(self, line: TranscriptLine) -> str:
         """What an eavesdropper sees of an encrypted line (after the octet count)."""
@@ -260,8 +260,9 @@ class TranscriptView(FixedBoxScrolling, ScrollView, can_focus=True):
                 text.append_text(self._highlight(line, _plain(line.data)))
             if line.completes:
                 text.append(COMPLETES_ARROW + line.completes, self._style("transcript--annotation"))
-            if line.decoded and not (self.show_bytes and line.encrypted):
-                text.append(DECODED_ARROW + line.decoded, self._style("transcript--annotation"))
+            if (line.decoded or line.cleartext_password) and not (self.show_bytes and line.encrypted):
+                if line.decoded:
+                    text.append(DECODED_ARROW + line.decoded, self._style("transcript--annotation"))
                 if line.cleartext_password:
                     text.append("  " + self.app.strings("tls.cleartext-password"), self._style("transcript--warning"))
         segments = list(text.render(self.app.console))
