@@ -318,8 +318,13 @@ def _now() -> datetime.datetime:
 
 def _fits(cert, names: tuple[str, ...], ca_cert) -> bool:
     from cryptography import x509
+    from cryptography.exceptions import InvalidSignature
 
-    if cert.issuer != ca_cert.subject or cert.not_valid_after_utc - RENEW_BEFORE < _now():
+    if cert.not_valid_after_utc - RENEW_BEFORE < _now():
+        return False
+    try:
+        cert.verify_directly_issued_by(ca_cert)  # a CA made anew has the same name, not the same key
+    except (ValueError, TypeError, InvalidSignature):
         return False
     try:
         san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value

@@ -50,3 +50,11 @@ def test_reused_while_it_fits_and_reissued_for_new_names(tmp_path):
 def test_own_certificate(material):
     own = load_certificate(material.cert_file, material.key_file)
     assert own.ca_file is None and own.fingerprint == material.fingerprint
+
+
+def test_a_new_ca_gets_a_new_server_certificate(tmp_path):
+    first = ensure_certificate(server_names(["mailsim.test"]), tmp_path)
+    (tmp_path / "ca.pem").unlink()  # lost, or expired: a CA with the same name and a new key
+    again = ensure_certificate(server_names(["mailsim.test"]), tmp_path)
+    assert again.fingerprint != first.fingerprint
+    _cert(again.cert_file).verify_directly_issued_by(_cert(again.ca_file))
