@@ -132,6 +132,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--max-message-size", type=int, default=10 * 1024 * 1024, help="SMTP SIZE limit in octets")
     serve.add_argument("--record", metavar="FILE", help="also record every event as JSON Lines into FILE")
     serve.add_argument("--quiet", action="store_true", help="no wire log, only the listening addresses")
+    _tls_options(serve)
 
     replay = commands.add_parser("replay", help="replay a recorded session against today's servers")
     replay.add_argument("file", metavar="FILE", help="a recording (JSON Lines) or a C:/S: transcript")
@@ -169,6 +170,51 @@ def build_parser() -> argparse.ArgumentParser:
     watch.add_argument("--no-ui", action="store_true", help="no app: print the wire log (C:/S: lines) instead")
     watch.add_argument("--record", metavar="FILE", help="with --no-ui: also record every event as JSON Lines")
     return parser
+
+
+def _tls_options(serve: argparse.ArgumentParser) -> None:
+    """TLS for `mailsim serve`: STARTTLS/STLS on the ports above, implicit-TLS ports
+    (RFC 8314 stand-ins), the certificate, and whether passwords wait for TLS."""
+    group = serve.add_argument_group("TLS")
+    group.add_argument("--smtps-port", type=_port, default=4465, help="SMTP with implicit TLS (submissions; real: 465; default 4465; 0 = any free)")
+    group.add_argument("--pop3s-port", type=_port, default=1995, help="POP3 with implicit TLS (pop3s; real: 995; default 1995; 0 = any free)")
+    group.add_argument("--imaps-port", type=_port, default=1993, help="IMAP with implicit TLS (imaps; real: 993; default 1993; 0 = any free)")
+    group.add_argument("--tls-cert", metavar="PEM", help="server certificate (default: made on first use, issued by a local CA in the user data directory)")
+    group.add_argument("--tls-key", metavar="PEM", help="private key of --tls-cert")
+    group.add_argument("--no-tls", action="store_true", help="no TLS at all: no STARTTLS/STLS, no implicit-TLS ports")
+    group.add_argument(
+        "--require-tls-for-auth",
+        action="store_true",
+        help="refuse passwords until the connection is encrypted (IMAP LOGINDISABLED, no AUTH before STARTTLS), as real servers do",
+    )
+
+
+def _serve_tls(args: argparse.Namespace, store: MailStore):
+    """The certificate `mailsim serve` uses, or None with --no-tls; raises TlsSetupError."""
+    from mailsim.transport.tls import TlsSetupError, ensure_certificate, load_certificate, server_names
+
+    if args.no_tls:
+        if args.require_tls_for_auth:
+            raise TlsSetupError("--require-tls-for-auth needs TLS: it cannot go with --no-tls")
+        return None
+    if bool(args.tls_cert) != bool(args.tls_key):
+        raise TlsSetupError("--tls-cert and --tls-key go together")
+    if args.tls_cert:
+        return load_certificate(args.tls_cert, args.tls_key)
+    domains = sorted({store.domain, *(account.domain for account in store.accounts.values())})
+    return ensure_certificate(server_names(domains, host=args.host))
+
+
+def _print_tls(servers, material) -> None:
+    if material is None:
+        print("TLS  off (--no-tls): passwords cross in cleartext", flush=True)
+        return
+    for protocol, (host, port) in servers.implicit_addresses.items():
+        print(f"{protocol.value.upper()}S listening on {host}:{port} (implicit TLS)", flush=True)
+    print(f"TLS  certificate {material.subject}, valid until {material.not_after:%Y-%m-%d}", flush=True)
+    print(f"     SHA-256 fingerprint {material.fingerprint}", flush=True)
+    if material.ca_file is not None:
+        print(f"     issued by mailsim's local CA: trust {material.ca_file} in a client to verify it", flush=True)
 
 
 def open_store(args: argparse.Namespace) -> MailStore:
@@ -273,6 +319,13 @@ async def _serve_async(args: argparse.Namespace, store: MailStore) -> int:
     from mailsim.transport.limits import ServerLimits
     from mailsim.transport.tcp import MailServers, ServerOptions
 
+    from mailsim.transport.tls import TlsSetupError
+
+    try:
+        material = _serve_tls(args, store)
+    except TlsSetupError as exc:
+        print(f"mailsim: {exc}", file=sys.stderr)
+        return 2
     bus = Bus()
     if not args.quiet:
         bus.subscribe(WireLog(sys.stdout, colour=sys.stdout.isatty()))
@@ -286,6 +339,8 @@ async def _serve_async(args: argparse.Namespace, store: MailStore) -> int:
             max_message_size=args.max_message_size,
             max_preauth_literal=args.max_preauth_literal,
             max_login_failures=args.max_login_failures,
+            tls_offered=material is not None,
+            require_tls_for_auth=args.require_tls_for_auth,
         ),
         limits=ServerLimits(
             max_per_protocol=args.max_per_protocol,
@@ -293,6 +348,8 @@ async def _serve_async(args: argparse.Namespace, store: MailStore) -> int:
             line_deadline=args.line_deadline,
             login=LoginPolicy(lockout_after=args.lockout_after, lockout=args.lockout),
         ),
+        tls=material,
+        implicit_tls_ports={Protocol.SMTP: args.smtps_port, Protocol.POP3: args.pop3s_port, Protocol.IMAP: args.imaps_port},
     )
     recorder = (
         start_recording(store, bus, args.record, source="serve", config=options.session_config)
@@ -307,6 +364,7 @@ async def _serve_async(args: argparse.Namespace, store: MailStore) -> int:
         return 1
     for protocol, (host, port) in addresses.items():
         print(f"{protocol.value.upper():4} listening on {host}:{port}", flush=True)
+    _print_tls(servers, material)
     accounts = ", ".join(f"{a.name}@{a.domain}" for a in store.accounts.values())
     print(f"accounts: {accounts}", flush=True)
     print(_storage_line(args, store), flush=True)

@@ -238,10 +238,32 @@ class DeletionMarked(Event):
     kind: ClassVar[str] = "deletion-mark"
 
 
+@dataclass(frozen=True, slots=True)
+class TlsStarted(Event):
+    """The connection is encrypted from here on: a STARTTLS/STLS upgrade completed, or
+    an implicit-TLS connection (`implicit`) finished its handshake before the greeting.
+
+    `subject` and `fingerprint` (SHA-256, colon-separated hex) name the server's
+    certificate as the client saw it. `simulated`: no real handshake took place (a
+    replay re-runs the upgrade against engines without sockets).
+    """
+
+    protocol: Protocol
+    version: str = ""
+    cipher: str = ""
+    subject: str = ""
+    fingerprint: str = ""
+    implicit: bool = False
+    simulated: bool = False
+
+    kind: ClassVar[str] = "tls"
+
+
 EVENT_TYPES: dict[str, type[Event]] = {
     cls.kind: cls
     for cls in (Connected, ClientLine, ServerLine, Reply, StateChanged, Delivered, Closed, Note, DeletionMarked)
 }
+EVENT_TYPES[TlsStarted.kind] = TlsStarted
 
 
 def _encode(value: Any) -> Any:

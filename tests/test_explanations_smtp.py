@@ -25,7 +25,7 @@ SMTP = load_explanations("smtp")
 COMMON = load_explanations("common")
 
 # Documented although the engine does not send or emit them (yet).
-COMMANDS_NOT_OFFERED = {"STARTTLS"}
+COMMANDS_NOT_OFFERED: set[str] = set()
 
 # f-string note keys in smtp.py, and the values their blank takes.
 DYNAMIC_NOTE_KEYS = {"obsolete-{verb.lower()}": [verb.lower() for verb in OBSOLETE]}

@@ -27,7 +27,7 @@ from mailsim.lesson.model import (
     Step,
 )
 from mailsim.lesson.runner import LessonRunner
-from mailsim.protocol.base import Session
+from mailsim.protocol.base import Session, SessionConfig, TlsParams
 from mailsim.protocol.registry import ENGINES
 from mailsim.store.store import MailStore
 from mailsim.store.world import build_store
@@ -87,7 +87,9 @@ class Autoplay:
     def _open(self, action: OpenSession) -> None:
         engine = ENGINES[action.protocol]
         self._opened += 1
-        session = engine(self.store, session_id=f"{action.name}-{self._opened}", peer="console")
+        # As the console: STARTTLS/STLS offered (the console can always encrypt).
+        config = SessionConfig(hostname=self.store.domain, tls_offered=True)
+        session = engine(self.store, session_id=f"{action.name}-{self._opened}", peer="console", config=config)
         self.sessions.pop(action.name, None)
         self.sessions[action.name] = session
         session.start()
@@ -95,6 +97,9 @@ class Autoplay:
 
     def _pump(self, session: Session) -> None:
         session.data_to_send()
+        if session.tls_requested and not session.closed:
+            # No wire here: the upgrade is taken as done, as a replay does.
+            session.tls_started(TlsParams(version="(headless)", simulated=True))
         self.bus.publish_all(session.events())
 
     # -- playing -----------------------------------------------------------------------------

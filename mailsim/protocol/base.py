@@ -28,6 +28,7 @@ from mailsim.events import (
     ReplyClass,
     ServerLine,
     StateChanged,
+    TlsStarted,
 )
 from mailsim.protocol.sasl import SaslExchange, initial_response_form
 from mailsim.protocol.throttle import LoginThrottle, Lockout
@@ -115,6 +116,13 @@ class LineReader:
         del self._buffer[:count]
         self._discarding = False
 
+    def discard(self) -> int:
+        """Drop everything buffered (input pipelined after STARTTLS); returns its size."""
+        dropped = len(self._buffer)
+        del self._buffer[:]
+        self._discarding = False
+        return dropped
+
     def read_exact(self, count: int) -> bytes | None:
         """Exactly `count` bytes (an IMAP literal), or None until they have arrived."""
         if len(self._buffer) < count:
@@ -191,6 +199,22 @@ class SessionConfig:
     # Failed logins one connection may make; the next failure hangs up, as real
     # servers do (smtplib alone tries three mechanisms with one wrong password).
     max_login_failures: int = 3
+    # TLS: the transport can encrypt, so STARTTLS/STLS is offered; and whether
+    # passwords are refused until the connection is encrypted (RFC 8314 §4, RFC 3501
+    # LOGINDISABLED), as real servers are set up.
+    tls_offered: bool = False
+    require_tls_for_auth: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class TlsParams:
+    """What a finished TLS handshake tells the engine (filled in by the transport)."""
+
+    version: str = ""
+    cipher: str = ""
+    subject: str = ""
+    fingerprint: str = ""
+    simulated: bool = False
 
 
 class Session(Generic[S]):
@@ -261,36 +285,126 @@ class Session(Generic[S]):
         # that no input asked for (an IMAP IDLE woken by a delivery), so it is sent
         # without waiting for the client to speak.
         self.on_output: Callable[[], None] | None = None
+        # TLS belongs to the transport: the engine only asks for it (`tls_requested`
+        # after its go-ahead reply) and hears that it happened (`tls_started`).
+        self.secure = False
+        self.tls_requested = False
+        self._heard_client = False
 
     # -- the four verbs the transports use ------------------------------------------
 
-    def start(self) -> None:
-        """Open the session: the Connected event and the server's greeting."""
+    def start(self, tls: TlsParams | None = None) -> None:
+        """Open the session: the Connected event and the server's greeting. With `tls`,
+        an implicit-TLS connection (RFC 8314) whose handshake came before any byte."""
         if self._started:
             return
         self._started = True
         self._emit(Connected(self.session_id, self.clock.now(), self.protocol, self.peer, self.read_only))
+        if tls is not None:
+            self._encrypted(tls, implicit=True)
         self._greet()
 
     def receive_data(self, data: bytes) -> None:
         if self.closed or not data:
             return
+        if self.tls_requested:
+            # Cleartext that arrived after the go-ahead and before the handshake: a
+            # client must not send it, and a server must not act on it (CVE-2011-0411).
+            self._note("tls.pipelined-discarded", octets=len(data))
+            return
+        if not self._heard_client and not self.secure and data[:2] == b"\x16\x03":
+            self._tls_hello_on_cleartext(data)
+            return
+        self._heard_client = True
         self.reader.feed(data)
         self._process()
+
+    # -- TLS: asked for by the engine, done by the transport ---------------------------
+
+    def tls_started(self, tls: TlsParams) -> None:
+        """The transport finished the handshake the engine asked for: from here on the
+        connection is encrypted, and what the engine knew of the client is forgotten."""
+        if self.closed:
+            return
+        self.tls_requested = False
+        self._encrypted(tls, implicit=False)
+        self._after_tls()
+
+    def tls_failed(self, reason: str) -> None:
+        """The handshake failed: nothing more can be said on this connection."""
+        self.tls_requested = False
+        if not self._started:  # an implicit-TLS connection that never got its greeting
+            self._started = True
+            self._emit(Connected(self.session_id, self.clock.now(), self.protocol, self.peer, self.read_only))
+        self._note("tls.handshake-failed", reason=reason)
+        self._abandon()
+        self._finish("TLS handshake failed")
+
+    @property
+    def tls_offered(self) -> bool:
+        """STARTTLS/STLS can be used now: the transport can encrypt and has not yet."""
+        return self.config.tls_offered and not self.secure
+
+    @property
+    def passwords_allowed(self) -> bool:
+        """Whether this connection may carry a login (no TLS required, or TLS on)."""
+        return self.secure or not self.config.require_tls_for_auth
+
+    def _upgrade_verdict(self, argument: str) -> str:
+        """How STARTTLS/STLS is answered, by the same rules in the three protocols:
+        "syntax" (it takes no argument), "active" (TLS is on already: only once),
+        "unavailable" (no certificate), or "go-ahead"."""
+        if argument:
+            return "syntax"
+        if self.secure:
+            return "active"
+        return "go-ahead" if self.config.tls_offered else "unavailable"
+
+    def _starttls_go_ahead(self) -> None:
+        """Called after the engine's go-ahead reply: ask the transport for TLS, and drop
+        whatever the client pipelined after the command, as RFC 3207 §4.2, RFC 2595 §4
+        and RFC 3501 §6.2.1 ask — it came in cleartext and could be an injection."""
+        self.tls_requested = True
+        dropped = self.reader.discard()
+        if dropped:
+            self._note("tls.pipelined-discarded", octets=dropped)
+
+    def _tls_hello_on_cleartext(self, data: bytes) -> None:
+        """A TLS ClientHello as the client's first bytes: it believes this is an
+        implicit-TLS port. Answer the protocol's way (the client cannot read it, a
+        student can), explain, and hang up rather than wait for a line that never comes."""
+        self._client_line(data)
+        self.last_command = ""
+        self._refuse("binary-junk")
+        self._note("tls.hello-on-cleartext")
+        self._finish("TLS on a cleartext port")
+
+    def _encrypted(self, tls: TlsParams, *, implicit: bool) -> None:
+        self.secure = True
+        self._emit(
+            TlsStarted(
+                self.session_id, self._now(), self.protocol, tls.version, tls.cipher, tls.subject,
+                tls.fingerprint, implicit, tls.simulated,
+            )
+        )
+
+    def _after_tls(self) -> None:
+        """Forget what was learnt before the upgrade (each protocol knows what that is)."""
 
     def receive_eof(self) -> None:
         """The client went away. Subclasses undo whatever was half done."""
         self._bulk.clear()  # nobody is left to read what was not sent
         self._bulk_size = 0
         self._input_held = False
-        if self.closed:
+        if self.closed or not self._started:
             return
         self._abandon()
         self._finish("client closed the connection")
 
     def receive_timeout(self) -> None:
-        """The transport's idle timer fired."""
-        if not self.closed:
+        """The transport's idle timer fired. During a TLS handshake (before an implicit-
+        TLS greeting, or after STARTTLS) the handshake's own timeout decides instead."""
+        if not self.closed and self._started and not self.tls_requested:
             self._timed_out()
 
     def receive_deadline(self, seconds: float) -> None:

@@ -98,4 +98,6 @@ class Explainer:
         entry = self._data(protocol).get("notes", {}).get(short, {})
         if not entry and key.startswith("dialog."):  # what observers and client transports say
             entry = load_explanations("dialog").get("notes", {}).get(key.removeprefix("dialog."), {})
+        if not entry:  # notes every protocol shares (TLS)
+            entry = load_explanations("common").get("notes", {}).get(key, {})
         return _text(entry, self.lang).format_map(_SafeDict(params))

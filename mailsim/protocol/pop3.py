@@ -42,6 +42,7 @@ TRANSITIONS: dict[tuple[Pop3State, str], Pop3State] = {
     (S.AUTHORIZATION, "PASS"): S.TRANSACTION,
     (S.AUTHORIZATION, "APOP"): S.TRANSACTION,
     (S.AUTHORIZATION, "AUTH"): S.AUTH,
+    (S.AUTHORIZATION, "STLS"): S.AUTHORIZATION,
     (S.AUTH, "<response>"): S.TRANSACTION,
     (S.AUTHORIZATION, "QUIT"): S.AUTHORIZATION,
     **{(S.TRANSACTION, verb): S.TRANSACTION for verb in _TRANSACTION_VERBS},
@@ -86,6 +87,10 @@ class Pop3Replies(ReplyCatalog):
     NOOP = ReplySpec("noop", "+OK", "")
     BYE = ReplySpec("bye", "+OK", "mailsim POP3 server signing off")
     BYE_UPDATED = ReplySpec("bye-updated", "+OK", "mailsim POP3 server signing off ({left} messages left)")
+    TLS_GO_AHEAD = ReplySpec("tls-go-ahead", "+OK", "Begin TLS negotiation")
+    TLS_ACTIVE = ReplySpec("tls-active", "-ERR", "Command not permitted when TLS active")
+    TLS_UNAVAILABLE = ReplySpec("tls-unavailable", "-ERR", "[SYS/PERM] TLS not available: this server was started without a certificate")
+    TLS_REQUIRED = ReplySpec("tls-required", "-ERR", "[AUTH] Plaintext authentication disallowed on an unencrypted connection: send STLS first")
     AUTH_FAILED = ReplySpec("auth-failed", "-ERR", "[AUTH] Invalid user name or password")
     IN_USE = ReplySpec("in-use", "-ERR", "[IN-USE] Maildrop of {user} is locked by another session")
     NEED_USER = ReplySpec("need-user", "-ERR", "Send USER first")
@@ -126,6 +131,7 @@ _NOT_THE_CLIENTS_FAULT = (
     R.TOO_MANY_ERRORS, R.SHUTDOWN, R.TOO_MANY_CONNECTIONS, R.TOO_MANY_FROM_ADDRESS,
     R.TOO_MANY_LOGIN_FAILURES, R.MESSAGE_GONE, R.WRITE_FAILED, R.SERVER_BUG,
 )
+_UPGRADE_REPLIES = {"active": R.TLS_ACTIVE, "unavailable": R.TLS_UNAVAILABLE, "go-ahead": R.TLS_GO_AHEAD}
 
 _CODE_CLASS = {"+OK": ReplyClass.SUCCESS, "-ERR": ReplyClass.PERMANENT, "+": ReplyClass.INTERMEDIATE}
 _CACHE_KEY = "pop3.wire"  # StoredMessage.cache: the byte-stuffed body and its size
@@ -376,10 +382,36 @@ class Pop3Session(Session[Pop3State]):
         if argument:
             self._reply(R.SYNTAX, syntax="CAPA")
             return
-        self._reply(R.CAPA, _lines(CAPABILITIES))
+        capabilities = [c for c in CAPABILITIES if self.passwords_allowed or c.split()[0] not in ("USER", "SASL")]
+        if self.tls_offered:
+            capabilities.insert(0, "STLS")
+        self._reply(R.CAPA, _lines(capabilities))
+
+    @command("STLS", "STLS", "RFC 2595 §4")
+    def _stls(self, argument: str) -> None:
+        verdict = self._upgrade_verdict(argument)
+        if verdict == "syntax":
+            self._reply(R.SYNTAX, syntax="STLS")
+            return
+        self._reply(_UPGRADE_REPLIES[verdict])
+        if verdict == "go-ahead":
+            self._starttls_go_ahead()
+
+    def _after_tls(self) -> None:
+        self.user = ""  # RFC 2595 §4: what the client said before TLS is forgotten
+
+    def _password_refused(self) -> bool:
+        """Refuse a login on a cleartext connection when the server requires TLS."""
+        if self.passwords_allowed:
+            return False
+        self._reply(R.TLS_REQUIRED)
+        self._note("pop3.tls-required")
+        return True
 
     @command("USER", "USER <name>", "RFC 1939 §7")
     def _user(self, argument: str) -> None:
+        if self._password_refused():
+            return
         if not argument or " " in argument:
             self._reply(R.SYNTAX, syntax="USER <name>")
             return
@@ -391,6 +423,8 @@ class Pop3Session(Session[Pop3State]):
 
     @command("PASS", "PASS <password>", "RFC 1939 §7")
     def _pass(self, argument: str) -> None:
+        if self._password_refused():
+            return
         if not self.user:
             self._reply(R.NEED_USER)
             self._note("pop3.pass-before-user")
@@ -404,6 +438,8 @@ class Pop3Session(Session[Pop3State]):
 
     @command("APOP", "APOP <name> <digest>", "RFC 1939 §7")
     def _apop(self, argument: str) -> None:
+        if self._password_refused():
+            return
         words = argument.split()
         if len(words) != 2 or len(words[1]) != 32:
             self._reply(R.SYNTAX, syntax="APOP <name> <32 hex digits: MD5 of timestamp+password>")
@@ -424,6 +460,8 @@ class Pop3Session(Session[Pop3State]):
             # Before RFC 5034, clients sent a bare AUTH to list mechanisms; still answered.
             self._reply(R.AUTH_MECHANISMS, _lines(MECHANISMS))
             self._note("pop3.auth-list")
+            return
+        if self._password_refused():
             return
         if not SaslExchange.supports(mechanism):
             self._reply(R.BAD_MECHANISM, mechanism=mechanism[:40])

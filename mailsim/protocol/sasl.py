@@ -78,7 +78,13 @@ class SaslExchange:
         return mechanism.upper() in MECHANISMS
 
     def start(self, initial: str | None) -> Step:
-        """Begin; `initial` is an initial response given on the command line, if any."""
+        """Begin; `initial` is an initial response given on the command line, if any.
+
+        An empty one ("=" in RFC 4959, or nothing) for a mechanism the server starts
+        (CRAM-MD5), or for LOGIN, carries nothing: the exchange begins as without it.
+        """
+        if initial is not None and initial.strip() in ("", "=") and self.mechanism in ("CRAM-MD5", "LOGIN"):
+            initial = None
         if self.mechanism == "PLAIN":
             return self.respond(initial) if initial is not None else Challenge(b"")
         if self.mechanism == "LOGIN":

@@ -41,6 +41,7 @@ _GREETED = (S.GREETED, S.MAIL, S.RCPT)
 TRANSITIONS: dict[tuple[SmtpState, str], SmtpState] = {
     **{(s, verb): S.GREETED for s in _OPEN for verb in ("EHLO", "HELO")},
     (S.GREETED, "AUTH"): S.AUTH,
+    (S.GREETED, "STARTTLS"): S.CONNECTED,  # RFC 3207 §4.2: the client must EHLO again
     (S.AUTH, "<response>"): S.GREETED,
     (S.GREETED, "MAIL"): S.MAIL,
     (S.MAIL, "RCPT"): S.RCPT,
@@ -74,6 +75,7 @@ class SmtpReplies(ReplyCatalog):
     VRFY_CANNOT = ReplySpec("vrfy", "252", "Cannot VRFY user, but will accept message and attempt delivery", "2.0.0")
     HELP = ReplySpec("help", "214", "{text}", "2.0.0")
     BYE = ReplySpec("bye", "221", "Bye", "2.0.0")
+    TLS_GO_AHEAD = ReplySpec("tls-go-ahead", "220", "Ready to start TLS", "2.0.0")
     AUTH_OK = ReplySpec("auth-ok", "235", "Authentication successful", "2.7.0")
     AUTH_CHALLENGE = ReplySpec("auth-challenge", "334", "{challenge}")
     TIMEOUT = ReplySpec("timeout", "421", "{host} Error: timeout exceeded", "4.4.2")
@@ -90,6 +92,7 @@ class SmtpReplies(ReplyCatalog):
     AUTH_LOCKED = ReplySpec(
         "auth-locked", "454", "Temporary authentication failure: too many failed logins for this {scope}; try again in {seconds} s", "4.7.0"
     )
+    TLS_UNAVAILABLE = ReplySpec("tls-unavailable", "454", "TLS not available: this server was started without a certificate", "4.7.0")
     TOO_MANY_RECIPIENTS = ReplySpec("too-many-recipients", "452", "Too many recipients", "4.5.3")
     MAILBOX_FULL = ReplySpec("mailbox-full", "452", "<{address}>: mailbox full, try again later", "4.2.2")
     WRITE_FAILED = ReplySpec(
@@ -110,8 +113,11 @@ class SmtpReplies(ReplyCatalog):
     NEED_RCPT = ReplySpec("need-rcpt", "503", "Need RCPT command first", "5.5.1")
     NESTED_MAIL = ReplySpec("nested-mail", "503", "Sender already given; RSET to start over", "5.5.1")
     AUTH_IN_TRANSACTION = ReplySpec("auth-in-transaction", "503", "AUTH not allowed during a mail transaction", "5.5.1")
+    TLS_ACTIVE = ReplySpec("tls-active", "503", "TLS already active", "5.5.1")
+    TLS_IN_TRANSACTION = ReplySpec("tls-in-transaction", "503", "STARTTLS not allowed during a mail transaction", "5.5.1")
     ALREADY_AUTHENTICATED = ReplySpec("already-authenticated", "503", "Already authenticated", "5.5.1")
     BAD_MECHANISM = ReplySpec("bad-mechanism", "504", "Unrecognized authentication type {mechanism}", "5.5.4")
+    TLS_REQUIRED = ReplySpec("tls-required", "530", "Must issue a STARTTLS command first", "5.7.0")
     AUTH_FAILED = ReplySpec("auth-failed", "535", "Authentication credentials invalid", "5.7.8")
     NO_SUCH_USER = ReplySpec("no-such-user", "550", "<{address}>: no such user here", "5.1.1")
     SIZE_EXCEEDED = ReplySpec("size-exceeded", "552", "Message size exceeds fixed limit of {limit} octets", "5.3.4")
@@ -127,6 +133,7 @@ class SmtpReplies(ReplyCatalog):
 
 
 R = SmtpReplies
+_UPGRADE_REPLIES = {"active": R.TLS_ACTIVE, "unavailable": R.TLS_UNAVAILABLE, "go-ahead": R.TLS_GO_AHEAD}
 
 
 def split_end_of_data(block: bytes, after_crlf: bool) -> tuple[bytes, int, bool]:
@@ -293,6 +300,8 @@ class SmtpSession(Session[SmtpState]):
             self._reply(R.NESTED_MAIL)
         elif verb == "AUTH":
             self._reply(R.AUTH_IN_TRANSACTION)
+        elif verb == "STARTTLS":
+            self._reply(R.TLS_IN_TRANSACTION)
         elif verb == "RCPT":
             self._reply(R.NEED_MAIL)
         elif verb == "DATA" and self.state is S.MAIL and self.envelope.attempted:
@@ -317,11 +326,18 @@ class SmtpSession(Session[SmtpState]):
             "8BITMIME",
             "SMTPUTF8",
             "ENHANCEDSTATUSCODES",
-            "AUTH PLAIN LOGIN CRAM-MD5",
-            "HELP",
         ]
+        if self.tls_offered:
+            extensions.append("STARTTLS")
+        if self.passwords_allowed:
+            extensions.append("AUTH PLAIN LOGIN CRAM-MD5")
+        extensions.append("HELP")
         self._reply(R.EHLO, *extensions, host=self.config.hostname, client=argument)
-        self._note("smtp.auth-without-tls")
+        if not self.secure:
+            if self.passwords_allowed:
+                self._note("smtp.auth-without-tls")
+            else:
+                self._note("smtp.auth-after-tls")
         self._set_state(S.GREETED)
 
     @command("HELO", "HELO <domain>", "RFC 5321 §4.1.1.1")
@@ -346,6 +362,9 @@ class SmtpSession(Session[SmtpState]):
             return
         if not self.extended:
             self._reply(R.NEED_EHLO)
+            return
+        if not self.passwords_allowed:
+            self._reply(R.TLS_REQUIRED)
             return
         mechanism, _, initial = argument.partition(" ")
         if not mechanism:
@@ -396,6 +415,23 @@ class SmtpSession(Session[SmtpState]):
             self._reply(R.TOO_MANY_AUTH_FAILURES, host=self.config.hostname)
             self._note("smtp.too-many-auth-failures", limit=self.config.max_login_failures)
             self._finish("too many failed logins")
+
+    @command("STARTTLS", "STARTTLS", "RFC 3207 §4")
+    def _starttls(self, argument: str) -> None:
+        verdict = self._upgrade_verdict(argument)
+        if verdict == "syntax":
+            self._reply(R.SYNTAX, syntax="STARTTLS (no parameters)")
+            return
+        self._reply(_UPGRADE_REPLIES[verdict])
+        if verdict == "go-ahead":
+            self._set_state(S.CONNECTED)
+            self._starttls_go_ahead()
+
+    def _after_tls(self) -> None:
+        # RFC 3207 §4.2: discard what the client said before, EHLO argument included;
+        # the client greets again and sees the extensions offered over TLS.
+        self._reset_transaction()
+        self.helo, self.extended, self.authenticated_as = "", False, ""
 
     @command("MAIL", "MAIL FROM:<reverse-path> [SIZE=n] [BODY=8BITMIME] [SMTPUTF8]", "RFC 5321 §4.1.1.2")
     def _mail(self, argument: str) -> None:

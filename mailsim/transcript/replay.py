@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from mailsim.events import DeletionMarked, Event, Protocol, Reply, ServerLine, StateChanged
-from mailsim.protocol.base import Session
+from mailsim.protocol.base import Session, TlsParams
 from mailsim.store.changes import (
     FlagsChanged,
     MailboxCreated,
@@ -288,6 +288,10 @@ class MailboxTimeline:
 # -- the replay ----------------------------------------------------------------------------------
 
 
+# What a replayed session is told when its recording upgraded to TLS (`simulated`).
+REPLAYED_TLS = TlsParams(version="(replayed)", simulated=True)
+
+
 class Replay:
     """A recording re-executed: its steps, differences, and the world at each step."""
 
@@ -398,7 +402,7 @@ class Replay:
             sessions[action.session_id] = live[action.session_id] = session
             self._states[action.session_id] = ([index], [str(session.state.value)])
             if action.kind is ActionKind.CONNECT:
-                session.start()
+                session.start(tls=REPLAYED_TLS if action.tls else None)
             else:
                 session.refuse_busy()
             return
@@ -408,6 +412,10 @@ class Replay:
             return
         if action.kind is ActionKind.SEND:
             session.receive_data(action.data)
+            if session.tls_requested:
+                # No sockets here, so no handshake: the upgrade is taken as done, and the
+                # rest of the session replays in the clear, as the recording holds it.
+                session.tls_started(REPLAYED_TLS)
         elif action.kind is ActionKind.EOF:
             session.receive_eof()
         elif action.kind is ActionKind.TIMEOUT:

@@ -11,12 +11,14 @@ the replay engine runs one.
 
 from __future__ import annotations
 
+import dataclasses
+
 import enum
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from mailsim.events import ClientLine, Closed, Connected, Event, Protocol, Reply, ServerLine
+from mailsim.events import ClientLine, Closed, Connected, Event, Protocol, Reply, ServerLine, TlsStarted
 from mailsim.transcript.recorder import TranscriptError, is_transcript_text, read_numbered
 
 
@@ -53,6 +55,7 @@ class Action:
     data: bytes = b""
     peer: str = ""
     read_only: bool = False
+    tls: bool = False  # CONNECT to an implicit-TLS port: the greeting came after the handshake
 
 
 @dataclass(slots=True)
@@ -151,6 +154,10 @@ def script_from_events(path: str, header: dict[str, Any], events: list[tuple[int
             known(number, event)
             if current is None:  # pragma: no cover - known() raised already
                 continue
+            if isinstance(event, TlsStarted) and event.implicit:
+                first = current.actions[0]
+                if first.session_id == event.session_id and first.kind is ActionKind.CONNECT:
+                    current.actions[0] = dataclasses.replace(first, tls=True)
             if isinstance(event, Closed) and event.reason == REFUSED_REASON:
                 first = current.actions[0]
                 if first.session_id == event.session_id and first.kind is ActionKind.CONNECT:

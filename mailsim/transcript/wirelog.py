@@ -10,7 +10,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import IO
 
-from mailsim.events import ClientLine, Closed, Connected, Delivered, Event, ReplyClass, ServerLine, StateChanged
+from mailsim.events import ClientLine, Closed, Connected, Delivered, Event, Note, ReplyClass, ServerLine, StateChanged
+from mailsim.events import TlsStarted
 from mailsim.protocol.classify import classify_server_line
 
 _RESET = "\x1b[0m"
@@ -63,6 +64,13 @@ class WireLog:
             where = "outgoing queue (simulated relay)" if event.relayed else f"{event.account}/{event.mailbox} UID {event.uid}"
             text = f"* delivered {event.queue_id} for <{event.recipient}> to {where}"
             return f"{prefix} {self._paint('meta', text)}"
+        if isinstance(event, TlsStarted):
+            how = "implicit TLS" if event.implicit else "STARTTLS"
+            text = f"* TLS started ({how}): {event.version} {event.cipher}; certificate {event.subject} SHA-256 {event.fingerprint}"
+            return f"{prefix} {self._paint('meta', text + '; the wire is encrypted from here on')}"
+        if isinstance(event, Note) and event.key.startswith("tls."):
+            details = ", ".join(f"{k}={v}" for k, v in event.params)
+            return f"{prefix} {self._paint('meta', f'* {event.key}' + (f' ({details})' if details else ''))}"
         return None
 
     def _paint(self, kind: object, text: str) -> str:

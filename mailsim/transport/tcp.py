@@ -9,9 +9,11 @@ a student types are answered by the same code.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import itertools
 import logging
 import socket
+import ssl
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -22,7 +24,9 @@ from mailsim.protocol.registry import ENGINES
 from mailsim.protocol.throttle import LoginThrottle
 from mailsim.store.store import MailStore
 from mailsim.transcript.bus import Bus
+from mailsim.transport import tls_tcp
 from mailsim.transport.limits import DEADLINE_PROGRESS, DEFAULT_MAX_CONNECTIONS, ServerLimits, raise_open_file_limit
+from mailsim.transport.tls import HANDSHAKE_TIMEOUT, TlsMaterial
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +52,12 @@ class ServerOptions:
     idle_timeout: float | None = None  # None: each protocol's RFC default
     session_config: SessionConfig | None = None
     limits: ServerLimits = field(default_factory=ServerLimits)
+    # TLS (transport/tls.py): with a certificate, STARTTLS/STLS is offered on the
+    # ports above, and each protocol in `implicit_tls_ports` also listens with TLS
+    # from the first byte (RFC 8314: submissions 465, pop3s 995, imaps 993).
+    tls: TlsMaterial | None = None
+    implicit_tls_ports: dict[Protocol, int] = field(default_factory=dict)
+    tls_handshake_timeout: float = HANDSHAKE_TIMEOUT
 
 
 class SessionConnection(asyncio.Protocol):
@@ -60,10 +70,15 @@ class SessionConnection(asyncio.Protocol):
     it does not, the client's input is not read.
     """
 
-    def __init__(self, server: "MailServers", protocol: Protocol) -> None:
+    def __init__(self, server: "MailServers", protocol: Protocol, implicit_tls: bool = False) -> None:
         self.server = server
         self.protocol = protocol
         self.address = ""
+        # None: admitted; else refused (the per-address limit, or 0 for the others).
+        self.refusal: int | None = None
+        self.implicit_tls = implicit_tls
+        self.upgrading = False  # a TLS handshake is under way
+        self._early = bytearray()  # decrypted before the handshake's end was heard
         self.session: Session | None = None
         self.transport: asyncio.Transport | None = None
         self._idle: asyncio.TimerHandle | None = None
@@ -98,21 +113,28 @@ class SessionConnection(asyncio.Protocol):
             self.server.store,
             session_id=next_session_id(self.protocol),
             peer=peer,
-            config=self.server.options.session_config,
+            config=self.server.session_config,
         )
         self.session.on_output = self._session_pushed
         self.session.stream_threshold = self.limits.stream_chunk
         self.session.throttle = self.server.throttle
-        refusal = self.server.admit(self)
-        if refusal is None:
+        self.refusal = self.server.admit(self)
+        if self.implicit_tls:  # TLS hook: the greeting (or the refusal) waits for the handshake
+            tls_tcp.start_tls(self, implicit=True)
+            self._reset_idle()
+            return
+        if self.refusal is None:
             self.session.start()
         else:
-            self.session.refuse_busy(refusal or None)
+            self.session.refuse_busy(self.refusal or None)
         self._flush()
         self._reset_idle()
 
     def data_received(self, data: bytes) -> None:
         if self.session is None:
+            return
+        if self.upgrading:  # TLS hook: already decrypted, but the engine must first hear of TLS
+            self._early += data
             return
         self._received += len(data)
         self.session.receive_data(data)
@@ -172,6 +194,9 @@ class SessionConnection(asyncio.Protocol):
             return
         if out:
             transport.write(out)  # may call pause_writing() at once
+        if session.tls_requested and not self.upgrading and not session.closed:  # TLS hook: STARTTLS/STLS
+            tls_tcp.start_tls(self, implicit=False)
+            return
         if session.has_more_output:
             if not self._write_paused:
                 asyncio.get_running_loop().call_soon(self._flush_if_open)
@@ -276,9 +301,28 @@ class SessionConnection(asyncio.Protocol):
         self._flush()
 
     def shutdown(self) -> None:
+        if self.upgrading and self.transport is not None:  # TLS hook: nothing can be said mid-handshake
+            self.transport.abort()
+            return
         if self.session is not None and not self.session.closed:
             self.session.shutdown()
             self._end_session()
+
+    # -- TLS hooks (transport/tls_tcp.py does the handshake) --------------------------------
+
+    def publish_now(self) -> None:
+        self._publish()
+
+    def after_tls(self) -> None:
+        """The handshake finished: send what the engine says now (an implicit-TLS
+        greeting), and hear the client again."""
+        if self.transport is None or self.transport.is_closing():
+            return
+        self._flush()
+        self._reset_idle()
+        early, self._early = bytes(self._early), bytearray()
+        if early:
+            self.data_received(early)
 
 
 class MailServers:
@@ -293,6 +337,12 @@ class MailServers:
         self._by_address: Counter[str] = Counter()
         self._by_protocol: Counter[Protocol] = Counter()
         self._servers: dict[Protocol, asyncio.Server] = {}
+        # TLS: the engines offer STARTTLS/STLS only where the transport can do it.
+        config = self.options.session_config or SessionConfig(hostname=store.domain)
+        self.session_config = dataclasses.replace(config, tls_offered=self.options.tls is not None)
+        self.tls_context: ssl.SSLContext | None = self.options.tls.server_context() if self.options.tls else None
+        self.implicit_addresses: dict[Protocol, tuple[str, int]] = {}
+        self._implicit_servers: list[asyncio.Server] = []
 
     def admit(self, connection: SessionConnection) -> int | None:
         """Take a slot for a new connection. None: admitted; otherwise refused, with
@@ -332,14 +382,29 @@ class MailServers:
             self._servers[protocol] = server
             sockname = server.sockets[0].getsockname()
             addresses[protocol] = (sockname[0], sockname[1])
+        if self.options.tls is not None:
+            await self._start_implicit_tls(loop)
         return addresses
+
+    async def _start_implicit_tls(self, loop: asyncio.AbstractEventLoop) -> None:
+        """The implicit-TLS listeners: plain TCP sockets whose connections start TLS at
+        once (tls_tcp), so a failed handshake can be reported like any other event."""
+        for protocol, port in self.options.implicit_tls_ports.items():
+            if protocol not in ENGINES:
+                continue
+            factory: Callable[[], asyncio.Protocol] = lambda p=protocol: SessionConnection(self, p, implicit_tls=True)
+            server = await loop.create_server(factory, self.options.host, port, reuse_address=True)
+            self._implicit_servers.append(server)
+            sockname = server.sockets[0].getsockname()
+            self.implicit_addresses[protocol] = (sockname[0], sockname[1])
 
     async def stop(self) -> None:
         """Stop listening, tell connected clients the service is closing, and wait."""
-        for server in self._servers.values():
+        for server in (*self._servers.values(), *self._implicit_servers):
             server.close()
         for connection in tuple(self.connections):
             connection.shutdown()
-        for server in self._servers.values():
+        for server in (*self._servers.values(), *self._implicit_servers):
             await server.wait_closed()
         self._servers.clear()
+        self._implicit_servers.clear()

@@ -16,6 +16,7 @@ from textual.screen import Screen
 
 from mailsim.clock import Clock, IdGenerator
 from mailsim.events import Closed, Connected, DeletionMarked, Delivered, Event, Note, Protocol
+from mailsim.events import TlsStarted
 from mailsim.protocol.explain import Explainer
 from mailsim.protocol.registry import ENGINES
 from mailsim.store.store import MailStore
@@ -168,8 +169,8 @@ class MailsimApp(App[int]):
                 return t("connect.line-connected", protocol=event.protocol.value.upper(), peer=event.peer)
             return t("line.connected-remote", protocol=event.protocol.value.upper(), peer=event.peer)
         if isinstance(event, Closed):
-            reason = next((t(k) for k in (f"reason.{event.reason}", f"connect.reason.{event.reason}") if t.has(k)),
-                          event.reason)
+            keys = (f"tls.reason.{event.reason}", f"reason.{event.reason}", f"connect.reason.{event.reason}")
+            reason = next((t(k) for k in keys if t.has(k)), event.reason)
             return t("line.closed", reason=reason)
         if isinstance(event, Delivered):
             if event.relayed:
@@ -178,7 +179,17 @@ class MailsimApp(App[int]):
                      uid=event.uid, size=event.size)
         if isinstance(event, Note):
             return "» " + (self.explainer.note(event.protocol, event.key, event.params) or event.key)
+        if isinstance(event, TlsStarted):
+            return self._describe_tls(event)
         return ""
+
+    def _describe_tls(self, event: TlsStarted) -> str:
+        """The point of the upgrade and the handshake's summary."""
+        t = self.strings
+        if event.simulated:
+            return t("tls.started-replayed")
+        key = "tls.started-implicit" if event.implicit else "tls.started-starttls"
+        return t(key, version=event.version, cipher=event.cipher, subject=event.subject, fingerprint=event.fingerprint)
 
     def _sub_title(self) -> str:
         if not self.listening:
@@ -225,9 +236,15 @@ class MailsimApp(App[int]):
     # -- sessions ----------------------------------------------------------------------------
 
     async def open_session(
-        self, protocol: Protocol | str, *, right: bool = False, address: ServerAddress | None = None
+        self,
+        protocol: Protocol | str,
+        *,
+        right: bool = False,
+        address: ServerAddress | None = None,
+        implicit_tls: bool = False,
     ) -> SessionModel:
-        """A console session: to the in-process engine, or over TCP to `address`."""
+        """A console session: to the in-process engine (with TLS from the first byte
+        when `implicit_tls`), or over TCP to `address`."""
         protocol = Protocol(protocol)
         self._counter += 1
         session_id = f"{'connect' if address else 'console'}-{protocol.value}-{self._counter}"
@@ -244,10 +261,12 @@ class MailsimApp(App[int]):
         elif engine is not None:
             connection = ConsoleConnection(
                 engine, self.store, self.bus, session_id=session_id, schedule=self._schedule,
-                clock=self.clock, ids=self.ids,
+                clock=self.clock, ids=self.ids, implicit_tls=implicit_tls,
             )
         if connection is not None:
             model.connection = connection
+            if isinstance(connection, ConsoleConnection):
+                connection.on_wire = model.wire  # the encrypted octets, for the byte view
             connection.open()
         self._flush_views()
         return model
@@ -386,6 +405,10 @@ class MailsimApp(App[int]):
             return
         await self.open_session(protocol, address=address)
 
+    async def action_open_tls_session(self, protocol: str) -> None:
+        """A session encrypted from the first byte, as on the SMTPS/POP3S/IMAPS ports."""
+        await self.open_session(protocol, implicit_tls=True)
+
     async def action_close_session(self) -> None:
         model = self.active_model()
         if model is not None:
@@ -518,6 +541,9 @@ class MailsimApp(App[int]):
         for protocol in Protocol:
             yield SystemCommand(t("palette.open", protocol=protocol.value.upper()), t("palette.open-help"),
                                 lambda p=protocol: self.run_action(f"open_session('{p.value}')"))
+        for protocol in Protocol:
+            yield SystemCommand(t("tls.palette-open", protocol=protocol.value.upper()), t("tls.palette-open-help"),
+                                lambda p=protocol: self.run_action(f"open_tls_session('{p.value}')"))
         entries = [
             ("palette.close", "close_session"),
             ("palette.split", "split"),
@@ -641,7 +667,9 @@ def run_app(
         from mailsim.transcript.recorder import start_recording
 
         try:
-            recording = start_recording(store, app.bus, source="app")
+            from mailsim.ui.console import console_config
+
+            recording = start_recording(store, app.bus, source="app", config=console_config(store))
         except OSError:
             recording = None  # a read-only home must not stop the lab
     try:

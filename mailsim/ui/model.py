@@ -25,11 +25,14 @@ from mailsim.events import (
     ReplyClass,
     ServerLine,
     StateChanged,
+    TlsStarted,
 )
 from mailsim.protocol.base import Session, split_wire_lines
 from mailsim.protocol.classify import classify_server_block
 from mailsim.ui import machine
 from mailsim.transport.client import Connection
+from mailsim.ui.console import ConsoleConnection
+from mailsim.ui.sasl_decode import SaslTracker
 
 
 class Direction(enum.Enum):
@@ -46,6 +49,10 @@ class TranscriptLine:
     content: bool = False   # message body, not a command or a reply line
     event: Event | None = None  # for INFO lines: what to describe
     completes: str = ""     # IMAP: the command a tagged completion answers (not on the wire)
+    encrypted: bool = False  # sent after TLS started: an eavesdropper cannot read it
+    wire: bytes | None = None  # console: the TLS record(s) that carried this line and the next
+    decoded: str = ""       # console only: the base64 of a SASL exchange, decoded
+    cleartext_password: bool = False  # a password that crossed the wire unencrypted
 
 
 # A literal announced at the end of an IMAP line: {n} (synchronizing) or {n+} (LITERAL+).
@@ -86,6 +93,12 @@ class SessionModel:
     imap_commands: dict[str, str] = field(default_factory=dict)
     last_command_verb: str = ""
     _literal_left: int = 0
+    # TLS: whether the wire is encrypted now, the handshake, and the encrypted octets
+    # the console reported that the next line(s) of each direction travelled in.
+    secure: bool = False
+    tls: TlsStarted | None = None
+    _wire_pending: dict[str, bytes] = field(default_factory=dict)
+    _sasl: SaslTracker | None = None
 
     def __post_init__(self) -> None:
         if not self.state:
@@ -106,9 +119,45 @@ class SessionModel:
             return None
         return getattr(self.connection.session, "envelope", None)
 
+    def wire(self, direction: str, octets: bytes) -> None:
+        """The console's encrypted octets ("C" or "S"), for the lines that follow."""
+        self._wire_pending[direction] = self._wire_pending.get(direction, b"") + octets
+
     def apply(self, event: Event) -> None:
         self.version += 1
-        if isinstance(event, Connected):
+        start = len(self.lines)
+        self._apply(event)
+        if isinstance(event, (ClientLine, ServerLine)) and len(self.lines) > start:
+            self._annotate(start, "C" if isinstance(event, ClientLine) else "S")
+
+    def _annotate(self, start: int, direction: str) -> None:
+        """Mark what TLS protects, and (console only) decode a SASL exchange's base64."""
+        wire = self._wire_pending.pop(direction, None)
+        decode = self.connection is not None
+        if decode and self._sasl is None:
+            self._sasl = SaslTracker(self.protocol)
+        for index in range(start, len(self.lines)):
+            line = self.lines[index]
+            changes: dict[str, object] = {}
+            if self.secure:
+                changes["encrypted"] = True
+                if index == start and wire:
+                    changes["wire"] = wire
+            if decode and self._sasl is not None and not line.content:
+                found = self._sasl.client(line.data) if direction == "C" else self._sasl.server(line.data)
+                if found is not None:
+                    if found.text:
+                        changes["decoded"] = found.text
+                    changes["cleartext_password"] = found.password and not self.secure
+            if changes:
+                self.lines[index] = dataclasses.replace(line, **changes)
+
+    def _apply(self, event: Event) -> None:
+        if isinstance(event, TlsStarted):
+            self.secure = True
+            self.tls = event
+            self.lines.append(TranscriptLine(Direction.INFO, event=event))
+        elif isinstance(event, Connected):
             self.peer = event.peer
             self.read_only = self.read_only or event.read_only
             self.lines.append(TranscriptLine(Direction.INFO, event=event))

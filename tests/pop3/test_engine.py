@@ -76,6 +76,7 @@ def test_a_command_missing_from_the_table_is_refused_with_the_reason(state: Pop3
 
 
 GOOD_LINES = {
+    "STLS": ["STLS"],
     "USER": ["USER alice"],
     "PASS": ["USER alice", "PASS wonderland"],
     "APOP": [],  # needs the greeting's timestamp; built in the test
@@ -102,6 +103,8 @@ def test_each_transition_leads_where_the_table_says(key: tuple[Pop3State, str]) 
         session = logged_in(store)
     else:
         session = new_session(store)
+    if verb == "STLS":
+        session.config = SessionConfig(hostname=store.domain, tls_offered=True)
     lines = GOOD_LINES[verb]
     if verb == "APOP":
         lines = [f"APOP alice {apop_digest(session.timestamp, 'wonderland')}"]

@@ -25,7 +25,7 @@ def address_in(process: subprocess.Popen[str], pattern: str) -> tuple[str, int]:
 
 
 def test_watch_prints_the_wire_log_and_records_a_replayable_session(tmp_path: Path) -> None:
-    serve = start("serve", "--smtp-port", "0", "--pop3-port", "0", "--imap-port", "0", "--quiet")
+    serve = start("serve", "--smtp-port", "0", "--pop3-port", "0", "--imap-port", "0", "--no-tls", "--quiet")
     watch = None
     try:
         host, port = address_in(serve, r"IMAP listening on ([\d.]+):(\d+)")

@@ -40,8 +40,9 @@ def _owner(rows, number):
 def _lane_end(rows, number):
     """Follow the lane the row joins to the row where it ends in ◀; that row's node."""
     lines = plain(rows)
-    column = len(lines[number]) - 1
-    assert lines[number][column] in "┐┘┤", lines[number]
+    # The row's own corner: the last one on it (an outer lane may pass further right).
+    column = max(lines[number].rfind(corner) for corner in "┐┘┤")
+    assert column >= 0, lines[number]
     for step in (-1, 1):
         other = number
         while True:

@@ -762,7 +762,9 @@ def _authenticate(c: Cursor) -> AuthenticateArgs:
     initial = None
     if c.peek() == 0x20:  # SASL-IR (RFC 4959)
         c.pos += 1
-        initial = c.atom("the initial response (base64 or =)")
+        # A space with nothing after it is an empty initial response, as mutt sends
+        # for a mechanism where the server speaks first (CRAM-MD5): taken as none.
+        initial = c.atom("the initial response (base64 or =)") if c.peek() is not None else None
     return AuthenticateArgs(mechanism, initial)
 
 

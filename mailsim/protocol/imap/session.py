@@ -103,6 +103,7 @@ TRANSITIONS: dict[tuple[ImapState, str], ImapState | tuple[ImapState, ...]] = {
     **{(s, "LOGOUT"): S.LOGOUT for s in _ANY},
     (S.NOT_AUTHENTICATED, "LOGIN"): S.AUTHENTICATED,
     (S.NOT_AUTHENTICATED, "AUTHENTICATE"): S.AUTHENTICATED,
+    (S.NOT_AUTHENTICATED, "STARTTLS"): S.NOT_AUTHENTICATED,
     **{(s, verb): S.SELECTED for s in _LOGGED_IN for verb in ("SELECT", "EXAMINE")},
     **{
         (s, verb): s
@@ -227,7 +228,10 @@ class ImapReplies(ReplyCatalog):
     EMPTY_LINE = ReplySpec("empty-line", "BAD", "Empty command line: send a tag, a command and its arguments")
     UNKNOWN_COMMAND = ReplySpec("unknown-command", "BAD", "Unknown command {verb}")
     WRONG_STATE = ReplySpec("wrong-state", "BAD", "{verb} is not allowed in state {state}{hint}")
-    STARTTLS_UNSUPPORTED = ReplySpec("starttls", "BAD", "STARTTLS is not offered: this teaching server speaks plain text")
+    STARTTLS_UNSUPPORTED = ReplySpec("starttls", "BAD", "STARTTLS is not offered: this server was started without a certificate")
+    TLS_GO_AHEAD = ReplySpec("tls-go-ahead", "OK", "Begin TLS negotiation now")
+    TLS_ACTIVE = ReplySpec("tls-active", "BAD", "TLS is already active")
+    TLS_REQUIRED = ReplySpec("tls-required", "NO", "[PRIVACYREQUIRED] {verb} is disabled on an unencrypted connection: STARTTLS first")
     LINE_TOO_LONG = ReplySpec("line-too-long", "BAD", "Command line too long (limit {limit} octets)")
     BAD_BYTES = ReplySpec("bad-bytes", "BAD", "Command line contains NUL or other control characters")
     STORE_REFUSED = ReplySpec("store-refused", "NO", "[NONEXISTENT] The mailbox changed meanwhile: {reason}")
@@ -256,6 +260,7 @@ class ImapReplies(ReplyCatalog):
 
 
 R = ImapReplies
+_UPGRADE_REPLIES = {"active": R.TLS_ACTIVE, "unavailable": R.STARTTLS_UNSUPPORTED, "go-ahead": R.TLS_GO_AHEAD}
 _CLASS = {"OK": ReplyClass.SUCCESS, "PREAUTH": ReplyClass.SUCCESS, "NO": ReplyClass.PERMANENT,
           "BAD": ReplyClass.BAD, "BYE": ReplyClass.TRANSIENT, "+": ReplyClass.INTERMEDIATE}
 
@@ -363,6 +368,15 @@ class ImapSession(Session[ImapState]):
         self._send_line("* " + text)
 
     def _capabilities(self) -> str:
+        """CAPABILITY as it stands on this connection: STARTTLS while it can be used,
+        LOGINDISABLED and no AUTH= while passwords must wait for TLS (RFC 3501 §6.2.3)."""
+        if self.config.tls_offered or self.config.require_tls_for_auth:
+            words = [c for c in CAPABILITIES if self.passwords_allowed or not c.startswith("AUTH=")]
+            if self.tls_offered:
+                words.insert(1, "STARTTLS")
+            if not self.passwords_allowed:
+                words.insert(2, "LOGINDISABLED")
+            return " ".join(words)
         return " ".join(CAPABILITIES)
 
     # -- lifecycle -----------------------------------------------------------------------
@@ -454,6 +468,10 @@ class ImapSession(Session[ImapState]):
         if span is None or span[1] <= prior:
             return ()
         return (max(span[0] - prior, 0), span[1] - prior, span[2])
+    def _refuse(self, problem: str, **params: object) -> None:
+        """Only the shared session calls this here: bytes that are no command at all."""
+        self._verb = ""
+        self._complete("*", R.BAD_BYTES)
 
     def _command_line(self, line: Line) -> None:
         if not self._command:  # the first line of a command
@@ -564,10 +582,6 @@ class ImapSession(Session[ImapState]):
             return
         self._verb = verb
         self.last_command = verb
-        if verb == "STARTTLS":
-            self._complete(tag, R.STARTTLS_UNSUPPORTED)
-            self._note("imap.no-starttls")
-            return
         info = self.COMMANDS.get(verb)
         if info is None:
             self._complete(tag, R.UNKNOWN_COMMAND, verb=verb[:40])
@@ -649,10 +663,30 @@ class ImapSession(Session[ImapState]):
 
     # -- not authenticated ----------------------------------------------------------------------
 
+    @command("STARTTLS", "STARTTLS", "RFC 3501 §6.2.1")
+    def _starttls(self, cmd: Command) -> None:
+        verdict = self._upgrade_verdict("")  # the parser has refused arguments already
+        self._complete(cmd.tag, _UPGRADE_REPLIES[verdict])
+        if verdict == "unavailable":
+            self._note("imap.no-starttls")
+        elif verdict == "go-ahead":
+            self._starttls_go_ahead()
+
+    def _password_refused(self, cmd: Command) -> bool:
+        """LOGINDISABLED in force: refuse with PRIVACYREQUIRED (RFC 5530)."""
+        if self.passwords_allowed:
+            return False
+        self._complete(cmd.tag, R.TLS_REQUIRED, verb=cmd.verb)
+        self._note("imap.tls-required")
+        return True
+
     @command("LOGIN", "LOGIN <user> <password>", "RFC 3501 §6.2.3")
     def _login(self, cmd: Command) -> None:
         args: LoginArgs = cmd.arguments
-        self._note("imap.login-cleartext")
+        if self._password_refused(cmd):
+            return
+        if not self.secure:
+            self._note("imap.login-cleartext")
         account = self.store.authenticate(args.user, args.password)
         verdict = self._judge_login(args.user, account is not None)
         if not verdict.accepted or account is None:
@@ -680,6 +714,8 @@ class ImapSession(Session[ImapState]):
     @command("AUTHENTICATE", "AUTHENTICATE <mechanism> [initial-response]", "RFC 3501 §6.2.2, RFC 4959")
     def _authenticate(self, cmd: Command) -> None:
         args: AuthenticateArgs = cmd.arguments
+        if self._password_refused(cmd):
+            return
         if not SaslExchange.supports(args.mechanism):
             self._complete(cmd.tag, R.AUTH_BAD_MECHANISM, mechanism=args.mechanism[:40])
             return

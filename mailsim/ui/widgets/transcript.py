@@ -11,6 +11,11 @@ IMAP's three kinds of server line look different: a tag (the same chip on the co
 and on its completion), the untagged `*`, and the continuation request `+`. A tagged
 completion is followed by the command it completes (`← FETCH`), dim and italic, after
 the wire text: an annotation, never part of the bytes shown.
+
+After TLS starts, the byte view shows what an eavesdropper sees instead: the octets of
+the TLS record that carried each line (in the console, where they are known), never the
+text. In the student's own console the base64 of a SASL exchange is decoded beside it,
+with a warning when a password crossed the wire unencrypted.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
 
+from rich.cells import cell_len
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
@@ -59,6 +65,9 @@ _TOKEN_COMPONENT = (
 # IMAP's response markers (RFC 3501 §2.2.2): untagged data and the continuation request.
 _IMAP_MARKER_COMPONENT = {"*": "transcript--untagged", "+": "transcript--continuation"}
 COMPLETES_ARROW = "  ← "
+DECODED_ARROW = "  ⇢ "
+LOCK = "TLS│ "
+CIPHER_PREVIEW = 20  # octets of a TLS record shown in the byte view
 
 _LEXER_NAMES = {Protocol.SMTP: "SmtpLexer", Protocol.POP3: "Pop3Lexer", Protocol.IMAP: "ImapLexer"}
 
@@ -108,6 +117,8 @@ class TranscriptView(FixedBoxScrolling, ScrollView, can_focus=True):
         "transcript--octets",
         "transcript--crlf",
         "transcript--annotation",
+        "transcript--cipher",
+        "transcript--warning",
         *_IMAP_MARKER_COMPONENT.values(),
         *_CLASS_COMPONENT.values(),
         *(component for _token, component in _TOKEN_COMPONENT),
@@ -170,7 +181,24 @@ class TranscriptView(FixedBoxScrolling, ScrollView, can_focus=True):
         if line.direction is Direction.INFO:
             return 4 + len(self.describe(line))
         annotation = len(COMPLETES_ARROW) + len(line.completes) if line.completes else 0
+        if line.decoded or line.cleartext_password:
+            annotation += cell_len(self._decoded_text(line))
+        if self.show_bytes and line.encrypted:
+            return 9 + cell_len(self._cipher_text(line))
         return (9 if self.show_bytes else 3) + len(line.data) + (1 if self.show_bytes else -2) + annotation
+
+    def _decoded_text(self, line: TranscriptLine) -> str:
+        warning = self.app.strings("tls.cleartext-password") if line.cleartext_password else ""
+        return (DECODED_ARROW + line.decoded if line.decoded else "") + (f"  {warning}" if warning else "")
+
+    def _cipher_text(self, line: TranscriptLine) -> str:
+        """What an eavesdropper sees of an encrypted line (after the octet count)."""
+        if line.wire:
+            preview = line.wire[:CIPHER_PREVIEW].hex(" ")
+            return LOCK + preview + (" …" if len(line.wire) > CIPHER_PREVIEW else "")
+        if self.model.connection is not None:
+            return LOCK + self.app.strings("tls.same-record")
+        return LOCK + self.app.strings("tls.unknown-octets")
 
     # -- keys: a transcript jumps (an animated page of 100,000 lines only delays the reading)
 
@@ -215,7 +243,11 @@ class TranscriptView(FixedBoxScrolling, ScrollView, can_focus=True):
             client = line.direction is Direction.CLIENT
             gutter = "C: " if client else "S: "
             text.append(gutter, self._style("transcript--gutter-client" if client else "transcript--gutter-server"))
-            if self.show_bytes:
+            if self.show_bytes and line.encrypted:
+                octets = f"{len(line.wire):>5} " if line.wire else "      "
+                text.append(octets, self._style("transcript--octets"))
+                text.append(self._cipher_text(line), self._style("transcript--cipher"))
+            elif self.show_bytes:
                 text.append(f"{len(line.data):>5} ", self._style("transcript--octets"))
                 body = _control_pictures(line.data)
                 crlf = body.endswith("\u240d\u240a")
@@ -228,6 +260,11 @@ class TranscriptView(FixedBoxScrolling, ScrollView, can_focus=True):
                 text.append_text(self._highlight(line, _plain(line.data)))
             if line.completes:
                 text.append(COMPLETES_ARROW + line.completes, self._style("transcript--annotation"))
+            if (line.decoded or line.cleartext_password) and not (self.show_bytes and line.encrypted):
+                if line.decoded:
+                    text.append(DECODED_ARROW + line.decoded, self._style("transcript--annotation"))
+                if line.cleartext_password:
+                    text.append("  " + self.app.strings("tls.cleartext-password"), self._style("transcript--warning"))
         segments = list(text.render(self.app.console))
         strip = Strip(segments, text.cell_len)
         return strip.apply_style(base) if base else strip
