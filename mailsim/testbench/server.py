@@ -10,7 +10,6 @@ from __future__ import annotations
 import re
 import time
 from dataclasses import dataclass, field
-from urllib.parse import urlsplit
 
 from mailsim.events import Protocol
 from mailsim.lesson.model import Text
@@ -20,6 +19,7 @@ from mailsim.testbench import dialog as dialog_limits
 from mailsim.testbench.dialog import Dialog, DialogError, ServerReply
 from mailsim.testbench.texts import data_file, text_of
 from mailsim.testbench.verdict import Report, Status, Verdict
+from mailsim.transport.client import ServerAddress, parse_server_url
 from mailsim.transport.tcp import DEFAULT_PORTS
 
 DEFAULT_LEVELS = {Protocol.SMTP: "rfc821", Protocol.POP3: "pop3", Protocol.IMAP: "imap-basic"}
@@ -27,30 +27,13 @@ SIZES_CHECKED = 5  # messages whose RETR is compared with LIST, at most
 _PLACEHOLDER = re.compile(r"\$\{(#?)(\w+)\}")
 
 
-@dataclass(frozen=True, slots=True)
-class Target:
-    protocol: Protocol
-    host: str
-    port: int
-
-    @property
-    def url(self) -> str:
-        return f"{self.protocol.value}://{self.host}:{self.port}"
+Target = ServerAddress  # the student's server: protocol, host and port
 
 
 def parse_target(url: str) -> Target:
     """`smtp://host:port`, `pop3://host`, `imap://[::1]:1143`; the port defaults to
-    mailsim's stand-in ports (2525, 1110, 1143)."""
-    parts = urlsplit(url if "://" in url else f"//{url}")
-    try:
-        protocol = Protocol((parts.scheme or "").lower())
-    except ValueError:
-        raise ValueError(f"{url!r}: start with smtp://, pop3:// or imap://") from None
-    try:
-        port = parts.port
-    except ValueError:
-        raise ValueError(f"{url!r}: the port must be a number from 1 to 65535") from None
-    return Target(protocol, parts.hostname or "127.0.0.1", port or DEFAULT_PORTS[protocol])
+    mailsim's stand-in ports (2525, 1110, 1143), as a student's server usually is."""
+    return parse_server_url(url, DEFAULT_PORTS)
 
 
 @dataclass

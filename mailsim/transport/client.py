@@ -73,11 +73,16 @@ class ServerAddress:
     port: int
 
     def __str__(self) -> str:
+        return self.url
+
+    @property
+    def url(self) -> str:
         return f"{self.protocol.value}://{self.host}:{self.port}"
 
 
-def parse_server_url(text: str) -> ServerAddress:
-    """`imap://host:1143` -> ServerAddress; ValueError with what is wrong."""
+def parse_server_url(text: str, default_ports: dict[Protocol, int] = STANDARD_PORTS) -> ServerAddress:
+    """`imap://host:1143` -> ServerAddress; ValueError with what is wrong. Without a
+    port: `default_ports` (the real ones; the testbench uses mailsim's stand-ins)."""
     parsed = urllib.parse.urlsplit(text)
     try:
         protocol = Protocol(parsed.scheme.lower())
@@ -89,7 +94,7 @@ def parse_server_url(text: str) -> ServerAddress:
         raise ValueError(f"{text!r}: the port must be a number from 1 to 65535") from None
     if not parsed.hostname:
         raise ValueError(f"{text!r}: no host name")
-    return ServerAddress(protocol, parsed.hostname, port or STANDARD_PORTS[protocol])
+    return ServerAddress(protocol, parsed.hostname, port or default_ports[protocol])
 
 
 class RemoteConnection:
