@@ -178,6 +178,13 @@ class SessionConfig:
     max_errors: int = 10
     max_literal: int = 25 * 1024 * 1024
     auth_failure_delay: float = 1.0
+    # What an SMTP server is for (RFC 6409 §3): "" the home server as it always was
+    # (delivers its own domains, relays for authenticated users), "mx" a domain's
+    # relay/MX server (no AUTH, accepts only its own domains), "submission" (AUTH
+    # required before MAIL, relays for its users).
+    role: str = ""
+    # The domains this server delivers itself; empty: the store's home domain.
+    domains: tuple[str, ...] = ()
 
 
 class Session(Generic[S]):

@@ -68,7 +68,7 @@ class SmtpReplies(ReplyCatalog):
     OK = ReplySpec("ok", "250", "Ok", "2.0.0")
     SENDER_OK = ReplySpec("sender-ok", "250", "Sender <{address}> ok", "2.1.0")
     RECIPIENT_OK = ReplySpec("recipient-ok", "250", "Recipient <{address}> ok", "2.1.5")
-    RELAY_QUEUED = ReplySpec("relay-ok", "250", "Recipient <{address}> ok, will be relayed (simulated queue)", "2.1.5")
+    RELAY_QUEUED = ReplySpec("relay-ok", "250", "Recipient <{address}> ok, will be relayed", "2.1.5")
     QUEUED = ReplySpec("queued", "250", "Ok: queued as {queue_id}", "2.0.0")
     START_DATA = ReplySpec("start-data", "354", "End data with <CR><LF>.<CR><LF>")
     VRFY_CANNOT = ReplySpec("vrfy", "252", "Cannot VRFY user, but will accept message and attempt delivery", "2.0.0")
@@ -81,6 +81,7 @@ class SmtpReplies(ReplyCatalog):
     SHUTDOWN = ReplySpec("shutdown", "421", "{host} Service not available, closing transmission channel", "4.3.2")
     TOO_MANY_CONNECTIONS = ReplySpec("too-many-connections", "421", "{host} Too many connections, try again later", "4.7.0")
     TOO_MANY_RECIPIENTS = ReplySpec("too-many-recipients", "452", "Too many recipients", "4.5.3")
+    GREYLISTED = ReplySpec("greylisted", "450", "<{address}>: Recipient address rejected: Greylisted, try again in {delay} seconds", "4.2.0")
     UNKNOWN_COMMAND = ReplySpec("unknown-command", "500", "Command not recognized: {verb}", "5.5.2")
     LINE_TOO_LONG = ReplySpec("line-too-long", "500", "Line too long (limit {limit} octets)", "5.5.2")
     BAD_BYTES = ReplySpec("bad-bytes", "500", "Command line is not text", "5.5.2")
@@ -96,6 +97,8 @@ class SmtpReplies(ReplyCatalog):
     NESTED_MAIL = ReplySpec("nested-mail", "503", "Sender already given; RSET to start over", "5.5.1")
     AUTH_IN_TRANSACTION = ReplySpec("auth-in-transaction", "503", "AUTH not allowed during a mail transaction", "5.5.1")
     ALREADY_AUTHENTICATED = ReplySpec("already-authenticated", "503", "Already authenticated", "5.5.1")
+    AUTH_NOT_OFFERED = ReplySpec("auth-not-offered", "502", "AUTH not available on this server: it relays nothing", "5.5.1")
+    AUTH_REQUIRED = ReplySpec("auth-required", "530", "Authentication required", "5.7.0")
     BAD_MECHANISM = ReplySpec("bad-mechanism", "504", "Unrecognized authentication type {mechanism}", "5.5.4")
     AUTH_FAILED = ReplySpec("auth-failed", "535", "Authentication credentials invalid", "5.7.8")
     NO_SUCH_USER = ReplySpec("no-such-user", "550", "<{address}>: no such user here", "5.1.1")
@@ -152,6 +155,38 @@ class SmtpSession(Session[SmtpState]):
         self._sasl: SaslExchange | None = None
         self._prev_crlf = True
         self._explained_enhanced = False
+
+    # -- the server's role (SessionConfig.role) ---------------------------------------
+
+    @property
+    def is_mx(self) -> bool:
+        return self.config.role == "mx"
+
+    @property
+    def local_domains(self) -> tuple[str, ...]:
+        return tuple(d.lower() for d in self.config.domains) or (self.store.domain,)
+
+    def is_local(self, domain: str) -> bool:
+        return domain.lower().rstrip(".") in self.local_domains
+
+    def _greylisted(self, address: str) -> bool:
+        """A domain that greylists (RFC 6647) refuses an unknown (client, sender,
+        recipient) with 450 until its delay has passed: a real MTA retries, a
+        spam cannon usually does not."""
+        domain = self.store.domains.get(address.rpartition("@")[2].lower())
+        if domain is None or not domain.greylisting.active:
+            return False
+        client = self.peer.rsplit(":", 1)[0] if self.peer else self.helo
+        key = (client, (self.envelope.sender or "").lower(), address.lower())
+        now = self._now()
+        first = self.store.greylist.setdefault(key, now)
+        wait = domain.greylisting.delay - (now - first)
+        if wait <= 0:
+            return False
+        self.envelope.refused += 1
+        self._reply(R.GREYLISTED, address=address, delay=int(wait + 0.999))
+        self._note("smtp.greylisted", delay=int(domain.greylisting.delay))
+        return True
 
     # -- reply formatting ------------------------------------------------------------
 
@@ -277,8 +312,11 @@ class SmtpSession(Session[SmtpState]):
             "AUTH PLAIN LOGIN CRAM-MD5",
             "HELP",
         ]
+        if self.is_mx:
+            extensions.remove("AUTH PLAIN LOGIN CRAM-MD5")
         self._reply(R.EHLO, *extensions, host=self.config.hostname, client=argument)
-        self._note("smtp.auth-without-tls")
+        if not self.is_mx:
+            self._note("smtp.auth-without-tls")
         self._set_state(S.GREETED)
 
     @command("HELO", "HELO <domain>", "RFC 5321 §4.1.1.1")
@@ -298,6 +336,10 @@ class SmtpSession(Session[SmtpState]):
 
     @command("AUTH", "AUTH <mechanism> [initial-response]", "RFC 4954 §4")
     def _auth(self, argument: str) -> None:
+        if self.is_mx:
+            self._reply(R.AUTH_NOT_OFFERED)
+            self._note("smtp.mx-no-auth")
+            return
         if self.authenticated_as:
             self._reply(R.ALREADY_AUTHENTICATED)
             return
@@ -347,6 +389,10 @@ class SmtpSession(Session[SmtpState]):
 
     @command("MAIL", "MAIL FROM:<reverse-path> [SIZE=n] [BODY=8BITMIME] [SMTPUTF8]", "RFC 5321 §4.1.1.2")
     def _mail(self, argument: str) -> None:
+        if self.config.role == "submission" and not self.authenticated_as:
+            self._reply(R.AUTH_REQUIRED)
+            self._note("smtp.submission-needs-auth")
+            return
         parsed = self._parse_path("FROM", argument)
         if parsed is None:
             return
@@ -398,20 +444,25 @@ class SmtpSession(Session[SmtpState]):
             self._reply(R.TOO_MANY_RECIPIENTS)
             return
         if "@" not in address and address.lower() == "postmaster":
-            address = f"postmaster@{self.store.domain}"  # RFC 5321 §4.1.1.3
+            address = f"postmaster@{self.local_domains[0]}"  # RFC 5321 §4.1.1.3
         domain = address.rpartition("@")[2]
-        if self.store.is_local_domain(domain):
-            if self.store.resolve(address) is None:
+        if self.is_local(domain):
+            if self.store.resolve(address, self.local_domains) is None:
                 self.envelope.refused += 1
                 self._reply(R.NO_SUCH_USER, address=address)
                 return
+            if self._greylisted(address):
+                return
             spec = R.RECIPIENT_OK
-        elif self.authenticated_as:
+        elif self.authenticated_as and not self.is_mx:
             spec = R.RELAY_QUEUED
         else:
             self.envelope.refused += 1
             self._reply(R.RELAY_DENIED, address=address)
-            self._note("smtp.relay-denied", address=address)
+            if self.is_mx:
+                self._note("smtp.mx-relay-denied", address=address)
+            else:
+                self._note("smtp.relay-denied", address=address)
             return
         if address not in self.envelope.recipients:
             self.envelope.recipients.append(address)
@@ -532,7 +583,7 @@ class SmtpSession(Session[SmtpState]):
 
     def _deliver(self, queue_id: str, envelope: Envelope, recipient: str, body: bytes) -> None:
         sender = envelope.sender or ""
-        account = self.store.resolve(recipient)
+        account = self.store.resolve(recipient, self.local_domains)
         trace = self._trace_headers(queue_id, sender, recipient, envelope, local=account is not None)
         raw = trace + body
         now = self._now()
