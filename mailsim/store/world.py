@@ -165,40 +165,54 @@ def _domains(path: Path, lines: "KeyLines", entries: Any, home: str, prefix: str
     """`[[domains]]`: the world's other mail domains and how their servers behave."""
     table = f"{prefix}domains"
     found: list[DomainSpec] = []
-    for entry in entries:
+    for index, entry in enumerate(entries):
         _only(path, lines, table, entry, {"name", "hostname", "greylist_delay"})
+        start, end = _entry_span(lines, table, index)
         name = str(_required(path, lines, entry, "name", table)).lower()
         if name == home or any(d.name == name for d in found):
-            raise WorldError(path, f"domain {name!r} is declared twice", lines.find(f'"{entry["name"]}"'))
+            raise WorldError(path, f"domain {name!r} is declared twice", lines.key("name", start, end))
         delay = entry.get("greylist_delay", 0)
         if not isinstance(delay, (int, float)) or isinstance(delay, bool) or delay < 0:
-            raise WorldError(path, "greylist_delay must be a number of seconds (0: off)", lines.key("greylist_delay"))
+            raise WorldError(path, "greylist_delay must be a number of seconds (0: off)",
+                             lines.key("greylist_delay", start, end))
         found.append(DomainSpec(name, str(entry.get("hostname", "")).lower(), float(delay)))
     return found
+
+
+def _entry_span(lines: "KeyLines", table: str, index: int) -> tuple[int, int | None]:
+    """The lines of the `index`-th `[[table]]` entry: from its header to the next header."""
+    headers = lines.headers(table)
+    if index >= len(headers):
+        return 1, None
+    following = [n for n in range(headers[index] + 1, len(lines) + 1) if lines.is_header(n)]
+    return headers[index], (following[0] - 1 if following else None)
 
 
 def _dns(path: Path, lines: "KeyLines", entries: Any, prefix: str) -> tuple[DnsRecord, ...]:
     """`[[dns]]`: `name`, `type` (MX or A), `value`, and `preference` for MX."""
     table = f"{prefix}dns"
     records = []
-    for entry in entries:
+    for index, entry in enumerate(entries):
         _only(path, lines, table, entry, {"name", "type", "value", "preference"})
+        start, end = _entry_span(lines, table, index)
         name = str(_required(path, lines, entry, "name", table))
         kind = str(_required(path, lines, entry, "type", table)).upper()
         value = str(entry.get("value", ""))
-        where = lines.find(f'"{name}"')
+        where = start
         if kind not in RecordType.__members__:
-            raise WorldError(path, f"DNS record type {kind!r} is not one of MX, A", lines.find(f'"{entry["type"]}"') or where)
+            raise WorldError(path, f"DNS record type {kind!r} is not one of MX, A", lines.key("type", start, end) or where)
         if kind == "A":
             try:
                 ipaddress.IPv4Address(value)
             except ValueError:
-                raise WorldError(path, f"A record {name!r}: {value!r} is not an IPv4 address", lines.find(f'"{value}"') or where) from None
+                raise WorldError(path, f"A record {name!r}: {value!r} is not an IPv4 address",
+                                 lines.key("value", start, end) or where) from None
             records.append(DnsRecord(name, RecordType.A, value))
             continue
         preference = entry.get("preference", 10)
         if not isinstance(preference, int) or isinstance(preference, bool) or not 0 <= preference <= 65535:
-            raise WorldError(path, f"MX record {name!r}: preference must be 0-65535", lines.key("preference") or where)
+            raise WorldError(path, f"MX record {name!r}: preference must be 0-65535",
+                             lines.key("preference", start, end) or where)
         if not value:
             raise WorldError(path, f"MX record {name!r} lacks a value (a host name, or \".\" for no mail)", where)
         records.append(DnsRecord(name, RecordType.MX, value, preference))
@@ -359,6 +373,10 @@ class KeyLines:
             if pattern.search(self._lines[number - 1]):
                 return number
         return 0
+
+    def is_header(self, number: int) -> bool:
+        """Whether line `number` opens a table (`[x]` or `[[x]]`)."""
+        return self._lines[number - 1].split("#", 1)[0].strip().startswith("[")
 
     def headers(self, name: str) -> list[int]:
         """The lines of every `[[name]]` (or `[name]`) header, in order."""

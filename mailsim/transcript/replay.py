@@ -22,7 +22,7 @@ from email.header import decode_header, make_header
 from pathlib import Path
 from typing import Any
 
-from mailsim.events import DeletionMarked, Event, Protocol, Reply, ServerLine, StateChanged
+from mailsim.events import DeletionMarked, Event, Protocol, RelayHop, Reply, ServerLine, StateChanged
 from mailsim.protocol.base import Session
 from mailsim.store.changes import (
     FlagsChanged,
@@ -342,6 +342,9 @@ class Replay:
         store.subscribe(self.mailboxes.on_change)
         sessions: dict[str, Session] = {}
         live: dict[str, Session] = {}
+        # Relay sessions were answered by another domain's MX: the same server again.
+        self._hop_servers = {e.session_id: e.server_host for step in self.script.steps for e in step.expected
+                             if isinstance(e, RelayHop)}
         total = len(self.script.steps) or 1
         for index, step in enumerate(self.script.steps):
             for action in step.actions:
@@ -393,6 +396,11 @@ class Replay:
             engine = engines.get(action.protocol)
             if engine is None:
                 raise TranscriptError(self.path, action.line, f"no {action.protocol.value.upper()} engine in this version")
+            hop_server = self._hop_servers.get(action.session_id)
+            if hop_server:
+                from mailsim.protocol.relay import mx_config
+
+                config = mx_config(store, hop_server, config)
             session = engine(store, session_id=action.session_id, peer=action.peer, config=config,
                              read_only=action.read_only)
             sessions[action.session_id] = live[action.session_id] = session
