@@ -113,9 +113,10 @@ class QueueRunner:
         self.publish_all(server.events())
         self.publish(RelayHop(session_id, self.store.clock.now(), message.queue_id, message.sender,
                               message.recipient, self.hostname, host, len(entry.attempts) + 1))
+        filed: tuple[str, str, int] | None = None
         while not client.done:
             answer = server.data_to_send()
-            self.publish_all(server.events())
+            filed = self.publish_all(server.events()) or filed
             if answer:
                 client.receive_data(answer)
             if server.closed and not client.done:
@@ -129,11 +130,12 @@ class QueueRunner:
         if not server.closed:
             server.receive_eof()
         server.data_to_send()
-        self.publish_all(server.events())
+        filed = self.publish_all(server.events()) or filed
         result: RecipientOutcome = client.outcomes[message.recipient]
         reply = result.reply
         return Attempt(self.store.clock.now(), host, address, session_id, result.outcome, reply.code,
-                       reply.enhanced, reply.text.replace("\n", " "))
+                       reply.enhanced, reply.text.replace("\n", " "),
+                       filed if result.outcome is Outcome.DELIVERED else None)
 
     # -- after the attempt ---------------------------------------------------------------
 
@@ -171,6 +173,11 @@ class QueueRunner:
         self.store.queue_outgoing(QueuedMessage(message.queue_id + "B", "", message.sender, received + raw, now,
                                                 "MAILER-DAEMON"))
 
-    def publish_all(self, events: list[Event]) -> None:
+    def publish_all(self, events: list[Event]) -> tuple[str, str, int] | None:
+        """Publish; returns where a delivery among them filed the message, if any."""
+        filed = None
         for event in events:
             self.publish(event)
+            if isinstance(event, Delivered) and event.account:
+                filed = (event.account, event.mailbox, event.uid)
+        return filed

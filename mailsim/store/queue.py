@@ -63,6 +63,8 @@ class Attempt:
     code: str = ""
     enhanced: str = ""
     text: str = ""
+    # Where the next hop filed it, when that hop was the last one: (account, mailbox, uid).
+    filed: tuple[str, str, int] | None = None
 
     @property
     def diagnostic(self) -> str:

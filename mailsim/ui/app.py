@@ -14,7 +14,7 @@ from textual.binding import Binding, BindingsMap
 from textual.screen import Screen
 
 from mailsim.clock import Clock, IdGenerator
-from mailsim.events import Closed, Connected, DeletionMarked, Delivered, Event, Note, Protocol
+from mailsim.events import Closed, Connected, DeletionMarked, Delivered, Event, Note, Protocol, RelayHop
 from mailsim.protocol.explain import Explainer
 from mailsim.protocol.registry import ENGINES
 from mailsim.store.store import MailStore
@@ -55,6 +55,7 @@ class MailsimApp(App[int]):
         Binding("ctrl+pagedown", "cycle(1)", "keys.next", show=False),
         Binding("ctrl+pageup", "cycle(-1)", "keys.previous", show=False),
         Binding("ctrl+s", "screenshot", "keys.screenshot", show=False),
+        Binding("ctrl+r", "queue", "relay.key-queue", show=False, priority=True),
         Binding("ctrl+q", "quit", "keys.quit", priority=True),
     ]
 
@@ -97,6 +98,7 @@ class MailsimApp(App[int]):
         self._pristine_bindings = self._bindings.copy()
         self._localize_bindings()
         self._unsubscribe = self.bus.subscribe(self._on_event)
+        self.queue_scheduler: object | None = None  # relays queued mail (transport/queue.py)
 
     # -- screens and language ----------------------------------------------------------
 
@@ -112,7 +114,7 @@ class MailsimApp(App[int]):
         for _key, binding in self._pristine_bindings:
             if binding.action == "command_palette":
                 description = self.strings("keys.palette")
-            elif binding.description.startswith("keys."):
+            elif binding.description.startswith(("keys.", "relay.")):
                 description = self.strings(binding.description)
             else:
                 description = binding.description
@@ -140,6 +142,8 @@ class MailsimApp(App[int]):
 
     def tab_title(self, model: SessionModel) -> str:
         protocol = model.protocol.value.upper()
+        if model.hop is not None:
+            return self.strings("relay.tab", number=model.number, server=model.hop.server_host)
         if model.read_only:
             return self.strings("tab.remote", protocol=protocol, peer=model.peer)
         return self.strings("tab.console", protocol=protocol, number=model.number)
@@ -161,6 +165,9 @@ class MailsimApp(App[int]):
                      uid=event.uid, size=event.size)
         if isinstance(event, Note):
             return "» " + (self.explainer.note(event.protocol, event.key, event.params) or event.key)
+        if isinstance(event, RelayHop):
+            return t("relay.line-hop", client=event.client_host, queue_id=event.queue_id, recipient=event.recipient,
+                     server=event.server_host, attempt=event.attempt)
         return ""
 
     def _sub_title(self) -> str:
@@ -180,10 +187,23 @@ class MailsimApp(App[int]):
         """The main screen is up: open the first sessions, start listening if asked."""
         for protocol in self.open_on_start:
             await self.open_session(protocol)
+        self._start_queue()
         if self.listen_on_start:
             await self.start_listening()
 
+    def _start_queue(self) -> None:
+        """Mail queued for another domain is relayed on this loop, as it falls due."""
+        from mailsim.protocol.relay import QueueRunner
+        from mailsim.transport.queue import QueueScheduler
+
+        if self.queue_scheduler is None:
+            scheduler = QueueScheduler(QueueRunner(self.store, self.bus.publish))
+            scheduler.start()
+            self.queue_scheduler = scheduler
+
     async def on_unmount(self) -> None:
+        if self.queue_scheduler is not None:
+            self.queue_scheduler.stop()  # type: ignore[attr-defined]
         await self.stop_listening()
         for model in self.sessions.values():
             if model.connection is not None:
@@ -260,7 +280,8 @@ class MailsimApp(App[int]):
 
     async def _add_remote(self, model: SessionModel) -> None:
         await self.main.add_session(model, activate=False)
-        self.notify(self.strings("notify.remote", protocol=model.protocol.value.upper(), peer=model.peer))
+        if model.hop is None:  # a relay session is announced by the console line that queued it
+            self.notify(self.strings("notify.remote", protocol=model.protocol.value.upper(), peer=model.peer))
         self._dirty[model.session_id] = None
         self._flush_views()
 
@@ -472,6 +493,8 @@ class MailsimApp(App[int]):
         ]
         for key, action in entries:
             yield SystemCommand(t(key), t(key + "-help"), lambda a=action: self.run_action(a))
+        yield SystemCommand(t("relay.palette-queue"), t("relay.palette-queue-help"), lambda: self.run_action("queue"))
+        yield SystemCommand(t("relay.palette-path"), t("relay.palette-path-help"), lambda: self.run_action("path"))
         from mailsim.ui.inspector.texts import Texts
 
         texts = Texts(self.lang)
@@ -493,6 +516,40 @@ class MailsimApp(App[int]):
 
     def on_mailbox_view_message_chosen(self, message: MailboxView.MessageChosen) -> None:
         self.open_message(message.account, message.mailbox, message.uid)
+
+    def on_mailbox_view_path_requested(self, message: MailboxView.PathRequested) -> None:
+        self.show_path(message.account, message.mailbox, message.uid)
+
+    def show_path(self, account: str, mailbox: str, uid: int) -> None:
+        """The path a stored message took (its Received: lines and the queue's record)."""
+        from mailsim.ui.screens.path import PathScreen
+
+        try:
+            message = self.store.mailbox(account, mailbox).by_uid(uid)
+        except Exception:
+            return
+        if message is not None:
+            self.push_screen(PathScreen(message.raw, title=f"{account}/{mailbox} UID {uid}",
+                                        entries=self.store.queue.entries, lang=self.lang))
+
+    def action_path(self) -> None:
+        """The path of the message selected in the mailbox view."""
+        try:
+            chosen = self.main.mailbox_view.cursor_message()
+        except LookupError:
+            return
+        if chosen is not None:
+            self.show_path(*chosen)
+
+    def action_queue(self) -> None:
+        """Ctrl+R: the domains, the DNS and the outgoing queue."""
+        from mailsim.ui.screens.queue import QueueScreen
+
+        if isinstance(self.screen, QueueScreen):
+            return
+        scheduler = self.queue_scheduler
+        self.push_screen(QueueScreen(self.store, lang=self.lang,
+                                     fast_forward=getattr(scheduler, "fast_forward", None)))
 
     def open_message(self, account: str, mailbox: str, uid: int) -> None:
         """Open a stored message in the MIME inspector."""
@@ -562,6 +619,10 @@ def run_app(store: MailStore, *, lang: str | None = None, listen: bool = False, 
     Every session is recorded (into the user data directory) unless `record` is off,
     so it can be replayed step by step with `mailsim replay`.
     """
+    from mailsim.clock import SimulatedClock
+
+    if not hasattr(store.clock, "advance"):
+        store.clock = SimulatedClock(store.clock)  # so the queue can fast-forward to a retry
     app = make_app(store, lang=lang, listen=listen)
     recording = None
     if record:

@@ -20,6 +20,7 @@ from mailsim.events import (
     Event,
     Note,
     Protocol,
+    RelayHop,
     Reply,
     ReplyClass,
     ServerLine,
@@ -85,6 +86,7 @@ class SessionModel:
     imap_commands: dict[str, str] = field(default_factory=dict)
     last_command_verb: str = ""
     _literal_left: int = 0
+    hop: RelayHop | None = None  # set for a relay session (the queue talking to another MX)
 
     def __post_init__(self) -> None:
         if not self.state:
@@ -136,6 +138,9 @@ class SessionModel:
             self.notes.append(event)
             self.lines.append(TranscriptLine(Direction.INFO, event=event))
         elif isinstance(event, Delivered):
+            self.lines.append(TranscriptLine(Direction.INFO, event=event))
+        elif isinstance(event, RelayHop):
+            self.hop = event  # a relay session: the outgoing queue speaking to another domain's MX
             self.lines.append(TranscriptLine(Direction.INFO, event=event))
         elif isinstance(event, Closed):
             self.closed = True

@@ -12,6 +12,7 @@ connection) takes the mark back, when it is highlighted as restored for a moment
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from dataclasses import dataclass
 from email.parser import BytesHeaderParser
@@ -20,6 +21,7 @@ from typing import Any, Callable
 
 from rich.text import Text
 from textual.app import ComposeResult
+from textual.binding import Binding, BindingsMap
 from textual.containers import Horizontal
 from textual.message import Message
 from textual.widgets import DataTable, Tree
@@ -78,6 +80,15 @@ class MailboxView(Horizontal):
         "mailbox-view--restored",
     }
 
+    BINDINGS = [Binding("p", "path", "relay.key-path")]
+
+    class PathRequested(Message):
+        """The student asked for the path of a message (`p` on its row)."""
+
+        def __init__(self, account: str, mailbox: str, uid: int) -> None:
+            super().__init__()
+            self.account, self.mailbox, self.uid = account, mailbox, uid
+
     class MessageChosen(Message):
         """The student asked to open a message (Enter on its row)."""
 
@@ -95,6 +106,8 @@ class MailboxView(Horizontal):
         self._pending_delete: set[tuple[str, str, int]] = set()  # POP3 DELE, QUIT not yet sent
         self._now = clock
         self._unsubscribe: Callable[[], None] | None = None
+        self._pristine_bindings = self._bindings.copy()
+        self.set_strings(self.strings)
 
     def compose(self) -> ComposeResult:
         tree: Tree[tuple[str, str]] = Tree("accounts", id="mailbox-tree")
@@ -124,6 +137,11 @@ class MailboxView(Horizontal):
 
     def set_strings(self, strings: Strings) -> None:
         self.strings = strings
+        localized = BindingsMap()
+        for _key, binding in self._pristine_bindings:
+            text = strings(binding.description) if binding.description.startswith("relay.") else binding.description
+            localized._add_binding(dataclasses.replace(binding, description=text, tooltip=text))
+        self._bindings = localized
         if self.is_mounted:
             self.rebuild()
 
@@ -255,6 +273,22 @@ class MailboxView(Horizontal):
         if data and data[1]:
             self.selected = data
             self._rebuild_table()
+
+    def cursor_message(self) -> tuple[str, str, int] | None:
+        """(account, mailbox, uid) of the row under the cursor, if any."""
+        table = self.table
+        if table.row_count == 0:
+            return None
+        key = table.coordinate_to_cell_key((table.cursor_row, 0)).row_key.value
+        if not key:
+            return None
+        account, mailbox, uid = key.split("\0")
+        return account, mailbox, int(uid)
+
+    def action_path(self) -> None:
+        chosen = self.cursor_message()
+        if chosen is not None:
+            self.post_message(self.PathRequested(*chosen))
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         if event.data_table is not self.table or event.row_key.value is None:
