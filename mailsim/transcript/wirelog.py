@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import IO
 
-from mailsim.events import ClientLine, Closed, Connected, Delivered, Event, ReplyClass, ServerLine, StateChanged
+from mailsim.events import ClientLine, Closed, Connected, Delivered, Event, RelayHop, ReplyClass, ServerLine, StateChanged
 from mailsim.protocol.classify import classify_server_line
 
 _RESET = "\x1b[0m"
@@ -61,6 +61,9 @@ class WireLog:
         if isinstance(event, Delivered):
             where = "outgoing queue (simulated relay)" if event.relayed else f"{event.account}/{event.mailbox} UID {event.uid}"
             text = f"* delivered {event.queue_id} for <{event.recipient}> to {where}"
+            return f"{prefix} {self._paint('meta', text)}"
+        if isinstance(event, RelayHop):
+            text = f"* relay {event.queue_id} for <{event.recipient}>: {event.client_host} -> {event.server_host} (attempt {event.attempt})"
             return f"{prefix} {self._paint('meta', text)}"
         return None
 

@@ -22,6 +22,7 @@ from textual.widgets import DataTable, Footer, Static
 from mailsim.store.changes import MessageQueued, QueueEntryChanged, StoreChange
 from mailsim.store.queue import QueueEntry
 from mailsim.store.store import MailStore
+from mailsim.ui.bindings import localized
 from mailsim.ui.screens.path import PathScreen, attempt_text
 from mailsim.ui.strings import Strings
 
@@ -63,14 +64,7 @@ class QueueScreen(ModalScreen[None]):
         self._localize()
 
     def _localize(self) -> None:
-        from textual.binding import BindingsMap
-        import dataclasses
-
-        localized = BindingsMap()
-        for _key, binding in self._bindings:
-            text = self.strings(binding.description) if binding.description.startswith("queue.") else binding.description
-            localized._add_binding(dataclasses.replace(binding, description=text, tooltip=text))
-        self._bindings = localized
+        self._bindings = localized(self._bindings, self.strings, "queue.")
 
     def compose(self) -> ComposeResult:
         t = self.strings

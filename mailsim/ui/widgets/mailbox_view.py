@@ -12,7 +12,6 @@ connection) takes the mark back, when it is highlighted as restored for a moment
 
 from __future__ import annotations
 
-import dataclasses
 import time
 from dataclasses import dataclass
 from email.parser import BytesHeaderParser
@@ -21,7 +20,7 @@ from typing import Any, Callable
 
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingsMap
+from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.message import Message
 from textual.widgets import DataTable, Tree
@@ -29,6 +28,7 @@ from textual.widgets import DataTable, Tree
 from mailsim.store.changes import FlagsChanged, MessageAdded, MessagesExpunged, StoreChange
 from mailsim.store.model import SystemFlag, StoredMessage
 from mailsim.store.store import MailStore
+from mailsim.ui.bindings import localized
 from mailsim.ui.strings import Strings
 
 HIGHLIGHT_SECONDS = 4.0
@@ -137,11 +137,7 @@ class MailboxView(Horizontal):
 
     def set_strings(self, strings: Strings) -> None:
         self.strings = strings
-        localized = BindingsMap()
-        for _key, binding in self._pristine_bindings:
-            text = strings(binding.description) if binding.description.startswith("relay.") else binding.description
-            localized._add_binding(dataclasses.replace(binding, description=text, tooltip=text))
-        self._bindings = localized
+        self._bindings = localized(self._pristine_bindings, strings, "relay.")
         if self.is_mounted:
             self.rebuild()
 
