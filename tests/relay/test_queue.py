@@ -235,3 +235,20 @@ def test_world_file_errors_name_the_line(tmp_path: Path, text: str, line: int, m
     with pytest.raises(WorldError) as caught:
         load_world(path)
     assert caught.value.line == line and message in caught.value.message
+
+
+def test_a_bounce_for_a_sender_in_another_domain_travels_like_mail(world: MailStore) -> None:
+    """carmen (ejemplo.test) sends through mailsim.test to a domain that does not exist:
+    the bounce is queued from <> and relayed to her own domain's MX."""
+    events: list[Event] = []
+    submit(world, "x@nada.test", user="carmen", password="castillo", sender="carmen@ejemplo.test")
+    runner = QueueRunner(world, events.append)
+    runner.run_due()  # the failure, and the bounce queued
+    bounce = world.queue.entries[-1]
+    assert (bounce.message.sender, bounce.recipient) == ("", "carmen@ejemplo.test")
+    runner.run_due()  # the bounce relayed
+    assert bounce.status is QueueStatus.DELIVERED
+    sent = [e.data for e in events if e.kind == "client"]
+    assert b"MAIL FROM:<>\r\n" in sent
+    _, _, [block], _ = last_bounce(world, "carmen")
+    assert block["Final-Recipient"] == "rfc822; x@nada.test" and block["Status"] == "5.1.2"
