@@ -67,14 +67,19 @@ def path_renderable(raw: bytes, entries: list[QueueEntry], t: Strings) -> Group:
     else:
         table = Table(expand=True, box=None, padding=(0, 1), show_edge=False)
         for key in ("number", "from", "by", "with", "id", "time", "after"):
-            table.add_column(t(f"path.col.{key}"), no_wrap=key != "from", ratio=2 if key in ("from", "by") else None)
+            wraps = key in ("from", "by")  # host names fold on a narrow screen; the rest stays whole
+            table.add_column(t(f"path.col.{key}"), no_wrap=not wraps, overflow="fold" if wraps else "ellipsis")
         for hop in hops:
             origin = hop.from_host or t("path.local")
             if hop.from_detail:
                 origin += f" ({hop.from_detail})"
+            clock = hop.date.astimezone(timezone.utc).strftime("%H:%M:%S") if hop.date is not None else "—"
             table.add_row(str(hop.number), origin, Text(hop.by_host, "bold"), hop.with_protocol, hop.queue_id,
-                          _time(hop.date), _after(hop.delay, t))
+                          clock, _after(hop.delay, t))
         parts.append(table)
+        dated = next((hop.date for hop in hops if hop.date is not None), None)
+        if dated is not None:
+            parts.append(Text(t("path.day", day=dated.astimezone(timezone.utc).strftime("%Y-%m-%d")), "dim"))
         for hop in hops:
             for entry in entries_for(hop, entries):
                 status = t(f"queue.status.{entry.status.value}")

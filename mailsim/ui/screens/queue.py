@@ -15,7 +15,7 @@ from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical
+from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Footer, Static
 
@@ -70,8 +70,9 @@ class QueueScreen(ModalScreen[None]):
         t = self.strings
         with Vertical(id="queue-box") as box:
             box.border_title = t("queue.title")
-            yield Static(t("queue.intro"), id="queue-intro")
-            yield Static(world_table(self.store, t), id="queue-world")
+            with VerticalScroll(id="queue-top"):  # on a small screen the queue keeps its room
+                yield Static(t("queue.intro"), id="queue-intro")
+                yield Static(world_table(self.store, t), id="queue-world")
             yield Static(t("queue.queue-title"), id="queue-heading")
             yield DataTable(id="queue-table", cursor_type="row", zebra_stripes=True)
             yield Static("", id="queue-detail")
