@@ -43,6 +43,8 @@ class WorldOptions:
     # Ports of the other domains' MX listeners; a domain missing here gets the home
     # SMTP port + its position (0 stays 0: any free port).
     mx_ports: dict[str, int] = field(default_factory=dict)
+    other_domains: bool = True  # listen for the other domains' MX servers too
+    run_queue: bool = True      # False when the caller runs the queue itself (the app)
 
 
 class WorldServers:
@@ -70,7 +72,7 @@ class WorldServers:
             config = dataclasses.replace(self.base_config, role="submission")
             self._add("submission", self.world.submission_port, config)
         smtp_port = self.options.ports.get(Protocol.SMTP, 0)
-        others = [d for d in self.store.domains.values() if d.name != self.store.domain]
+        others = [d for d in self.store.domains.values() if d.name != self.store.domain and self.world.other_domains]
         for position, domain in enumerate(others, start=1):
             default = smtp_port + position if smtp_port else 0
             port = self.world.mx_ports.get(domain.name, default)
@@ -79,7 +81,8 @@ class WorldServers:
             for protocol, (host, port) in (await servers.start()).items():
                 hostname = servers.options.session_config.hostname if servers.options.session_config else ""
                 self.listeners.append(Listener(label, hostname, protocol, host, port))
-        self.scheduler.start()
+        if self.world.run_queue:
+            self.scheduler.start()
         return self.listeners
 
     def port(self, label: str, protocol: Protocol = Protocol.SMTP) -> int:

@@ -301,24 +301,36 @@ class MailsimApp(App[int]):
 
     async def start_listening(self) -> None:
         from mailsim.protocol.base import SessionConfig
-        from mailsim.transport.tcp import MailServers, ServerOptions
+        from mailsim.transport.tcp import ServerOptions
+        from mailsim.transport.world import DEFAULT_SUBMISSION_PORT, WorldOptions, WorldServers
 
         if self.servers is not None:
             return
-        options = self.server_options or ServerOptions(session_config=SessionConfig(hostname=self.store.domain))
-        servers = MailServers(self.store, self.bus, options)  # type: ignore[arg-type]
+        options: ServerOptions = self.server_options or ServerOptions(  # type: ignore[assignment]
+            session_config=SessionConfig(hostname=self.store.domain))
+        smtp_port = options.ports.get(Protocol.SMTP)
+        # Every domain's servers, as `mailsim serve` runs them; the queue is already ours.
+        world = WorldOptions(
+            submission_port=None if smtp_port is None else (DEFAULT_SUBMISSION_PORT if smtp_port else 0),
+            other_domains=smtp_port is not None, run_queue=False,
+        )
+        servers = WorldServers(self.store, self.bus, options, world)
         try:
-            self.listening = await servers.start()
+            listeners = await servers.start()
         except OSError as exc:
             await servers.stop()
             self.notify(self.strings("notify.listen-failed", error=str(exc)), severity="error")
             return
+        self.listening = {item.protocol: (item.host, item.port) for item in listeners if item.label == self.store.domain}
+        self.other_listeners = [item for item in listeners if item.label != self.store.domain]
         self.servers = servers
         self.sub_title = self._sub_title()
         self.notify(self.strings("notify.listening", ports=self._ports_text()))
 
     def _ports_text(self) -> str:
-        return ", ".join(f"{p.value.upper()} {host}:{port}" for p, (host, port) in self.listening.items())
+        home = [f"{p.value.upper()} {host}:{port}" for p, (host, port) in self.listening.items()]
+        others = [f"{item.label} {item.host}:{item.port}" for item in getattr(self, "other_listeners", [])]
+        return ", ".join(home + others)
 
     async def stop_listening(self) -> None:
         servers, self.servers = self.servers, None

@@ -4,14 +4,19 @@ queue screen and the MIME inspector. Two snapshots: the queue and the path."""
 
 from __future__ import annotations
 
+import asyncio
 import io
+import smtplib
 
+import pytest
 from rich.console import Console
 
 from mailsim.clock import FixedClock, SequentialIds
+from mailsim.events import Protocol
 from mailsim.store.dns import Greylisting
 from mailsim.store.queue import QueueStatus
 from mailsim.store.world import build_store
+from mailsim.transport.tcp import ServerOptions
 from mailsim.ui.screens.path import PathScreen
 from mailsim.ui.screens.queue import QueueScreen
 
@@ -142,3 +147,26 @@ def test_path_screen_snapshot_in_spanish(snap_compare):
         await pilot.pause()
 
     assert snap_compare(greylisting_app("es"), terminal_size=WIDE, run_before=run_before)
+
+
+@pytest.mark.network
+async def test_listening_app_serves_submission_and_the_other_domains_mx() -> None:
+    app = test_app(listen=True, server_options=ServerOptions(ports={Protocol.SMTP: 0}, idle_timeout=30))
+    async with app.run_test(size=WIDE) as pilot:
+        await pilot.pause()
+        ports = {item.label: item.port for item in app.other_listeners}
+        assert set(ports) == {"submission", "ejemplo.test (MX)"}
+
+        def submit() -> None:
+            with smtplib.SMTP("127.0.0.1", ports["submission"], timeout=10) as client:
+                client.login("alice", "wonderland")
+                client.sendmail("alice@mailsim.test", ["carmen@ejemplo.test"], b"Subject: por TCP\r\n\r\nhola\r\n")
+
+        await asyncio.to_thread(submit)
+        for _ in range(50):  # the queue relays on the app's loop
+            await pilot.pause(0.02)
+            if any(m.hop is not None for m in app.sessions.values()):
+                break
+        assert any(m.hop is not None and m.hop.server_host == "mx.ejemplo.test" for m in app.sessions.values())
+        raw = app.store.mailbox("carmen", "INBOX").messages[-1].raw
+        assert b"Subject: por TCP" in raw and raw.count(b"Received: ") == 2
