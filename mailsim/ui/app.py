@@ -196,10 +196,14 @@ class MailsimApp(App[int]):
         from mailsim.protocol.relay import QueueRunner
         from mailsim.transport.queue import QueueScheduler
 
-        if self.queue_scheduler is None:
-            scheduler = QueueScheduler(QueueRunner(self.store, self.bus.publish))
-            scheduler.start()
-            self.queue_scheduler = scheduler
+        current = self.queue_scheduler
+        if current is not None and current.store is self.store:  # type: ignore[attr-defined]
+            return
+        if current is not None:  # a lesson brought a store of its own
+            current.stop()  # type: ignore[attr-defined]
+        scheduler = QueueScheduler(QueueRunner(self.store, self.bus.publish))
+        scheduler.start()
+        self.queue_scheduler = scheduler
 
     async def on_unmount(self) -> None:
         if self.queue_scheduler is not None:
