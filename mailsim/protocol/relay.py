@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+import logging
 from collections.abc import Callable
 from datetime import datetime, timezone
 from email.utils import format_datetime
@@ -46,6 +47,7 @@ ROUTE_STATUS = {
 NO_SERVER = ServerReply("421", "4.4.1", "connect to {host}[{address}]:25: Connection refused")
 
 _hop_numbers = itertools.count(1)
+log = logging.getLogger(__name__)
 
 
 def mx_config(store: MailStore, hostname: str, base: SessionConfig | None = None) -> SessionConfig:
@@ -73,7 +75,12 @@ class QueueRunner:
         now = self.store.clock.now() if now is None else now
         due = self.store.queue.due(now)
         for entry in due:
-            self.attempt(entry)
+            try:
+                self.attempt(entry)
+            except Exception as exc:  # an engine bug must not stop the queue: retry later
+                log.exception("relay attempt of %s for %s failed", entry.entry_id, entry.recipient)
+                self._settle(entry, Attempt(self.store.clock.now(), "", "", "", Outcome.TRANSIENT, "451", "4.3.0",
+                                            f"local error in processing: {type(exc).__name__}"))
         return due
 
     def attempt(self, entry: QueueEntry) -> QueueStatus:

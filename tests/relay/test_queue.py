@@ -247,3 +247,21 @@ def test_a_bounce_for_a_sender_in_another_domain_travels_like_mail(world: MailSt
     assert b"MAIL FROM:<>\r\n" in sent
     _, _, [block], _ = last_bounce(world, "carmen")
     assert block["Final-Recipient"] == "rfc822; x@nada.test" and block["Status"] == "5.1.2"
+
+
+def test_an_engine_failure_during_a_hop_is_retried_not_fatal(world: MailStore, monkeypatch) -> None:
+    """A bug in a hop (here: the MX engine raising) leaves the message queued for a retry."""
+    submit(world, "carmen@ejemplo.test")
+    runner = QueueRunner(world, lambda e: None)
+
+    def broken(self, argument: str) -> None:
+        raise RuntimeError("engine bug")
+
+    monkeypatch.setattr(SmtpSession, "_rcpt", broken)
+    runner.run_due()
+    [entry] = world.queue.entries
+    assert entry.status is QueueStatus.DEFERRED and (entry.last.code, entry.last.enhanced) == ("451", "4.3.0")
+    monkeypatch.undo()
+    world.clock.advance(world.queue.next_due() - world.clock.now())
+    runner.run_due()
+    assert entry.status is QueueStatus.DELIVERED
