@@ -265,3 +265,38 @@ def test_an_engine_failure_during_a_hop_is_retried_not_fatal(world: MailStore, m
     world.clock.advance(world.queue.next_due() - world.clock.now())
     runner.run_due()
     assert entry.status is QueueStatus.DELIVERED
+
+
+def test_a_world_file_with_its_own_domains_dns_and_greylisting(tmp_path: Path) -> None:
+    path = tmp_path / "world.toml"
+    path.write_text(WORLD_HEAD + """
+[[domains]]
+name = "b.test"
+hostname = "mail.b.test"
+greylist_delay = 120
+
+[[accounts]]
+name = "ana"
+password = "uno"
+
+[[accounts]]
+name = "ana"
+domain = "b.test"
+password = "dos"
+
+[[dns]]
+name = "b.test"
+type = "MX"
+value = "mail.b.test"
+
+[[dns]]
+name = "mail.b.test"
+type = "A"
+value = "192.0.2.77"
+""", encoding="utf-8")
+    store = build_store(load_world(path))
+    assert store.domains["b.test"].hostname == "mail.b.test"
+    assert store.domains["b.test"].greylisting.delay == 120
+    assert store.dns.route("b.test").hosts == (("mail.b.test", "192.0.2.77"),)
+    assert store.authenticate("ana", "uno") is None  # two domains have an ana
+    assert store.authenticate("ana@b.test", "dos").address == "ana@b.test"
