@@ -79,7 +79,7 @@ class QueueRunner:
                 self.attempt(entry)
             except Exception as exc:  # an engine bug must not stop the queue: retry later
                 log.exception("relay attempt of %s for %s failed", entry.entry_id, entry.recipient)
-                self._settle(entry, Attempt(self.store.clock.now(), "", "", "", Outcome.TRANSIENT, "451", "4.3.0",
+                self.settle(entry, Attempt(self.store.clock.now(), "", "", "", Outcome.TRANSIENT, "451", "4.3.0",
                                             f"local error in processing: {type(exc).__name__}"))
         return due
 
@@ -90,8 +90,8 @@ class QueueRunner:
             status, text = ROUTE_STATUS[route.problem]
             attempt = Attempt(self.store.clock.now(), "", "", "", Outcome.PERMANENT, "", status,
                               text.format(domain=entry.domain))
-            return self._settle(entry, attempt, diagnostic_type="x-mailsim")
-        return self._settle(entry, self._try_hosts(entry, route))
+            return self.settle(entry, attempt, diagnostic_type="x-mailsim")
+        return self.settle(entry, self._try_hosts(entry, route))
 
     # -- one attempt ---------------------------------------------------------------------
 
@@ -146,7 +146,9 @@ class QueueRunner:
 
     # -- after the attempt ---------------------------------------------------------------
 
-    def _settle(self, entry: QueueEntry, attempt: Attempt, *, diagnostic_type: str = "smtp") -> QueueStatus:
+    def settle(self, entry: QueueEntry, attempt: Attempt, *, diagnostic_type: str = "smtp") -> QueueStatus:
+        """Record an attempt's outcome; bounce when it was the last. (A replay calls it
+        too, with the outcome of the relay session it re-ran.)"""
         status = self.store.queue.record(entry, attempt)
         self.store.notify_queue(entry)
         if status is QueueStatus.BOUNCED:
@@ -188,3 +190,34 @@ class QueueRunner:
             if isinstance(event, Delivered) and event.account:
                 filed = (event.account, event.mailbox, event.uid)
         return filed
+
+
+class HopReplay:
+    """A relay session re-run from a recording: the server engine answers the recorded
+    client lines, and this follows its answers with a client engine, so the queue's
+    record of the attempt — and the bounce, if it was the last — come out as they did."""
+
+    def __init__(self, store: MailStore, hop: RelayHop) -> None:
+        self.store = store
+        self.hop = hop
+        self.client = SmtpClient(hop.client_host, hop.sender, [hop.recipient], b"")
+
+    def server_said(self, data: bytes) -> None:
+        if data and not self.client.done:
+            self.client.receive_data(data)
+            self.client.data_to_send()  # the recording says what the client sent
+
+    def finish(self) -> QueueStatus | None:
+        """The session ended: settle the queue entry it was for (None if the replay's
+        queue does not hold it, e.g. the recording began after it was queued)."""
+        if not self.client.done:
+            self.client.receive_eof()
+        hop = self.hop
+        entry = self.store.queue.find(hop.queue_id, hop.recipient)
+        result = self.client.outcomes.get(hop.recipient)
+        if entry is None or entry.status.final or result is None:
+            return None
+        reply = result.reply
+        attempt = Attempt(self.store.clock.now(), hop.server_host, self.store.dns.address(hop.server_host),
+                          hop.session_id, result.outcome, reply.code, reply.enhanced, reply.text.replace("\n", " "))
+        return QueueRunner(self.store, lambda event: None).settle(entry, attempt)

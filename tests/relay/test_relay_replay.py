@@ -7,7 +7,8 @@ import base64
 from pathlib import Path
 
 from mailsim.clock import SimulatedClock
-from mailsim.events import RelayHop
+from mailsim.events import Protocol, RelayHop
+from mailsim.protocol.registry import ENGINES
 from mailsim.protocol.relay import QueueRunner
 from mailsim.protocol.smtp import SmtpSession
 from mailsim.store.dns import Greylisting
@@ -36,6 +37,14 @@ def test_relay_sessions_record_and_replay_with_no_difference(tmp_path: Path) -> 
     runner.run_due()          # carmen: 450 greylisted; nadie: 550, bounced
     store.clock.advance(60)
     runner.run_due()          # carmen: delivered
+    # Alice reads the bounce: the replay must have written it again, byte for byte.
+    imap = ENGINES[Protocol.IMAP](store, session_id="console-imap-2", peer="console")
+    imap.start()
+    for line in ["a LOGIN alice wonderland", "b SELECT INBOX", "c FETCH * (BODY.PEEK[])", "d LOGOUT"]:
+        imap.receive_data(line.encode() + b"\r\n")
+    fetched = imap.data_to_send()
+    assert b"multipart/report" in fetched and b"Final-Recipient: rfc822; nadie@ejemplo.test" in fetched
+    bus.publish_all(imap.events())
     recording.stop()
 
     _header, events = read_transcript(path)
@@ -50,3 +59,7 @@ def test_relay_sessions_record_and_replay_with_no_difference(tmp_path: Path) -> 
     # the replayed world ends as the recorded one did: the message in carmen's INBOX
     final = replay.mailboxes_at(len(replay))
     assert any(row.subject == "Camino" for row in final[("carmen", "INBOX")].values())
+    assert any(row.subject == "Undelivered Mail Returned to Sender" for row in final[("alice", "INBOX")].values())
+    queue = replay.store.queue.entries
+    assert [(e.recipient, e.status.value, len(e.attempts)) for e in queue] == [
+        ("carmen@ejemplo.test", "delivered", 2), ("nadie@ejemplo.test", "bounced", 1)]
