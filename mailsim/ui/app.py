@@ -55,7 +55,7 @@ class MailsimApp(App[int]):
         Binding("ctrl+pagedown", "cycle(1)", "keys.next", show=False),
         Binding("ctrl+pageup", "cycle(-1)", "keys.previous", show=False),
         Binding("ctrl+s", "screenshot", "keys.screenshot", show=False),
-        Binding("ctrl+r", "queue", "relay.key-queue", show=False, priority=True),
+        Binding("f12", "queue", "relay.key-queue", show=False),
         Binding("ctrl+q", "quit", "keys.quit", priority=True),
     ]
 
@@ -558,7 +558,7 @@ class MailsimApp(App[int]):
             self.show_path(*chosen)
 
     def action_queue(self) -> None:
-        """Ctrl+R: the domains, the DNS and the outgoing queue."""
+        """F12: the domains, the DNS and the outgoing queue."""
         from mailsim.ui.screens.queue import QueueScreen
 
         if isinstance(self.screen, QueueScreen):

@@ -1,5 +1,5 @@
 """Relaying in the app: a relay session as a read-only tab, the queue and DNS screen
-(Ctrl+R) with its fast-forward, and the path of a message from the mailbox view, the
+(F12) with its fast-forward, and the path of a message from the mailbox view, the
 queue screen and the MIME inspector. Two snapshots: the queue and the path."""
 
 from __future__ import annotations
@@ -75,7 +75,7 @@ async def test_relay_session_tab_queue_fast_forward_and_path() -> None:
         bounce = app.store.mailbox("alice", "INBOX").messages[-1].raw
         assert b"multipart/report" in bounce and b"Status: 5.1.1" in bounce
 
-        await pilot.press("ctrl+r")
+        await pilot.press("f12")
         await pilot.pause()
         screen = app.screen
         assert isinstance(screen, QueueScreen)
@@ -129,7 +129,7 @@ async def test_path_from_the_mailbox_view_and_from_the_inspector() -> None:
 def test_queue_screen_snapshot(snap_compare):
     async def run_before(pilot):
         await send_to_carmen(pilot.app, pilot)
-        await pilot.press("ctrl+r", "f")
+        await pilot.press("f12", "f")
         await pilot.pause()
         pilot.app.clear_notifications()
         await pilot.pause()
@@ -140,7 +140,7 @@ def test_queue_screen_snapshot(snap_compare):
 def test_path_screen_snapshot_in_spanish(snap_compare):
     async def run_before(pilot):
         await send_to_carmen(pilot.app, pilot)
-        await pilot.press("ctrl+r", "f", "f")
+        await pilot.press("f12", "f", "f")
         await pilot.pause()
         pilot.app.clear_notifications()
         await pilot.press("p")

@@ -1,4 +1,4 @@
-"""Ctrl+R: the world between the servers — its domains, the simulated DNS, and the
+"""F12: the world between the servers — its domains, the simulated DNS, and the
 outgoing queue with every attempt, live.
 
 `f` fast-forwards the world's clock to the next retry and runs it (no waiting minutes
