@@ -133,6 +133,15 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--record", metavar="FILE", help="also record every event as JSON Lines into FILE")
     serve.add_argument("--quiet", action="store_true", help="no wire log, only the listening addresses")
     _tls_options(serve)
+    serve.add_argument(
+        "--submission-port", type=_port, default=2587,
+        help="SMTP submission port: AUTH required, relays for its users (default 2587; 0 = any free)",
+    )
+    serve.add_argument("--no-submission", action="store_true", help="no submission listener")
+    serve.add_argument(
+        "--mx-port", metavar="DOMAIN=PORT", action="append", default=[],
+        help="port of another domain's MX server (default: the SMTP port + 1, + 2... in world order)",
+    )
 
     replay = commands.add_parser("replay", help="replay a recorded session against today's servers")
     replay.add_argument("file", metavar="FILE", help="a recording (JSON Lines) or a C:/S: transcript")
@@ -317,7 +326,8 @@ async def _serve_async(args: argparse.Namespace, store: MailStore) -> int:
     from mailsim.transcript.wirelog import WireLog
     from mailsim.protocol.throttle import LoginPolicy
     from mailsim.transport.limits import ServerLimits
-    from mailsim.transport.tcp import MailServers, ServerOptions
+    from mailsim.transport.tcp import ServerOptions
+    from mailsim.transport.world import WorldOptions, WorldServers
 
     from mailsim.transport.tls import TlsSetupError
 
@@ -356,17 +366,29 @@ async def _serve_async(args: argparse.Namespace, store: MailStore) -> int:
         if args.record
         else None
     )
-    servers = MailServers(store, bus, options)
     try:
-        addresses = await servers.start()
+        mx_ports = {name.lower(): _port(port) for name, _, port in (v.partition("=") for v in args.mx_port)}
+    except (ValueError, argparse.ArgumentTypeError):
+        print("mailsim: --mx-port takes DOMAIN=PORT", file=sys.stderr)
+        return 2
+    servers = WorldServers(store, bus, options, WorldOptions(
+        submission_port=None if args.no_submission else args.submission_port, mx_ports=mx_ports))
+    try:
+        listeners = await servers.start()
     except OSError as exc:
+        await servers.stop()
         print(f"mailsim: cannot listen: {exc}", file=sys.stderr)
         return 1
-    for protocol, (host, port) in addresses.items():
-        print(f"{protocol.value.upper():4} listening on {host}:{port}", flush=True)
-    _print_tls(servers, material)
-    accounts = ", ".join(f"{a.name}@{a.domain}" for a in store.accounts.values())
+    for listener in listeners:
+        if listener.label == store.domain:
+            print(f"{listener.protocol.value.upper():4} listening on {listener.host}:{listener.port}", flush=True)
+        else:
+            print(f"{listener.label}: SMTP as {listener.hostname} on {listener.host}:{listener.port}", flush=True)
+    _print_tls(servers.home, material)
+    accounts = ", ".join(a.address for a in store.accounts.values())
     print(f"accounts: {accounts}", flush=True)
+    if store.dns.records:
+        print("DNS: " + "; ".join(r.zone_line() for r in store.dns.records), flush=True)
     print(_storage_line(args, store), flush=True)
     limits = options.limits
     print(

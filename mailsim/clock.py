@@ -36,6 +36,25 @@ class FixedClock:
         self._now += self._step
         return current
 
+    def advance(self, seconds: float) -> None:
+        """Jump ahead (the outgoing queue's fast-forward)."""
+        self._now += seconds
+
+
+class SimulatedClock:
+    """Another clock plus an offset that only grows: the world's time, which the
+    outgoing queue can fast-forward to its next retry without waiting for it."""
+
+    def __init__(self, base: Clock | None = None) -> None:
+        self.base = base or SystemClock()
+        self.offset = 0.0
+
+    def now(self) -> float:
+        return self.base.now() + self.offset
+
+    def advance(self, seconds: float) -> None:
+        self.offset += max(seconds, 0.0)
+
 
 def utc_datetime(clock: Clock) -> datetime:
     return datetime.fromtimestamp(clock.now(), tz=timezone.utc)

@@ -322,3 +322,23 @@ def _decode(name: str, annotation: Any, value: Any) -> Any:
     if type_name.startswith("tuple"):
         return tuple(tuple(v) if isinstance(v, list) else v for v in value)
     return value
+
+
+@dataclass(frozen=True, slots=True)
+class RelayHop(Event):
+    """A relay session began: the outgoing queue hands message `queue_id` for
+    `recipient` to the next hop, `server_host`, as attempt number `attempt`. Published
+    right after the hop session's `connected`; the rest of the hop is the session's
+    ordinary events (the server's side, as for any SMTP session)."""
+
+    queue_id: str
+    sender: str
+    recipient: str
+    client_host: str
+    server_host: str
+    attempt: int = 1
+
+    kind: ClassVar[str] = "hop"
+
+
+EVENT_TYPES[RelayHop.kind] = RelayHop

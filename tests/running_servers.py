@@ -83,7 +83,7 @@ def serve_process(*extra: str) -> tuple[subprocess.Popen, dict[str, int]]:
     it and its ports by protocol name ("SMTP", "POP3", "IMAP")."""
     server = subprocess.Popen(
         [sys.executable, "-m", "mailsim", "serve", "--smtp-port", "0", "--pop3-port", "0", "--imap-port", "0",
-         "--no-tls", "--quiet", *extra],
+         "--no-tls", "--submission-port", "0", "--quiet", *extra],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
     ports: dict[str, int] = {}

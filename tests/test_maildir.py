@@ -76,7 +76,7 @@ def _free_port() -> int:
 def _serve(store_dir: Path, port: int) -> subprocess.Popen:
     process = subprocess.Popen(
         [sys.executable, "-m", "mailsim", "serve", "--store", str(store_dir), "--smtp-port", str(port),
-         "--pop3-port", "0", "--imap-port", "0", "--no-tls", "--quiet"],
+         "--pop3-port", "0", "--imap-port", "0", "--no-tls", "--submission-port", "0", "--quiet"],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )
     deadline = time.monotonic() + 20

@@ -29,6 +29,7 @@ from mailsim.lesson.model import (
 from mailsim.lesson.runner import LessonRunner
 from mailsim.protocol.base import Session, SessionConfig, TlsParams
 from mailsim.protocol.registry import ENGINES
+from mailsim.protocol.relay import QueueRunner
 from mailsim.store.store import MailStore
 from mailsim.store.world import build_store
 from mailsim.transcript.bus import Bus
@@ -60,6 +61,7 @@ class Autoplay:
         self.bus = Bus()
         self.runner = LessonRunner(self.lesson, listener=self._heard, clock=clock.now)
         self.runner.attach(self.bus, self.store)
+        self.relay = QueueRunner(self.store, self.bus.publish)  # what the app's queue timer does
         self._opened = 0
 
     # -- what the UI would do with the runner's messages ---------------------------------
@@ -101,6 +103,16 @@ class Autoplay:
             # No wire here: the upgrade is taken as done, as a replay does.
             session.tls_started(TlsParams(version="(headless)", simulated=True))
         self.bus.publish_all(session.events())
+        self.relay.run_due()  # mail queued for another domain leaves at once, as in the app
+
+    def _fast_forward(self) -> bool:
+        """The queue screen's fast-forward: run the next retry now. False if none waits."""
+        due = self.store.queue.next_due()
+        if due is None:
+            return False
+        self.store.clock.advance(max(due - self.store.clock.now(), 0.0))  # type: ignore[attr-defined]
+        self.relay.run_due()
+        return True
 
     # -- playing -----------------------------------------------------------------------------
 
@@ -142,6 +154,8 @@ class Autoplay:
             self.runner.feed(InspectorOpened(account, target.mailbox if target else "INBOX", target.uid if target else 0, step.expect.part))
             return
         if not step.demo:
+            if self._fast_forward():  # a step waiting for the queue's next retry
+                return
             raise AutoplayError(f"{self._where()}: step {step.id!r} has neither a demo nor a question")
         session = self._session_for(step)
         for line in step.demo:

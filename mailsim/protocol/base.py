@@ -204,6 +204,13 @@ class SessionConfig:
     # LOGINDISABLED), as real servers are set up.
     tls_offered: bool = False
     require_tls_for_auth: bool = False
+    # What an SMTP server is for (RFC 6409 §3): "" the home server as it always was
+    # (delivers its own domains, relays for authenticated users), "mx" a domain's
+    # relay/MX server (no AUTH, accepts only its own domains), "submission" (AUTH
+    # required before MAIL, relays for its users).
+    role: str = ""
+    # The domains this server delivers itself; empty: the store's home domain.
+    domains: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -445,7 +445,7 @@ class Pop3Session(Session[Pop3State]):
             self._reply(R.SYNTAX, syntax="APOP <name> <32 hex digits: MD5 of timestamp+password>")
             return
         name, digest = words
-        account = self.store.accounts.get(name.lower())
+        account = self.store.find_login(name)
         ok = account is not None and hmac.compare_digest(
             apop_digest(self.timestamp, account.password), digest.lower()
         )

@@ -133,7 +133,7 @@ class SaslExchange:
         user, _, digest = data.decode("utf-8", errors="replace").rpartition(" ")
         if not user or not digest:
             return Failure("malformed")
-        account = self.store.accounts.get(user.lower())
+        account = self.store.find_login(user)
         if account is None:
             return Failure("bad-credentials", user)
         expected = hmac.new(account.password.encode("utf-8"), self._nonce, "md5").hexdigest()

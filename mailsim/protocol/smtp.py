@@ -69,7 +69,7 @@ class SmtpReplies(ReplyCatalog):
     OK = ReplySpec("ok", "250", "Ok", "2.0.0")
     SENDER_OK = ReplySpec("sender-ok", "250", "Sender <{address}> ok", "2.1.0")
     RECIPIENT_OK = ReplySpec("recipient-ok", "250", "Recipient <{address}> ok", "2.1.5")
-    RELAY_QUEUED = ReplySpec("relay-ok", "250", "Recipient <{address}> ok, will be relayed (simulated queue)", "2.1.5")
+    RELAY_QUEUED = ReplySpec("relay-ok", "250", "Recipient <{address}> ok, will be relayed", "2.1.5")
     QUEUED = ReplySpec("queued", "250", "Ok: queued as {queue_id}", "2.0.0")
     START_DATA = ReplySpec("start-data", "354", "End data with <CR><LF>.<CR><LF>")
     VRFY_CANNOT = ReplySpec("vrfy", "252", "Cannot VRFY user, but will accept message and attempt delivery", "2.0.0")
@@ -99,6 +99,7 @@ class SmtpReplies(ReplyCatalog):
         "write-failed", "451", "Could not store the message; nothing was delivered, try again later", "4.3.0"
     )
     SERVER_BUG = ReplySpec("server-bug", "451", "Local error in processing {verb}; the session goes on", "4.3.0")
+    GREYLISTED = ReplySpec("greylisted", "450", "<{address}>: Recipient address rejected: Greylisted, try again in {delay} seconds", "4.2.0")
     UNKNOWN_COMMAND = ReplySpec("unknown-command", "500", "Command not recognized: {verb}", "5.5.2")
     LINE_TOO_LONG = ReplySpec("line-too-long", "500", "Line too long (limit {limit} octets)", "5.5.2")
     BAD_BYTES = ReplySpec("bad-bytes", "500", "Command line is not text", "5.5.2")
@@ -116,6 +117,8 @@ class SmtpReplies(ReplyCatalog):
     TLS_ACTIVE = ReplySpec("tls-active", "503", "TLS already active", "5.5.1")
     TLS_IN_TRANSACTION = ReplySpec("tls-in-transaction", "503", "STARTTLS not allowed during a mail transaction", "5.5.1")
     ALREADY_AUTHENTICATED = ReplySpec("already-authenticated", "503", "Already authenticated", "5.5.1")
+    AUTH_NOT_OFFERED = ReplySpec("auth-not-offered", "502", "AUTH not available on this server: it relays nothing", "5.5.1")
+    AUTH_REQUIRED = ReplySpec("auth-required", "530", "Authentication required", "5.7.0")
     BAD_MECHANISM = ReplySpec("bad-mechanism", "504", "Unrecognized authentication type {mechanism}", "5.5.4")
     TLS_REQUIRED = ReplySpec("tls-required", "530", "Must issue a STARTTLS command first", "5.7.0")
     AUTH_FAILED = ReplySpec("auth-failed", "535", "Authentication credentials invalid", "5.7.8")
@@ -190,6 +193,38 @@ class SmtpSession(Session[SmtpState]):
         self._sasl: SaslExchange | None = None
         self._prev_crlf = True
         self._explained_enhanced = False
+
+    # -- the server's role (SessionConfig.role) ---------------------------------------
+
+    @property
+    def is_mx(self) -> bool:
+        return self.config.role == "mx"
+
+    @property
+    def local_domains(self) -> tuple[str, ...]:
+        return tuple(d.lower() for d in self.config.domains) or (self.store.domain,)
+
+    def is_local(self, domain: str) -> bool:
+        return domain.lower().rstrip(".") in self.local_domains
+
+    def _greylisted(self, address: str) -> bool:
+        """A domain that greylists (RFC 6647) refuses an unknown (client, sender,
+        recipient) with 450 until its delay has passed: a real MTA retries, a
+        spam cannon usually does not."""
+        domain = self.store.domains.get(address.rpartition("@")[2].lower())
+        if domain is None or not domain.greylisting.active:
+            return False
+        client = self.peer.rsplit(":", 1)[0] if self.peer else self.helo
+        key = (client, (self.envelope.sender or "").lower(), address.lower())
+        now = self._now()
+        first = self.store.greylist.setdefault(key, now)
+        wait = domain.greylisting.delay - (now - first)
+        if wait <= 0:
+            return False
+        self.envelope.refused += 1
+        self._reply(R.GREYLISTED, address=address, delay=int(wait + 0.999))
+        self._note("smtp.greylisted", delay=int(domain.greylisting.delay))
+        return True
 
     # -- reply formatting ------------------------------------------------------------
 
@@ -329,11 +364,11 @@ class SmtpSession(Session[SmtpState]):
         ]
         if self.tls_offered:
             extensions.append("STARTTLS")
-        if self.passwords_allowed:
+        if self.passwords_allowed and not self.is_mx:  # an MX takes mail for its domains, no logins
             extensions.append("AUTH PLAIN LOGIN CRAM-MD5")
         extensions.append("HELP")
         self._reply(R.EHLO, *extensions, host=self.config.hostname, client=argument)
-        if not self.secure:
+        if not self.secure and not self.is_mx:
             if self.passwords_allowed:
                 self._note("smtp.auth-without-tls")
             else:
@@ -357,6 +392,10 @@ class SmtpSession(Session[SmtpState]):
 
     @command("AUTH", "AUTH <mechanism> [initial-response]", "RFC 4954 §4")
     def _auth(self, argument: str) -> None:
+        if self.is_mx:
+            self._reply(R.AUTH_NOT_OFFERED)
+            self._note("smtp.mx-no-auth")
+            return
         if self.authenticated_as:
             self._reply(R.ALREADY_AUTHENTICATED)
             return
@@ -435,6 +474,10 @@ class SmtpSession(Session[SmtpState]):
 
     @command("MAIL", "MAIL FROM:<reverse-path> [SIZE=n] [BODY=8BITMIME] [SMTPUTF8]", "RFC 5321 §4.1.1.2")
     def _mail(self, argument: str) -> None:
+        if self.config.role == "submission" and not self.authenticated_as:
+            self._reply(R.AUTH_REQUIRED)
+            self._note("smtp.submission-needs-auth")
+            return
         parsed = self._parse_path("FROM", argument)
         if parsed is None:
             return
@@ -486,13 +529,15 @@ class SmtpSession(Session[SmtpState]):
             self._reply(R.TOO_MANY_RECIPIENTS)
             return
         if "@" not in address and address.lower() == "postmaster":
-            address = f"postmaster@{self.store.domain}"  # RFC 5321 §4.1.1.3
+            address = f"postmaster@{self.local_domains[0]}"  # RFC 5321 §4.1.1.3
         domain = address.rpartition("@")[2]
-        if self.store.is_local_domain(domain):
-            account = self.store.resolve(address)
+        if self.is_local(domain):
+            account = self.store.resolve(address, self.local_domains)
             if account is None:
                 self.envelope.refused += 1
                 self._reply(R.NO_SUCH_USER, address=address)
+                return
+            if self._greylisted(address):
                 return
             if self.store.is_full(account.name):
                 # Temporary: the owner can make room, and the sender's queue retries.
@@ -506,12 +551,15 @@ class SmtpSession(Session[SmtpState]):
                 self.envelope.refused += 1
                 return
             spec = R.RECIPIENT_OK
-        elif self.authenticated_as:
+        elif self.authenticated_as and not self.is_mx:
             spec = R.RELAY_QUEUED
         else:
             self.envelope.refused += 1
             self._reply(R.RELAY_DENIED, address=address)
-            self._note("smtp.relay-denied", address=address)
+            if self.is_mx:
+                self._note("smtp.mx-relay-denied", address=address)
+            else:
+                self._note("smtp.relay-denied", address=address)
             return
         if address not in self.envelope.recipients:
             self.envelope.recipients.append(address)
@@ -665,7 +713,7 @@ class SmtpSession(Session[SmtpState]):
 
     def _with_trace(self, queue_id: str, envelope: Envelope, recipient: str, body: bytes) -> tuple[str | None, bytes]:
         """The recipient's local account (None: remote) and its copy with trace headers."""
-        account = self.store.resolve(recipient)
+        account = self.store.resolve(recipient, self.local_domains)
         trace = self._trace_headers(queue_id, envelope.sender or "", recipient, envelope, local=account is not None)
         return (account.name if account else None), trace + body
 

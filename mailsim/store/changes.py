@@ -61,3 +61,13 @@ class MessageQueued(StoreChange):
 
     queue_id: str
     recipient: str
+
+
+@dataclass(frozen=True, slots=True)
+class QueueEntryChanged(StoreChange):
+    """A queued message was tried: delivered, deferred for a retry, or bounced
+    (account = submitter)."""
+
+    queue_id: str
+    recipient: str
+    status: str

@@ -79,19 +79,22 @@ class Account:
     mailboxes: dict[str, Mailbox] = field(default_factory=dict)
     #: Storage quota in octets; None: the store's default; 0: unlimited.
     quota: int | None = None
+    # The local part, when the store had to key the account by its full address
+    # (the same name exists in another domain of the world).
+    local: str = ""
 
     @property
     def address(self) -> str:
-        return f"{self.name}@{self.domain}"
+        return f"{self.local or self.name}@{self.domain}"
 
     def local_parts(self) -> tuple[str, ...]:
-        return (self.name, *self.aliases)
+        return (self.local or self.name, *self.aliases)
 
 
 @dataclass(frozen=True, slots=True)
 class QueuedMessage:
-    """A message accepted for a remote domain. It never leaves the machine: the queue
-    is there so a student can see what relaying would have sent."""
+    """A message accepted for another domain, as the accepting server queued it (its
+    Received line on top); the outgoing queue (`store/queue.py`) relays it."""
 
     queue_id: str
     sender: str

@@ -25,9 +25,11 @@ from mailsim.store.changes import (
     MessageAdded,
     MessageQueued,
     MessagesExpunged,
+    QueueEntryChanged,
     StoreChange,
     SubscriptionChanged,
 )
+from mailsim.store.dns import Dns, Domain
 from mailsim.store.model import (
     DEFAULT_QUOTA,
     HIERARCHY_DELIMITER,
@@ -40,6 +42,7 @@ from mailsim.store.model import (
     canonical_mailbox_name,
     mailbox_name_problem,
 )
+from mailsim.store.queue import MailQueue, QueueEntry
 
 Observer = Callable[[StoreChange], None]
 
@@ -79,7 +82,14 @@ class MailStore:
         self.clock: Clock = clock or SystemClock()
         self.ids: IdGenerator = ids or RandomIds()
         self.accounts: dict[str, Account] = {}
+        # The world's domains (the first is `domain`, the home of the app's console
+        # sessions and of port 2525), its simulated DNS, and the outgoing queue.
+        self.domains: dict[str, Domain] = {self.domain: Domain(self.domain)}
+        self.dns = Dns()
+        self.queue = MailQueue()
         self.outgoing: list[QueuedMessage] = []
+        # Greylisting's memory: (client, sender, recipient) -> when first seen.
+        self.greylist: dict[tuple[str, str, str], float] = {}
         self._observers: list[Observer] = []
         self._locks: dict[str, str] = {}
         self._uidvalidity_seed = int(self.clock.now())
@@ -146,11 +156,21 @@ class MailStore:
         display_name: str = "",
         aliases: Iterable[str] = (),
         quota: int | None = None,
+        domain: str = "",
     ) -> Account:
+        """Add (or update) an account. Accounts are keyed by their name; one whose name
+        another domain already uses is keyed by its full address instead."""
         problem = account_name_problem(name)
         if problem:
             raise StoreError("bad-account-name", problem)
+        domain = (domain or self.domain).lower()
+        if domain not in self.domains:
+            self.add_domain(Domain(domain))
+        local = name.lower().partition("@")[0]
         key = name.lower()
+        taken = self.accounts.get(key)
+        if taken is not None and taken.domain != domain:
+            key = f"{local}@{domain}"
         existing = self.accounts.get(key)
         if existing is not None:
             existing.password = password
@@ -162,38 +182,67 @@ class MailStore:
         account = Account(
             name=key,
             password=password,
-            domain=self.domain,
+            domain=domain,
             display_name=display_name,
             aliases=tuple(a.lower() for a in aliases),
             quota=quota,
+            local=local if key != local else "",
         )
         self.accounts[key] = account
         self._new_mailbox(account, INBOX)
         return account
 
     def account(self, name: str) -> Account:
-        try:
-            return self.accounts[name.lower()]
-        except KeyError:
-            raise StoreError("no-such-account", f"no account {name!r}") from None
+        """The account keyed `name`; a full address finds its account too."""
+        found = self.accounts.get(name.lower()) or (self.find_login(name) if "@" in name else None)
+        if found is None:
+            raise StoreError("no-such-account", f"no account {name!r}")
+        return found
+
+    def find_login(self, name: str) -> Account | None:
+        """The account a login name means: a full address, or a bare name that only
+        one domain of the world has (an ambiguous name needs the full address)."""
+        name = name.lower()
+        if "@" in name:
+            local, _, domain = name.rpartition("@")
+            return next(
+                (a for a in self.accounts.values() if a.domain == domain and (a.local or a.name) == local), None
+            )
+        found = [a for a in self.accounts.values() if (a.local or a.name) == name]
+        return found[0] if len(found) == 1 else None
 
     def authenticate(self, name: str, password: str) -> Account | None:
-        account = self.accounts.get(name.lower())
+        account = self.find_login(name)
         if account is None or account.password != password:
             return None
         return account
 
+    # -- domains and the simulated DNS ----------------------------------------------
+
+    def add_domain(self, domain: Domain) -> Domain:
+        self.domains[domain.name] = domain
+        return domain
+
+    def domain_of_host(self, hostname: str) -> Domain | None:
+        """The world's domain whose server answers as `hostname`, if any."""
+        hostname = hostname.lower().rstrip(".")
+        return next((d for d in self.domains.values() if d.hostname == hostname), None)
+
     def is_local_domain(self, domain: str) -> bool:
+        """Whether the home domain's server delivers `domain` itself (not relays it)."""
         return domain.lower().rstrip(".") == self.domain
 
-    def resolve(self, address: str) -> Account | None:
-        """The local account an address delivers to, or None (unknown or remote)."""
+    def resolve(self, address: str, domains: Iterable[str] | None = None) -> Account | None:
+        """The account an address delivers to, or None (unknown, or not one of
+        `domains`; by default the home domain)."""
         local, at, domain = address.rpartition("@")
-        if not at or not self.is_local_domain(domain):
+        domain = domain.lower().rstrip(".")
+        allowed = {self.domain} if domains is None else {d.lower() for d in domains}
+        if not at or domain not in allowed:
             return None
         local = local.lower()
         for account in self.accounts.values():
-            if local in account.local_parts():
+            if account.domain == domain and local in account.local_parts():
                 return account
         return None
 
@@ -459,5 +508,12 @@ class MailStore:
         return removed
 
     def queue_outgoing(self, message: QueuedMessage) -> None:
+        """Queue a message for another domain; due for its first attempt at once."""
         self.outgoing.append(message)
+        self.queue.add(message, message.queued_at.timestamp())
         self._notify(MessageQueued(message.submitted_by, "", message.queue_id, message.recipient))
+
+    def notify_queue(self, entry: QueueEntry) -> None:
+        """Tell observers that a queue entry was tried (its status may have changed)."""
+        message = entry.message
+        self._notify(QueueEntryChanged(message.submitted_by, "", message.queue_id, message.recipient, entry.status.value))

@@ -8,6 +8,7 @@ can be found, and what is wrong.
 from __future__ import annotations
 
 import csv
+import ipaddress
 import re
 import tomllib
 from dataclasses import dataclass, field
@@ -17,6 +18,7 @@ from typing import Any
 
 from mailsim.clock import Clock, IdGenerator
 from mailsim.resources import assets_dir
+from mailsim.store.dns import DnsRecord, Domain, Greylisting, RecordType
 from mailsim.store.model import INBOX, account_name_problem
 from mailsim.store.store import MailStore
 
@@ -37,6 +39,14 @@ class AccountSpec:
     display_name: str = ""
     aliases: tuple[str, ...] = ()
     quota: int | None = None  # octets; None: the server's default; 0: unlimited
+    domain: str = ""  # "" = the world's first domain
+
+
+@dataclass(frozen=True)
+class DomainSpec:
+    name: str
+    hostname: str = ""
+    greylist_delay: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -63,6 +73,8 @@ class World:
     accounts: tuple[AccountSpec, ...] = ()
     mailboxes: tuple[MailboxSpec, ...] = ()
     messages: tuple[MessageSpec, ...] = field(default=())
+    domains: tuple[DomainSpec, ...] = ()  # the other domains, beside `domain`
+    dns: tuple[DnsRecord, ...] = ()
 
 
 def default_world_path() -> Path:
@@ -95,10 +107,16 @@ def world_from_data(
     version = data.get("format_version", FORMAT_VERSION)
     if version != FORMAT_VERSION:
         raise WorldError(path, f"format_version {version!r} is not {FORMAT_VERSION}", lines.find("format_version"))
-    _only(path, lines, prefix.rstrip(".") or "world", data, {"format_version", "domain", "accounts", "mailboxes", "messages"})
+    _only(
+        path, lines, prefix.rstrip(".") or "world", data,
+        {"format_version", "domain", "accounts", "mailboxes", "messages", "domains", "dns"},
+    )
+    home = str(data.get("domain", "mailsim.test")).lower()
+    domains = _domains(path, lines, data.get("domains", []), home, prefix)
+    domain_names = {home, *(d.name for d in domains)}
     accounts = []
     for entry in data.get("accounts", []):
-        _only(path, lines, f"{prefix}accounts", entry, {"name", "password", "display_name", "aliases", "quota"})
+        _only(path, lines, f"{prefix}accounts", entry, {"name", "password", "display_name", "aliases", "quota", "domain"})
         name = _required(path, lines, entry, "name", f"{prefix}accounts")
         _valid_account_name(path, str(name), lines.find(f'"{name}"') or lines.find(str(name)))
         quota = entry.get("quota")
@@ -107,6 +125,10 @@ def world_from_data(
                 quota = parse_size(quota)
             except ValueError as exc:
                 raise WorldError(path, f"quota of {name!r}: {exc}", lines.key("quota")) from None
+        domain = str(entry.get("domain", "")).lower()
+        if domain and domain not in domain_names:
+            raise WorldError(path, f"account domain {domain!r} is not a domain of this world (add a [[{prefix}domains]])",
+                             lines.find(f'"{entry["domain"]}"'))
         accounts.append(
             AccountSpec(
                 name=name,
@@ -114,9 +136,10 @@ def world_from_data(
                 display_name=entry.get("display_name", ""),
                 aliases=tuple(entry.get("aliases", ())),
                 quota=quota,
+                domain="" if domain == home else domain,
             )
         )
-    known = {a.name.lower() for a in accounts}
+    known = {a.name.lower() for a in accounts} | {f"{a.name}@{a.domain or home}".lower() for a in accounts}
     mailboxes = []
     for entry in data.get("mailboxes", []):
         _only(path, lines, f"{prefix}mailboxes", entry, {"account", "name", "special_use", "subscribed"})
@@ -143,7 +166,67 @@ def world_from_data(
         accounts=tuple(accounts),
         mailboxes=tuple(mailboxes),
         messages=tuple(messages),
+        domains=tuple(domains),
+        dns=_dns(path, lines, data.get("dns", []), prefix),
     )
+
+
+def _domains(path: Path, lines: "KeyLines", entries: Any, home: str, prefix: str) -> list[DomainSpec]:
+    """`[[domains]]`: the world's other mail domains and how their servers behave."""
+    table = f"{prefix}domains"
+    found: list[DomainSpec] = []
+    for index, entry in enumerate(entries):
+        _only(path, lines, table, entry, {"name", "hostname", "greylist_delay"})
+        start, end = _entry_span(lines, table, index)
+        name = str(_required(path, lines, entry, "name", table)).lower()
+        if name == home or any(d.name == name for d in found):
+            raise WorldError(path, f"domain {name!r} is declared twice", lines.key("name", start, end))
+        delay = entry.get("greylist_delay", 0)
+        if not isinstance(delay, (int, float)) or isinstance(delay, bool) or delay < 0:
+            raise WorldError(path, "greylist_delay must be a number of seconds (0: off)",
+                             lines.key("greylist_delay", start, end))
+        found.append(DomainSpec(name, str(entry.get("hostname", "")).lower(), float(delay)))
+    return found
+
+
+def _entry_span(lines: "KeyLines", table: str, index: int) -> tuple[int, int | None]:
+    """The lines of the `index`-th `[[table]]` entry: from its header to the next header."""
+    headers = lines.headers(table)
+    if index >= len(headers):
+        return 1, None
+    following = [n for n in range(headers[index] + 1, len(lines) + 1) if lines.is_header(n)]
+    return headers[index], (following[0] - 1 if following else None)
+
+
+def _dns(path: Path, lines: "KeyLines", entries: Any, prefix: str) -> tuple[DnsRecord, ...]:
+    """`[[dns]]`: `name`, `type` (MX or A), `value`, and `preference` for MX."""
+    table = f"{prefix}dns"
+    records = []
+    for index, entry in enumerate(entries):
+        _only(path, lines, table, entry, {"name", "type", "value", "preference"})
+        start, end = _entry_span(lines, table, index)
+        name = str(_required(path, lines, entry, "name", table))
+        kind = str(_required(path, lines, entry, "type", table)).upper()
+        value = str(entry.get("value", ""))
+        where = start
+        if kind not in RecordType.__members__:
+            raise WorldError(path, f"DNS record type {kind!r} is not one of MX, A", lines.key("type", start, end) or where)
+        if kind == "A":
+            try:
+                ipaddress.IPv4Address(value)
+            except ValueError:
+                raise WorldError(path, f"A record {name!r}: {value!r} is not an IPv4 address",
+                                 lines.key("value", start, end) or where) from None
+            records.append(DnsRecord(name, RecordType.A, value))
+            continue
+        preference = entry.get("preference", 10)
+        if not isinstance(preference, int) or isinstance(preference, bool) or not 0 <= preference <= 65535:
+            raise WorldError(path, f"MX record {name!r}: preference must be 0-65535",
+                             lines.key("preference", start, end) or where)
+        if not value:
+            raise WorldError(path, f"MX record {name!r} lacks a value (a host name, or \".\" for no mail)", where)
+        records.append(DnsRecord(name, RecordType.MX, value, preference))
+    return tuple(records)
 
 
 def _message(path: Path, lines: "KeyLines", entry: dict[str, Any], account: str, prefix: str = "") -> MessageSpec:
@@ -260,9 +343,14 @@ def build_store(
     store = MailStore(world.domain, clock=clock, ids=ids)
     if default_quota is not None:
         store.default_quota = default_quota
+    for domain in world.domains:
+        store.add_domain(Domain(domain.name, domain.hostname, Greylisting(domain.greylist_delay)))
+    for record in world.dns:
+        store.dns.add(record)
     for spec in (*world.accounts, *extra_accounts):
         store.add_account(
-            spec.name, spec.password, display_name=spec.display_name, aliases=spec.aliases, quota=spec.quota
+            spec.name, spec.password, display_name=spec.display_name, aliases=spec.aliases, quota=spec.quota,
+            domain=spec.domain,
         )
     for box in world.mailboxes:
         if not store.has_mailbox(box.account, box.name):
@@ -333,6 +421,10 @@ class KeyLines:
             if pattern.search(self._lines[number - 1]):
                 return number
         return 0
+
+    def is_header(self, number: int) -> bool:
+        """Whether line `number` opens a table (`[x]` or `[[x]]`)."""
+        return self._lines[number - 1].split("#", 1)[0].strip().startswith("[")
 
     def headers(self, name: str) -> list[int]:
         """The lines of every `[[name]]` (or `[name]`) header, in order."""

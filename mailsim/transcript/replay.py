@@ -22,7 +22,7 @@ from email.header import decode_header, make_header
 from pathlib import Path
 from typing import Any
 
-from mailsim.events import DeletionMarked, Event, Protocol, Reply, ServerLine, StateChanged
+from mailsim.events import DeletionMarked, Delivered, Event, Protocol, RelayHop, Reply, ServerLine, StateChanged
 from mailsim.protocol.base import Session, TlsParams
 from mailsim.store.changes import (
     FlagsChanged,
@@ -346,6 +346,10 @@ class Replay:
         store.subscribe(self.mailboxes.on_change)
         sessions: dict[str, Session] = {}
         live: dict[str, Session] = {}
+        # Relay sessions were answered by another domain's MX: the same server again,
+        # and their outcome goes to the replay's queue (which may bounce, as it did).
+        self._hops = {e.session_id: e for step in self.script.steps for e in step.expected if isinstance(e, RelayHop)}
+        self._hop_replays: dict[str, Any] = {}
         total = len(self.script.steps) or 1
         for index, step in enumerate(self.script.steps):
             for action in step.actions:
@@ -362,10 +366,15 @@ class Replay:
             for session_id in self._drain_order(step.session_id, live):
                 session = live[session_id]
                 produced.extend(session.events())
-                session.data_to_send()
+                answer = session.data_to_send()
                 session.take_delay()
+                hop = self._hop_replays.get(session_id)
+                if hop is not None:
+                    hop.server_said(answer)
                 if session.closed:
                     del live[session_id]
+                    if hop is not None:
+                        self._settle_hop(hop, step, clock)
             for event in produced:
                 self.mailboxes.on_event(event)
                 if isinstance(event, Reply):
@@ -397,6 +406,12 @@ class Replay:
             engine = engines.get(action.protocol)
             if engine is None:
                 raise TranscriptError(self.path, action.line, f"no {action.protocol.value.upper()} engine in this version")
+            hop = self._hops.get(action.session_id)
+            if hop is not None:
+                from mailsim.protocol.relay import HopReplay, mx_config
+
+                config = mx_config(store, hop.server_host, config)
+                self._hop_replays[action.session_id] = HopReplay(store, hop)
             session = engine(store, session_id=action.session_id, peer=action.peer, config=config,
                              read_only=action.read_only)
             sessions[action.session_id] = live[action.session_id] = session
@@ -422,6 +437,16 @@ class Replay:
             session.receive_timeout()
         elif action.kind is ActionKind.SHUTDOWN:
             session.shutdown()
+
+    @staticmethod
+    def _settle_hop(hop: Any, step: ScriptStep, clock: ReplayClock) -> None:
+        """A relay session closed: its outcome to the queue, at the time the bounce
+        (if one was written) carries in the recording."""
+        bounce = next((e for e in step.expected if isinstance(e, Delivered) and e.session_id == hop.hop.session_id
+                       and not e.sender), None)
+        if bounce is not None:
+            clock.pin(bounce.timestamp)
+        hop.finish()
 
     def _result(self, index: int, step: ScriptStep, produced: list[Event]) -> StepResult:
         expected = _split_lines(step.expected_lines())

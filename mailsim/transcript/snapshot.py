@@ -22,6 +22,7 @@ from typing import Any
 
 from mailsim.clock import Clock, IdGenerator, SequentialIds
 from mailsim.protocol.base import SessionConfig
+from mailsim.store.dns import DnsRecord, Domain, Greylisting, RecordType
 from mailsim.store.model import StoredMessage
 from mailsim.store.store import MailStore, StoreError
 
@@ -136,12 +137,17 @@ def snapshot_store(store: MailStore, passwords: dict[str, str] | None = None) ->
                 "aliases": list(account.aliases),
                 "quota": store.quota(account.name),
                 "mailboxes": mailboxes,
+                "domain": account.domain,
             }
         )
     return {
         "domain": store.domain,
         "uidvalidity_seed": getattr(store, "_uidvalidity_seed", 0),
         "accounts": accounts,
+        "domains": [
+            {"name": d.name, "hostname": d.hostname, "greylist_delay": d.greylisting.delay} for d in store.domains.values()
+        ],
+        "dns": [{"name": r.name, "type": r.type.value, "value": r.value, "preference": r.preference} for r in store.dns.records],
     }
 
 
@@ -149,9 +155,14 @@ def restore_store(snapshot: dict[str, Any], *, clock: Clock, ids: IdGenerator) -
     """A fresh store holding exactly what `snapshot_store` saw."""
     try:
         store = MailStore(str(snapshot["domain"]), clock=clock, ids=ids)
+        for domain in snapshot.get("domains", ()):
+            store.add_domain(Domain(domain["name"], domain.get("hostname", ""), Greylisting(float(domain.get("greylist_delay", 0)))))
+        for record in snapshot.get("dns", ()):
+            store.dns.add(DnsRecord(record["name"], RecordType(record["type"]), record["value"], int(record.get("preference", 0))))
         for entry in snapshot["accounts"]:
             account = store.add_account(
-                entry["name"], entry["password"], display_name=entry.get("display_name", ""), aliases=entry.get("aliases", ())
+                entry["name"], entry["password"], display_name=entry.get("display_name", ""), aliases=entry.get("aliases", ()),
+                domain=entry.get("domain", ""),
             )
             account.quota = entry.get("quota")  # None in older recordings: the default
             for box in entry["mailboxes"]:

@@ -10,8 +10,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import IO
 
-from mailsim.events import ClientLine, Closed, Connected, Delivered, Event, Note, ReplyClass, ServerLine, StateChanged
-from mailsim.events import TlsStarted
+from mailsim.events import (
+    ClientLine, Closed, Connected, Delivered, Event, Note, RelayHop, ReplyClass, ServerLine, StateChanged, TlsStarted,
+)
 from mailsim.protocol.classify import classify_server_line
 
 _RESET = "\x1b[0m"
@@ -71,6 +72,9 @@ class WireLog:
         if isinstance(event, Note) and event.key.startswith("tls."):
             details = ", ".join(f"{k}={v}" for k, v in event.params)
             return f"{prefix} {self._paint('meta', f'* {event.key}' + (f' ({details})' if details else ''))}"
+        if isinstance(event, RelayHop):
+            text = f"* relay {event.queue_id} for <{event.recipient}>: {event.client_host} -> {event.server_host} (attempt {event.attempt})"
+            return f"{prefix} {self._paint('meta', text)}"
         return None
 
     def _paint(self, kind: object, text: str) -> str:

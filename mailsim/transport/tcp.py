@@ -328,14 +328,25 @@ class SessionConnection(asyncio.Protocol):
 class MailServers:
     """The SMTP, POP3 and IMAP listeners of one store, sharing one Bus."""
 
-    def __init__(self, store: MailStore, bus: Bus, options: ServerOptions | None = None) -> None:
+    def __init__(
+        self, store: MailStore, bus: Bus, options: ServerOptions | None = None, *, admission: "MailServers | None" = None
+    ) -> None:
+        """`admission`: another server set whose connection slots and login throttle
+        this one shares (the world's other listeners share the home servers')."""
         self.store = store
         self.bus = bus
         self.options = options or ServerOptions()
         self.connections: set[SessionConnection] = set()  # admitted ones
-        self.throttle = LoginThrottle(self.options.limits.login)
-        self._by_address: Counter[str] = Counter()
-        self._by_protocol: Counter[Protocol] = Counter()
+        if admission is None:
+            self.throttle = LoginThrottle(self.options.limits.login)
+            self._by_address: Counter[str] = Counter()
+            self._by_protocol: Counter[Protocol] = Counter()
+            self._admitted: set[SessionConnection] = set()  # all that share these slots
+        else:
+            self.throttle = admission.throttle
+            self._by_address = admission._by_address
+            self._by_protocol = admission._by_protocol
+            self._admitted = admission._admitted
         self._servers: dict[Protocol, asyncio.Server] = {}
         # TLS: the engines offer STARTTLS/STLS only where the transport can do it.
         config = self.options.session_config or SessionConfig(hostname=store.domain)
@@ -351,11 +362,12 @@ class MailServers:
         if self._by_address[connection.address] >= limits.max_per_address:
             return limits.max_per_address
         if (
-            len(self.connections) >= self.options.max_connections
+            len(self._admitted) >= self.options.max_connections
             or self._by_protocol[connection.protocol] >= limits.max_per_protocol
         ):
             return 0
         self.connections.add(connection)
+        self._admitted.add(connection)
         self._by_address[connection.address] += 1
         self._by_protocol[connection.protocol] += 1
         return None
@@ -364,6 +376,7 @@ class MailServers:
         if connection not in self.connections:
             return
         self.connections.discard(connection)
+        self._admitted.discard(connection)
         for counter, key in ((self._by_address, connection.address), (self._by_protocol, connection.protocol)):
             counter[key] -= 1
             if counter[key] <= 0:

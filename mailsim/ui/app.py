@@ -15,8 +15,7 @@ from textual.binding import Binding, BindingsMap
 from textual.screen import Screen
 
 from mailsim.clock import Clock, IdGenerator
-from mailsim.events import Closed, Connected, DeletionMarked, Delivered, Event, Note, Protocol
-from mailsim.events import TlsStarted
+from mailsim.events import Closed, Connected, DeletionMarked, Delivered, Event, Note, Protocol, RelayHop, TlsStarted
 from mailsim.protocol.explain import Explainer
 from mailsim.protocol.registry import ENGINES
 from mailsim.store.store import MailStore
@@ -62,6 +61,7 @@ class MailsimApp(App[int]):
         Binding("ctrl+pagedown", "cycle(1)", "keys.next", show=False),
         Binding("ctrl+pageup", "cycle(-1)", "keys.previous", show=False),
         Binding("ctrl+s", "screenshot", "keys.screenshot", show=False),
+        Binding("f12", "queue", "relay.key-queue", show=False),
         Binding("ctrl+q", "quit", "keys.quit", priority=True),
     ]
 
@@ -106,6 +106,7 @@ class MailsimApp(App[int]):
         self._pristine_bindings = self._bindings.copy()
         self._localize_bindings()
         self._unsubscribe = self.bus.subscribe(self._on_event)
+        self.queue_scheduler: object | None = None  # relays queued mail (transport/queue.py)
         # `mailsim connect`: console sessions go over TCP to these servers (F2/F3/F4 too).
         self.remotes = tuple(remotes)
         # `mailsim watch`: relays (transport/tap.py) that run with the app.
@@ -125,7 +126,7 @@ class MailsimApp(App[int]):
         for _key, binding in self._pristine_bindings:
             if binding.action == "command_palette":
                 description = self.strings("keys.palette")
-            elif binding.description.startswith("keys."):
+            elif binding.description.startswith(("keys.", "relay.")):
                 description = self.strings(binding.description)
             else:
                 description = binding.description
@@ -153,6 +154,8 @@ class MailsimApp(App[int]):
 
     def tab_title(self, model: SessionModel) -> str:
         protocol = model.protocol.value.upper()
+        if model.hop is not None:
+            return self.strings("relay.tab", number=model.number, server=model.hop.server_host)
         if model.read_only:
             return self.strings("tab.remote", protocol=protocol, peer=model.peer)
         if model.session_id.startswith("connect-"):
@@ -181,6 +184,9 @@ class MailsimApp(App[int]):
             return "» " + (self.explainer.note(event.protocol, event.key, event.params) or event.key)
         if isinstance(event, TlsStarted):
             return self._describe_tls(event)
+        if isinstance(event, RelayHop):
+            return t("relay.line-hop", client=event.client_host, queue_id=event.queue_id, recipient=event.recipient,
+                     server=event.server_host, attempt=event.attempt)
         return ""
 
     def _describe_tls(self, event: TlsStarted) -> str:
@@ -208,6 +214,7 @@ class MailsimApp(App[int]):
         """The main screen is up: open the first sessions, start listening if asked."""
         for protocol in self.open_on_start:
             await self.open_session(protocol)
+        self._start_queue()
         if self.relays and not self.remotes:
             # Until a conversation comes, the view could only show mailsim's own store.
             self.main.show_mailboxes(False)
@@ -224,7 +231,23 @@ class MailsimApp(App[int]):
         if self.listen_on_start:
             await self.start_listening()
 
+    def _start_queue(self) -> None:
+        """Mail queued for another domain is relayed on this loop, as it falls due."""
+        from mailsim.protocol.relay import QueueRunner
+        from mailsim.transport.queue import QueueScheduler
+
+        current = self.queue_scheduler
+        if current is not None and current.store is self.store:  # type: ignore[attr-defined]
+            return
+        if current is not None:  # a lesson brought a store of its own
+            current.stop()  # type: ignore[attr-defined]
+        scheduler = QueueScheduler(QueueRunner(self.store, self.bus.publish))
+        scheduler.start()
+        self.queue_scheduler = scheduler
+
     async def on_unmount(self) -> None:
+        if self.queue_scheduler is not None:
+            self.queue_scheduler.stop()  # type: ignore[attr-defined]
         await self.stop_listening()
         for relay in self.relays:
             await relay.stop()
@@ -331,7 +354,8 @@ class MailsimApp(App[int]):
 
     async def _add_remote(self, model: SessionModel) -> None:
         await self.main.add_session(model, activate=False)
-        self.notify(self.strings("notify.remote", protocol=model.protocol.value.upper(), peer=model.peer))
+        if model.hop is None:  # a relay session is announced by the console line that queued it
+            self.notify(self.strings("notify.remote", protocol=model.protocol.value.upper(), peer=model.peer))
         self._dirty[model.session_id] = None
         self._flush_views()
 
@@ -351,24 +375,36 @@ class MailsimApp(App[int]):
 
     async def start_listening(self) -> None:
         from mailsim.protocol.base import SessionConfig
-        from mailsim.transport.tcp import MailServers, ServerOptions
+        from mailsim.transport.tcp import ServerOptions
+        from mailsim.transport.world import DEFAULT_SUBMISSION_PORT, WorldOptions, WorldServers
 
         if self.servers is not None:
             return
-        options = self.server_options or ServerOptions(session_config=SessionConfig(hostname=self.store.domain))
-        servers = MailServers(self.store, self.bus, options)  # type: ignore[arg-type]
+        options: ServerOptions = self.server_options or ServerOptions(  # type: ignore[assignment]
+            session_config=SessionConfig(hostname=self.store.domain))
+        smtp_port = options.ports.get(Protocol.SMTP)
+        # Every domain's servers, as `mailsim serve` runs them; the queue is already ours.
+        world = WorldOptions(
+            submission_port=None if smtp_port is None else (DEFAULT_SUBMISSION_PORT if smtp_port else 0),
+            other_domains=smtp_port is not None, run_queue=False,
+        )
+        servers = WorldServers(self.store, self.bus, options, world)
         try:
-            self.listening = await servers.start()
+            listeners = await servers.start()
         except OSError as exc:
             await servers.stop()
             self.notify(self.strings("notify.listen-failed", error=str(exc)), severity="error")
             return
+        self.listening = {item.protocol: (item.host, item.port) for item in listeners if item.label == self.store.domain}
+        self.other_listeners = [item for item in listeners if item.label != self.store.domain]
         self.servers = servers
         self.sub_title = self._sub_title()
         self.notify(self.strings("notify.listening", ports=self._ports_text()))
 
     def _ports_text(self) -> str:
-        return ", ".join(f"{p.value.upper()} {host}:{port}" for p, (host, port) in self.listening.items())
+        home = [f"{p.value.upper()} {host}:{port}" for p, (host, port) in self.listening.items()]
+        others = [f"{item.label} {item.host}:{item.port}" for item in getattr(self, "other_listeners", [])]
+        return ", ".join(home + others)
 
     async def stop_listening(self) -> None:
         servers, self.servers = self.servers, None
@@ -558,6 +594,8 @@ class MailsimApp(App[int]):
         ]
         for key, action in entries:
             yield SystemCommand(t(key), t(key + "-help"), lambda a=action: self.run_action(a))
+        yield SystemCommand(t("relay.palette-queue"), t("relay.palette-queue-help"), lambda: self.run_action("queue"))
+        yield SystemCommand(t("relay.palette-path"), t("relay.palette-path-help"), lambda: self.run_action("path"))
         from mailsim.ui.inspector.texts import Texts
 
         texts = Texts(self.lang)
@@ -579,6 +617,40 @@ class MailsimApp(App[int]):
 
     def on_mailbox_view_message_chosen(self, message: MailboxView.MessageChosen) -> None:
         self.open_message(message.account, message.mailbox, message.uid)
+
+    def on_mailbox_view_path_requested(self, message: MailboxView.PathRequested) -> None:
+        self.show_path(message.account, message.mailbox, message.uid)
+
+    def show_path(self, account: str, mailbox: str, uid: int) -> None:
+        """The path a stored message took (its Received: lines and the queue's record)."""
+        from mailsim.ui.screens.path import PathScreen
+
+        try:
+            message = self.store.mailbox(account, mailbox).by_uid(uid)
+        except Exception:
+            return
+        if message is not None:
+            self.push_screen(PathScreen(message.raw, title=f"{account}/{mailbox} UID {uid}",
+                                        entries=self.store.queue.entries, lang=self.lang))
+
+    def action_path(self) -> None:
+        """The path of the message selected in the mailbox view."""
+        try:
+            chosen = self.main.mailbox_view.cursor_message()
+        except LookupError:
+            return
+        if chosen is not None:
+            self.show_path(*chosen)
+
+    def action_queue(self) -> None:
+        """F12: the domains, the DNS and the outgoing queue."""
+        from mailsim.ui.screens.queue import QueueScreen
+
+        if isinstance(self.screen, QueueScreen):
+            return
+        scheduler = self.queue_scheduler
+        self.push_screen(QueueScreen(self.store, lang=self.lang,
+                                     fast_forward=getattr(scheduler, "fast_forward", None)))
 
     def open_message(self, account: str, mailbox: str, uid: int) -> None:
         """Open a stored message in the MIME inspector."""
@@ -660,6 +732,10 @@ def run_app(
     Every session is recorded (into the user data directory) unless `record` is off,
     so it can be replayed step by step with `mailsim replay`.
     """
+    from mailsim.clock import SimulatedClock
+
+    if not hasattr(store.clock, "advance"):
+        store.clock = SimulatedClock(store.clock)  # so the queue can fast-forward to a retry
     opens = () if remotes or relays else (Protocol.SMTP,)
     app = make_app(store, lang=lang, listen=listen, remotes=remotes, relays=relays, open_on_start=opens)
     recording = None

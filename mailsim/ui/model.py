@@ -21,6 +21,7 @@ from mailsim.events import (
     LineKind,
     Note,
     Protocol,
+    RelayHop,
     Reply,
     ReplyClass,
     ServerLine,
@@ -99,6 +100,7 @@ class SessionModel:
     tls: TlsStarted | None = None
     _wire_pending: dict[str, bytes] = field(default_factory=dict)
     _sasl: SaslTracker | None = None
+    hop: RelayHop | None = None  # set for a relay session (the queue talking to another MX)
 
     def __post_init__(self) -> None:
         if not self.state:
@@ -192,6 +194,9 @@ class SessionModel:
             self.notes.append(event)
             self.lines.append(TranscriptLine(Direction.INFO, event=event))
         elif isinstance(event, Delivered):
+            self.lines.append(TranscriptLine(Direction.INFO, event=event))
+        elif isinstance(event, RelayHop):
+            self.hop = event  # a relay session: the outgoing queue speaking to another domain's MX
             self.lines.append(TranscriptLine(Direction.INFO, event=event))
         elif isinstance(event, Closed):
             self.closed = True

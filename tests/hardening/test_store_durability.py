@@ -137,7 +137,7 @@ def _free_port() -> int:
 def _serve(store_dir: Path, smtp: int, imap: int) -> subprocess.Popen:
     process = subprocess.Popen(
         [sys.executable, "-m", "mailsim", "serve", "--store", str(store_dir), "--smtp-port", str(smtp),
-         "--pop3-port", "0", "--imap-port", str(imap), "--no-tls", "--quiet"],
+         "--pop3-port", "0", "--imap-port", str(imap), "--no-tls", "--submission-port", "0", "--quiet"],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )
     assert process.stdout is not None

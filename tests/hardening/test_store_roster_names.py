@@ -53,7 +53,7 @@ def test_serve_refuses_the_roster_and_writes_nothing_outside_the_store(tmp_path:
     store_dir = tmp_path / "a" / "b" / "store"
     done = subprocess.run(
         [sys.executable, "-m", "mailsim", "serve", "--accounts", str(roster), "--store", str(store_dir),
-         "--smtp-port", "0", "--pop3-port", "0", "--imap-port", "0", "--no-tls", "--quiet"],
+         "--smtp-port", "0", "--pop3-port", "0", "--imap-port", "0", "--no-tls", "--submission-port", "0", "--quiet"],
         capture_output=True, text=True, timeout=60,
     )
     assert done.returncode == 2

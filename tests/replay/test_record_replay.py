@@ -205,7 +205,7 @@ def test_recording_in_the_user_data_dir(tmp_path: Path, monkeypatch: pytest.Monk
     header, events = read_transcript(recording.path)
     assert events == [] and header["source"] == "app"
     assert header["start"]["ids"]["kind"] == "seeded"
-    assert {a["name"] for a in header["start"]["store"]["accounts"]} == {"alice", "bob"}
+    assert {a["name"] for a in header["start"]["store"]["accounts"]} == {"alice", "bob", "carmen"}
     # Default-world messages are referenced, not copied.
     assert len(recording.path.read_text()) < 20_000
     second = start_recording(store, Bus())

@@ -31,6 +31,7 @@ class InspectorScreen(Screen[None]):
         Binding("t", "focus_tree", "ui.key-tree", show=False),
         Binding("d", "focus_details", "ui.key-details", show=False),
         Binding("m", "maximize", "ui.key-maximize"),
+        Binding("p", "path", "ui.key-path"),
         Binding("f9", "toggle_language", "ui.key-language"),
         Binding("escape,q", "close", "ui.key-close"),
     ]
@@ -160,6 +161,14 @@ class InspectorScreen(Screen[None]):
                 set_language(lang)
             except Exception:  # the host app's own screens may not be up
                 pass
+
+    def action_path(self) -> None:
+        """The path the message took: its Received: lines (and the queue, in the app)."""
+        from mailsim.ui.screens.path import PathScreen
+
+        queue = getattr(getattr(self.app, "store", None), "queue", None)
+        self.app.push_screen(PathScreen(self.model.raw, title=self.message_title or "",
+                                        entries=queue.entries if queue is not None else [], lang=self.texts.lang))
 
     def action_close(self) -> None:
         if self.maximized is not None:

@@ -20,6 +20,7 @@ from typing import Any, Callable
 
 from rich.text import Text
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.message import Message
 from textual.widgets import DataTable, Tree
@@ -28,6 +29,7 @@ from mailsim.protocol.seen import SeenMailboxes
 from mailsim.store.changes import FlagsChanged, MessageAdded, MessagesExpunged, StoreChange
 from mailsim.store.model import SystemFlag, StoredMessage
 from mailsim.store.store import MailStore
+from mailsim.ui.bindings import localized
 from mailsim.ui.strings import Strings
 
 HIGHLIGHT_SECONDS = 4.0
@@ -80,6 +82,15 @@ class MailboxView(Horizontal):
         "mailbox-view--restored",
     }
 
+    BINDINGS = [Binding("p", "path", "relay.key-path")]
+
+    class PathRequested(Message):
+        """The student asked for the path of a message (`p` on its row)."""
+
+        def __init__(self, account: str, mailbox: str, uid: int) -> None:
+            super().__init__()
+            self.account, self.mailbox, self.uid = account, mailbox, uid
+
     class MessageChosen(Message):
         """The student asked to open a message (Enter on its row)."""
 
@@ -102,6 +113,8 @@ class MailboxView(Horizontal):
         self._seen: SeenMailboxes | None = None
         self._seen_key: tuple[int, int] | None = None
         self._seen_pick = ""
+        self._pristine_bindings = self._bindings.copy()
+        self.set_strings(self.strings)
 
     def compose(self) -> ComposeResult:
         tree: Tree[tuple[str, str]] = Tree("accounts", id="mailbox-tree")
@@ -131,6 +144,7 @@ class MailboxView(Horizontal):
 
     def set_strings(self, strings: Strings) -> None:
         self.strings = strings
+        self._bindings = localized(self._pristine_bindings, strings, "relay.")
         if self.is_mounted:
             self.rebuild()
 
@@ -316,6 +330,22 @@ class MailboxView(Horizontal):
         if data and data[1]:
             self.selected = data
             self._rebuild_table()
+
+    def cursor_message(self) -> tuple[str, str, int] | None:
+        """(account, mailbox, uid) of the row under the cursor, if any."""
+        table = self.table
+        if table.row_count == 0:
+            return None
+        key = table.coordinate_to_cell_key((table.cursor_row, 0)).row_key.value
+        if not key:
+            return None
+        account, mailbox, uid = key.split("\0")
+        return account, mailbox, int(uid)
+
+    def action_path(self) -> None:
+        chosen = self.cursor_message()
+        if chosen is not None:
+            self.post_message(self.PathRequested(*chosen))
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         if event.data_table is not self.table or event.row_key.value is None or self._seen is not None:
