@@ -210,8 +210,12 @@ def _serve_tls(args: argparse.Namespace, store: MailStore):
         raise TlsSetupError("--tls-cert and --tls-key go together")
     if args.tls_cert:
         return load_certificate(args.tls_cert, args.tls_key)
-    domains = sorted({store.domain, *(account.domain for account in store.accounts.values())})
-    return ensure_certificate(server_names(domains, host=args.host))
+    # The home domain first (it names the certificate), then every other name a
+    # listener of this world answers as: the domains and their servers (mx.ejemplo.test).
+    others = {account.domain for account in store.accounts.values()}
+    for domain in store.domains.values():
+        others.update(name for name in (domain.name, domain.hostname) if name)
+    return ensure_certificate(server_names([store.domain, *sorted(others - {store.domain})], host=args.host))
 
 
 def _print_tls(servers, material) -> None:
