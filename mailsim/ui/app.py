@@ -7,7 +7,8 @@ never from patching: a test builds the same app the student runs, with other set
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable, Mapping, Sequence
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
 
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingsMap
@@ -72,6 +73,7 @@ class MailsimApp(App[int]):
         cursor_blink: bool = True,
         dark: bool = True,
         engines: Mapping[Protocol, type] | None = None,
+        highlight_clock: Callable[[], float] = time.monotonic,
     ) -> None:
         super().__init__()
         self.store = store
@@ -97,6 +99,8 @@ class MailsimApp(App[int]):
         self._pristine_bindings = self._bindings.copy()
         self._localize_bindings()
         self._unsubscribe = self.bus.subscribe(self._on_event)
+        # What "just changed" in the mailbox view fades by this clock (tests hold it still).
+        self.highlight_clock = highlight_clock
 
     # -- screens and language ----------------------------------------------------------
 
@@ -534,6 +538,7 @@ def make_app(
     dark: bool = True,
     bus: Bus | None = None,
     engines: Mapping[Protocol, type] | None = None,
+    highlight_clock: Callable[[], float] = time.monotonic,
 ) -> MailsimApp:
     """The app on `store` (default: the embedded default world)."""
     if store is None:
@@ -552,6 +557,7 @@ def make_app(
         cursor_blink=cursor_blink,
         dark=dark,
         engines=engines,
+        highlight_clock=highlight_clock,
     )
     return app
 
