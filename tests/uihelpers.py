@@ -15,28 +15,31 @@ from textual.pilot import Pilot
 from textual.widgets import Input
 
 
-async def focused_input(pilot: Pilot) -> Input:
-    """The input that has the keyboard, once it has it (a pane takes the focus after
-    its first refresh: a line entered before then would go nowhere)."""
+async def focused_input(pilot: Pilot, into: Input | None = None) -> Input:
+    """The input that has the keyboard (`into`, given the keyboard first), once it has
+    it: a pane takes the focus after its first refresh, and a line entered before then
+    would go nowhere."""
+    if into is not None:
+        into.focus()
     for _ in range(20):
         field = pilot.app.focused
-        if isinstance(field, Input):
+        if isinstance(field, Input) and (into is None or field is into):
             return field
         await pilot.pause()
     raise AssertionError(f"no input has the keyboard: the focus is on {pilot.app.focused!r}")
 
 
-async def put_line(pilot: Pilot, line: str) -> Input:
+async def put_line(pilot: Pilot, line: str, into: Input | None = None) -> Input:
     """Put `line` in the input that has the keyboard, the cursor at its end, as if typed."""
-    field = await focused_input(pilot)
+    field = await focused_input(pilot, into)
     field.value = line
     field.cursor_position = len(line)
     return field
 
 
-async def enter_line(pilot: Pilot, line: str) -> None:
-    """Put `line` in the input that has the keyboard and press Enter."""
-    await put_line(pilot, line)
+async def enter_line(pilot: Pilot, line: str, into: Input | None = None) -> None:
+    """Put `line` in the input that has the keyboard (or `into`) and press Enter."""
+    await put_line(pilot, line, into)
     await pilot.press("enter")
     await pilot.pause()
 
