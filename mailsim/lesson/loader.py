@@ -141,11 +141,11 @@ def library_ids(directory: Path | None = None) -> set[str]:
 
 def check_files(paths: Iterable[Path | str]) -> list[LessonProblem]:
     """Check several files together: each one, plus ids shared by two files."""
-    paths = [Path(p) for p in paths]
-    known = library_ids() | {i for i in (_peek_id(p) for p in paths) if i}
+    files = [Path(p) for p in paths]
+    known = library_ids() | {i for i in (_peek_id(p) for p in files) if i}
     problems: list[LessonProblem] = []
     seen: dict[str, Path] = {}
-    for path in paths:
+    for path in files:
         problems += check_lesson(path, known_ids=known)
         lesson_id = _peek_id(path)
         if lesson_id and lesson_id in seen and seen[lesson_id].resolve() != path.resolve():
@@ -265,7 +265,8 @@ class _Reader:
     # -- the lesson --------------------------------------------------------------------------
 
     def lesson(self, data: dict[str, Any]) -> Lesson | None:
-        top = _Span(1, (self.lines.headers("world") or self.lines.headers("steps") or [None])[0])
+        tables = self.lines.headers("world") or self.lines.headers("steps")
+        top = _Span(1, tables[0] if tables else None)
         self.format_version(data)
         self.only(data, TOP_KEYS, "the lesson", _Span(1))
         lesson_id = self.string(data, "id", "the lesson", top)
@@ -698,7 +699,7 @@ class _Reader:
             raw = self.message_bytes(entry, where, span)
             return DeliverMessage(to, raw, self.string(entry, "from", where, span, required=False), when)
         try:
-            return ShowPanel(Panel(entry.get("panel")), when)
+            return ShowPanel(Panel(str(entry.get("panel"))), when)
         except ValueError:
             raise _Unmatchable("panel", f"'panel' must be one of {', '.join(p.value for p in Panel)}") from None
 

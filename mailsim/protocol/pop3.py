@@ -320,7 +320,7 @@ class Pop3Session(Session[Pop3State]):
 
     def _refuse(self, problem: str, **params: object) -> None:
         if problem == "line-too-long":
-            self._reply(R.LINE_TOO_LONG, **params)
+            self._reply(R.LINE_TOO_LONG, None, **params)
             self._note("pop3.line-too-long", limit=params["limit"])
         elif problem == "binary-junk":
             self._reply(R.BAD_BYTES)
@@ -329,7 +329,7 @@ class Pop3Session(Session[Pop3State]):
             self._reply(R.OBSOLETE_COMMAND, verb=params["verb"])
             self._note("pop3.obsolete", verb=params["verb"])
         else:
-            self._reply(R.UNKNOWN_COMMAND, **params)
+            self._reply(R.UNKNOWN_COMMAND, None, **params)
             self._note("pop3.unknown-command", verb=str(params["verb"]))
 
     def _out_of_sequence(self, verb: str) -> None:

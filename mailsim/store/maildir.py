@@ -160,10 +160,10 @@ class MaildirPersistence:
             if change.mailbox in account.mailboxes:
                 self._write_uidlist(account.name, account.mailboxes[change.mailbox])
         elif isinstance(change, MailboxCreated):
-            mailbox = account.mailboxes.get(change.mailbox)
-            if mailbox is not None:
+            created = account.mailboxes.get(change.mailbox)
+            if created is not None:
                 self._maildir(account.name, change.mailbox, create=True)
-                self._write_uidlist(account.name, mailbox)
+                self._write_uidlist(account.name, created)
                 self._write_subscriptions(account)
         elif isinstance(change, MailboxDeleted):
             self._remove_folder(account.name, change.mailbox)
