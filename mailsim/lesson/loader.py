@@ -423,12 +423,12 @@ class _Reader:
         protocol = getattr(expect, "protocol", None) or (self.protocols[0] if len(self.protocols) == 1 else None)
         if demo:
             self.check_demo(demo, expect, protocol, session, where, span)
-        if None in (title, instructions):
+        if title is None or instructions is None:
             return None
         return Step(
             id=step_id,
-            title=title,  # type: ignore[arg-type]
-            instructions=instructions,  # type: ignore[arg-type]
+            title=title,
+            instructions=instructions,
             expect=expect,
             times=times,
             question=question,
@@ -532,20 +532,20 @@ class _Reader:
         if kind in _PROTOCOL_KINDS and protocol is None:
             return None
         assert protocol is not None or kind not in _PROTOCOL_KINDS
-        if kind == "command":
+        if kind == "command" and protocol is not None:
             verb = self.string(table, "verb", where, span).upper()
             if known is not None and verb and not _has_verb(known.verbs, verb):
-                raise _Unmatchable("verb", f"{protocol.value.upper()} has no command {verb!r}")  # type: ignore[union-attr]
-            return CommandSent(protocol, verb, self.pattern(table, "argument", where, span))  # type: ignore[arg-type]
-        if kind == "reply":
-            return self.reply(table, protocol, known, where, span)  # type: ignore[arg-type]
-        if kind == "state":
+                raise _Unmatchable("verb", f"{protocol.value.upper()} has no command {verb!r}")
+            return CommandSent(protocol, verb, self.pattern(table, "argument", where, span))
+        if kind == "reply" and protocol is not None:
+            return self.reply(table, protocol, known, where, span)
+        if kind == "state" and protocol is not None:
             state = self.string(table, "state", where, span).lower()
             if known is not None and state and state not in known.states:
                 raise _Unmatchable(
-                    "state", f"{protocol.value.upper()} has no state {state!r} (its states: {', '.join(sorted(known.states))})"  # type: ignore[union-attr]
+                    "state", f"{protocol.value.upper()} has no state {state!r} (its states: {', '.join(sorted(known.states))})"
                 )
-            return StateReached(protocol, state)  # type: ignore[arg-type]
+            return StateReached(protocol, state)
         if kind == "delivered":
             to = self.string(table, "to", where, span, required=False)
             if to:

@@ -126,8 +126,8 @@ class WireForm:
 def wire_form(message: StoredMessage) -> WireForm:
     """The message's POP3 form, computed once per stored message (raw bytes never change)."""
     cached = message.cache.get(_CACHE_KEY)
-    if cached is not None:
-        return cached  # type: ignore[return-value]
+    if isinstance(cached, WireForm):
+        return cached
     raw = message.raw
     if raw.count(b"\n") != raw.count(b"\r\n"):  # bare LFs: POP3 lines end in CRLF
         raw = raw.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
