@@ -47,10 +47,14 @@ BEHAVIOURS = [
     ("01-mail-model", "smtp-quit", "pop3-user",
      "the lesson opens a stored message in the inspector; walking to it ticks the step; "
      "a POP3 session opened mid-lesson beside the SMTP one"),
+    ("03-smtp-reply-codes", None, "unknown-command",
+     "the replies panel brought to the front by the lesson (narrow: the lesson says where it is)"),
     ("04-smtp-other-commands", "soml-saml", "why-turn", "a step to be done twice: the demo key gives each line"),
     ("05-mime-basics", "open-utf8", None,
      "the inspector on a delivered message, then opened on a part for a typed answer"),
     ("08-pop3-states", "wrong-password", "too-late", "a failed login's reply held back, the session then usable"),
+    ("10-pop3-deleting", None, "stat-after-dele",
+     "the mailboxes brought to the front by the lesson (narrow: the lesson says where they are)"),
     ("10-pop3-deleting", "dele-again", "dele-for-real",
      "the lesson drops the connection: the DELE marks come back; a new session is opened"),
     ("14-imap-two-clients-idle", None, None,
@@ -66,7 +70,7 @@ def _lesson(stem: str) -> Path:
     return next(p for p in lesson_files() if p.stem == stem)
 
 
-@pytest.mark.parametrize("stem, first, until, what", BEHAVIOURS, ids=[f"{b[0][:2]}-{b[1] or 'whole'}" for b in BEHAVIOURS])
+@pytest.mark.parametrize("stem, first, until, what", BEHAVIOURS, ids=[f"{b[0][:2]}-{b[1] or 'start'}" for b in BEHAVIOURS])
 async def test_lesson_screen_behaviour_played_from_the_step_before(tmp_path: Path, stem: str, first: str | None,
                                                                    until: str | None, what: str) -> None:
     path = _lesson(stem)
