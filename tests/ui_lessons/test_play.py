@@ -1,4 +1,5 @@
-"""An automated student plays the lessons through the TUI, with the student's keys."""
+"""An automated student plays lessons through the TUI, with the student's keys: lesson 2
+whole in both languages, and each thing other lessons make the lesson screen do."""
 
 from __future__ import annotations
 
