@@ -288,7 +288,7 @@ def event_from_record(record: dict[str, Any]) -> Event:
     if not isinstance(record, dict):
         raise RecordError("a record must be a JSON object")
     kind = record.get("kind")
-    cls = EVENT_TYPES.get(kind)  # type: ignore[arg-type]
+    cls = EVENT_TYPES.get(kind) if isinstance(kind, str) else None
     if cls is None:
         raise RecordError(f"unknown event kind {kind!r}")
     kwargs: dict[str, Any] = {}

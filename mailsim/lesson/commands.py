@@ -78,7 +78,7 @@ def open_in_ui(reference: str | None, lang: str | None, out: TextIO | None = Non
             print(exc, file=out)
             return 1
     try:
-        from mailsim.ui import lessons as ui_lessons  # type: ignore[attr-defined]
+        from mailsim.ui import lessons as ui_lessons
     except ImportError:
         print(
             "mailsim: the lesson screens are not part of this build yet; "

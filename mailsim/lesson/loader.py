@@ -141,11 +141,11 @@ def library_ids(directory: Path | None = None) -> set[str]:
 
 def check_files(paths: Iterable[Path | str]) -> list[LessonProblem]:
     """Check several files together: each one, plus ids shared by two files."""
-    paths = [Path(p) for p in paths]
-    known = library_ids() | {i for i in (_peek_id(p) for p in paths) if i}
+    files = [Path(p) for p in paths]
+    known = library_ids() | {i for i in (_peek_id(p) for p in files) if i}
     problems: list[LessonProblem] = []
     seen: dict[str, Path] = {}
-    for path in paths:
+    for path in files:
         problems += check_lesson(path, known_ids=known)
         lesson_id = _peek_id(path)
         if lesson_id and lesson_id in seen and seen[lesson_id].resolve() != path.resolve():
@@ -343,7 +343,8 @@ class _Reader(DataFileReader):
     # -- the lesson --------------------------------------------------------------------------
 
     def lesson(self, data: dict[str, Any]) -> Lesson | None:
-        top = _Span(1, (self.lines.headers("world") or self.lines.headers("steps") or [None])[0])
+        tables = self.lines.headers("world") or self.lines.headers("steps")
+        top = _Span(1, tables[0] if tables else None)
         self.format_version(data)
         self.only(data, TOP_KEYS, "the lesson", _Span(1))
         lesson_id = self.string(data, "id", "the lesson", top)
@@ -456,12 +457,12 @@ class _Reader(DataFileReader):
         protocol = getattr(expect, "protocol", None) or (self.protocols[0] if len(self.protocols) == 1 else None)
         if demo:
             self.check_demo(demo, expect, protocol, session, where, span)
-        if None in (title, instructions):
+        if title is None or instructions is None:
             return None
         return Step(
             id=step_id,
-            title=title,  # type: ignore[arg-type]
-            instructions=instructions,  # type: ignore[arg-type]
+            title=title,
+            instructions=instructions,
             expect=expect,
             times=times,
             question=question,
@@ -565,20 +566,20 @@ class _Reader(DataFileReader):
         if kind in _PROTOCOL_KINDS and protocol is None:
             return None
         assert protocol is not None or kind not in _PROTOCOL_KINDS
-        if kind == "command":
+        if kind == "command" and protocol is not None:
             verb = self.string(table, "verb", where, span).upper()
             if known is not None and verb and not _has_verb(known.verbs, verb):
-                raise _Unmatchable("verb", f"{protocol.value.upper()} has no command {verb!r}")  # type: ignore[union-attr]
-            return CommandSent(protocol, verb, self.pattern(table, "argument", where, span))  # type: ignore[arg-type]
-        if kind == "reply":
-            return self.reply(table, protocol, known, where, span)  # type: ignore[arg-type]
-        if kind == "state":
+                raise _Unmatchable("verb", f"{protocol.value.upper()} has no command {verb!r}")
+            return CommandSent(protocol, verb, self.pattern(table, "argument", where, span))
+        if kind == "reply" and protocol is not None:
+            return self.reply(table, protocol, known, where, span)
+        if kind == "state" and protocol is not None:
             state = self.string(table, "state", where, span).lower()
             if known is not None and state and state not in known.states:
                 raise _Unmatchable(
-                    "state", f"{protocol.value.upper()} has no state {state!r} (its states: {', '.join(sorted(known.states))})"  # type: ignore[union-attr]
+                    "state", f"{protocol.value.upper()} has no state {state!r} (its states: {', '.join(sorted(known.states))})"
                 )
-            return StateReached(protocol, state)  # type: ignore[arg-type]
+            return StateReached(protocol, state)
         if kind == "delivered":
             to = self.string(table, "to", where, span, required=False)
             if to:
@@ -732,7 +733,7 @@ class _Reader(DataFileReader):
             raw = self.message_bytes(entry, where, span)
             return DeliverMessage(to, raw, self.string(entry, "from", where, span, required=False), when)
         try:
-            return ShowPanel(Panel(entry.get("panel")), when)
+            return ShowPanel(Panel(str(entry.get("panel"))), when)
         except ValueError:
             raise _Unmatchable("panel", f"'panel' must be one of {', '.join(p.value for p in Panel)}") from None
 

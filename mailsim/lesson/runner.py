@@ -268,7 +268,7 @@ class LessonRunner:
         question = step.question
         feedback: Text | None
         if question.kind is QuestionKind.CHOICE:
-            chosen = {value} if isinstance(value, int) else set(int(v) for v in value)  # type: ignore[arg-type]
+            chosen = {value} if isinstance(value, int) else set(int(v) for v in value)
             right = {i for i, c in enumerate(question.choices) if c.correct}
             correct = chosen == right
             single = question.choices[next(iter(chosen))] if len(chosen) == 1 and next(iter(chosen)) < len(question.choices) else None

@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from email import message_from_bytes
 from email import policy as email_policy
-from email.message import EmailMessage
+from email.message import EmailMessage, MIMEPart
 from email.utils import format_datetime, getaddresses
 from datetime import datetime
 from pathlib import Path
@@ -184,7 +184,7 @@ def _tidy(message: EmailMessage, salt: str) -> None:
     """Give every multipart a content-derived boundary, and drop the
     MIME-Version the stdlib copies into body parts (RFC 2045 §4 wants it in
     the message header only).  Forwarded messages are left as they came."""
-    stack = [message]
+    stack: list[MIMEPart] = [message]
     number = 0
     while stack:
         part = stack.pop()
@@ -193,7 +193,7 @@ def _tidy(message: EmailMessage, salt: str) -> None:
         if part.get_content_maintype() == "multipart":
             number += 1
             part.set_boundary(f"=_mailsim_{salt}_{number}")
-            stack.extend(reversed(part.get_payload()))
+            stack.extend(reversed(list(part.iter_parts())))
 
 
 def smtp_submission(

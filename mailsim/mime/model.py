@@ -39,6 +39,7 @@ from email import policy as email_policy
 from email.message import EmailMessage
 from email.parser import BytesHeaderParser
 from functools import cached_property
+from typing import overload
 
 __all__ = [
     "MAX_DEPTH",
@@ -249,8 +250,8 @@ class MimeNode:
             try:
                 return message.get_content()
             except LookupError:  # unknown charset: best effort, never raise
-                content = message.get_payload(decode=True) or b""
-                return content.decode("utf-8", "replace")
+                content = message.get_payload(decode=True)
+                return content.decode("utf-8", "replace") if isinstance(content, bytes) else ""
             except Exception:
                 return self.body_bytes.decode("utf-8", "replace")
         try:
@@ -573,6 +574,10 @@ def _safe(function, fallback):
         return fallback
 
 
+@overload
+def _clean(value: str) -> str: ...
+@overload
+def _clean(value: None) -> None: ...
 def _clean(value: str | None) -> str | None:
     """Make a stdlib string printable: raw 8-bit header bytes arrive as
     surrogate escapes; read them as UTF-8 (RFC 6532), else replace."""

@@ -149,6 +149,7 @@ def command(verb: str, syntax: str, rfc: str) -> Callable[[Callable[..., Any]], 
     """Mark a session method as the handler of `verb`."""
 
     def mark(handler: Callable[..., Any]) -> Callable[..., Any]:
+        # Metadata on the function object itself, read when the session class is built.
         handler._command_info = CommandInfo(verb.upper(), syntax, rfc, handler.__name__)  # type: ignore[attr-defined]
         return handler
 

@@ -75,7 +75,7 @@ class Explainer:
         return _text(common.get(reply_class.value, {}), self.lang)
 
     def reply(self, protocol: Protocol, key: str, code: str, reply_class: ReplyClass) -> ReplyExplanation:
-        replies = self._data(protocol).get("replies", {})
+        replies: dict[str, dict[str, Any]] = self._data(protocol).get("replies", {})
         entry = replies.get(key) if key else None
         if entry is None:
             entry = next((e for e in replies.values() if e.get("code") == code), {})

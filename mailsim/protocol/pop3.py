@@ -150,8 +150,8 @@ class WireForm:
 def wire_form(message: StoredMessage) -> WireForm:
     """The message's POP3 form, computed once per stored message (raw bytes never change)."""
     cached = message.cache.get(_CACHE_KEY)
-    if cached is not None:
-        return cached  # type: ignore[return-value]
+    if isinstance(cached, WireForm):
+        return cached
     raw = message.raw
     if raw.count(b"\n") != raw.count(b"\r\n"):  # bare LFs: POP3 lines end in CRLF
         raw = raw.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
@@ -352,7 +352,7 @@ class Pop3Session(Session[Pop3State]):
 
     def _refuse(self, problem: str, **params: object) -> None:
         if problem == "line-too-long":
-            self._reply(R.LINE_TOO_LONG, **params)
+            self._reply(R.LINE_TOO_LONG, None, **params)
             self._note("pop3.line-too-long", limit=params["limit"])
         elif problem == "binary-junk":
             self._reply(R.BAD_BYTES)
@@ -361,7 +361,7 @@ class Pop3Session(Session[Pop3State]):
             self._reply(R.OBSOLETE_COMMAND, verb=params["verb"])
             self._note("pop3.obsolete", verb=params["verb"])
         else:
-            self._reply(R.UNKNOWN_COMMAND, **params)
+            self._reply(R.UNKNOWN_COMMAND, None, **params)
             self._note("pop3.unknown-command", verb=str(params["verb"]))
 
     def _server_bug(self, verb: str) -> None:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import bisect
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from email.header import decode_header, make_header
 from pathlib import Path
@@ -191,13 +191,12 @@ class MailboxTimeline:
 
     def _set(self, key: MailboxKey, uid: int, new: Any) -> None:
         rows = self._live.get(key)
-        if uid == 0:
-            old = rows
+        if uid == 0:  # the whole mailbox (created or gone)
             if new is None:
                 self._live.pop(key, None)
             else:
                 self._live[key] = dict(new)
-            self._pending.append((key, 0, None if old is None else dict(old), None if new is None else dict(new)))
+            self._pending.append((key, 0, None if rows is None else dict(rows), None if new is None else dict(new)))
             return
         if rows is None:
             rows = self._live[key] = {}
@@ -400,7 +399,7 @@ class Replay:
         return ([first] if first in live else []) + [s for s in live if s != first]
 
     def _perform(self, index: int, action: Action, sessions: dict[str, Session], live: dict[str, Session],
-                 store: MailStore, config: Any, engines: dict[Protocol, type[Session]]) -> None:
+                 store: MailStore, config: Any, engines: Mapping[Protocol, type[Session]]) -> None:
         session = sessions.get(action.session_id)
         if action.kind in (ActionKind.CONNECT, ActionKind.REFUSE):
             engine = engines.get(action.protocol)

@@ -32,9 +32,9 @@ import base64
 import json
 import re
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
-from mailsim.events import Protocol, ServerLine
+from mailsim.events import Event, Protocol, ServerLine
 from mailsim.transcript.recorder import HEADER_KEY, READABLE_VERSIONS, SCHEMA_VERSION, TranscriptError
 from mailsim.transcript.script import Action, ActionKind, CLOSE_REASONS, Script, ScriptStep
 
@@ -81,7 +81,7 @@ class _Reader:
         self.step: ScriptStep | None = None
         self.pending_first: tuple[int, str, bytes] | None = None  # an implicit session's opening
 
-    def fail(self, number: int, message: str) -> None:
+    def fail(self, number: int, message: str) -> NoReturn:
         raise TranscriptError(self.path, number, message)
 
     def open(self, number: int, name: str, protocol: Protocol, peer: str = "", refused: bool = False) -> None:
@@ -100,7 +100,7 @@ class _Reader:
         protocol = guess_protocol(kind, text)
         if protocol is None:
             self.fail(number, "cannot tell the protocol from this line; start with '@session NAME smtp|pop3|imap'")
-        self.open(number, f"{protocol.value}-1", protocol)  # type: ignore[union-attr]
+        self.open(number, f"{protocol.value}-1", protocol)
 
     def directive(self, number: int, text: str) -> None:
         word, _, rest = text[1:].partition(" ")
@@ -289,6 +289,7 @@ def script_to_records(script: Script) -> list[dict[str, Any]]:
     records: list[dict[str, Any]] = [dict(script.header)]
     for step in script.steps:
         for action in step.actions:
+            event: Event
             if action.kind in (ActionKind.CONNECT, ActionKind.REFUSE):
                 event = Connected(action.session_id, action.timestamp, action.protocol, action.peer, action.read_only)
             elif action.kind is ActionKind.SEND:
@@ -319,7 +320,7 @@ def rfc_style_of_replay(replay: "Replay", *, header: bool = False, times: bool =
     an example is refreshed after a deliberate change of the server's wording."""
     steps = []
     for original, result in zip(replay.script.steps, replay.steps):
-        answered = [e for e in result.events if isinstance(e, ServerLine)]
+        answered: list[Event] = [e for e in result.events if isinstance(e, ServerLine)]
         steps.append(ScriptStep(original.session_id, original.protocol, original.line, list(original.actions), answered))
     script = Script(replay.script.path, replay.script.header, steps, replay.script.sessions)
     return to_rfc_style(script, header=header, times=times)

@@ -182,7 +182,7 @@ def restore_store(snapshot: dict[str, Any], *, clock: Clock, ids: IdGenerator) -
                     )
                     for m in box["messages"]
                 ]
-        store._uidvalidity_seed = int(snapshot.get("uidvalidity_seed", 0))  # type: ignore[attr-defined]
+        store._uidvalidity_seed = int(snapshot.get("uidvalidity_seed", 0))
     except SnapshotError:
         raise
     except (KeyError, TypeError, ValueError, AttributeError, StoreError) as exc:

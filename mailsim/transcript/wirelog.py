@@ -16,7 +16,7 @@ from mailsim.events import (
 from mailsim.protocol.classify import classify_server_line
 
 _RESET = "\x1b[0m"
-_COLOURS = {
+_COLOURS: dict[object, str] = {
     "client": "\x1b[1;36m",
     "meta": "\x1b[2m",
     ReplyClass.SUCCESS: "\x1b[32m",
@@ -78,5 +78,5 @@ class WireLog:
         return None
 
     def _paint(self, kind: object, text: str) -> str:
-        colour = _COLOURS.get(kind) if self.colour else None  # type: ignore[call-overload]
+        colour = _COLOURS.get(kind) if self.colour else None
         return f"{colour}{text}{_RESET}" if colour else text

@@ -7,7 +7,8 @@ never from patching: a test builds the same app the student runs, with other set
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable, Mapping, Sequence
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from textual.app import App, SystemCommand
@@ -81,6 +82,7 @@ class MailsimApp(App[int]):
         engines: Mapping[Protocol, type] | None = None,
         remotes: Sequence[ServerAddress] = (),
         relays: Sequence[WatchRelay] = (),
+        highlight_clock: Callable[[], float] = time.monotonic,
     ) -> None:
         super().__init__()
         self.store = store
@@ -111,6 +113,8 @@ class MailsimApp(App[int]):
         self.remotes = tuple(remotes)
         # `mailsim watch`: relays (transport/tap.py) that run with the app.
         self.relays = tuple(relays)
+        # What "just changed" in the mailbox view fades by this clock (tests hold it still).
+        self.highlight_clock = highlight_clock
 
     # -- screens and language ----------------------------------------------------------
 
@@ -694,6 +698,7 @@ def make_app(
     engines: Mapping[Protocol, type] | None = None,
     remotes: Sequence[ServerAddress] = (),
     relays: Sequence[WatchRelay] = (),
+    highlight_clock: Callable[[], float] = time.monotonic,
 ) -> MailsimApp:
     """The app on `store` (default: the embedded default world)."""
     if store is None:
@@ -714,6 +719,7 @@ def make_app(
         engines=engines,
         remotes=remotes,
         relays=relays,
+        highlight_clock=highlight_clock,
     )
     return app
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from textual.pilot import Pilot
+from uihelpers import HeldClock
+from uihelpers import enter_line as type_line, enter_lines as type_lines  # noqa: F401 (the tests' names)
 
 from mailsim.clock import FixedClock, SequentialIds
 from mailsim.events import Protocol
@@ -34,20 +35,8 @@ def test_app(**options) -> MailsimApp:
     store = options.pop("store", None) or build_store(clock=clock, ids=ids)
     options.setdefault("engines", SMTP_ONLY)
     options.setdefault("lang", "en")
+    options.setdefault("highlight_clock", HeldClock())
     return make_app(store, clock=clock, ids=ids, cursor_blink=False, **options)
 
 
 test_app.__test__ = False  # a factory, not a test (pytest would collect the name)
-
-
-async def type_line(pilot: Pilot, line: str) -> None:
-    """Type a line key by key, as a student would, and press Enter."""
-    if line:
-        await pilot.press(*line)
-    await pilot.press("enter")
-    await pilot.pause()
-
-
-async def type_lines(pilot: Pilot, lines: list[str]) -> None:
-    for line in lines:
-        await type_line(pilot, line)

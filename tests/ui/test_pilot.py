@@ -10,13 +10,15 @@ from rich.console import Console
 
 import pytest
 from textual.widgets import DataTable
+from uihelpers import put_line
 
 from mailsim.events import ClientLine, Protocol, Reply
 from mailsim.store.model import SystemFlag
 from mailsim.transport.tcp import ServerOptions
 from mailsim.ui.screens.compose import ComposeScreen
 from mailsim.ui.screens.help import HelpScreen
-from mailsim.ui.widgets.mailbox_view import MailboxView
+from mailsim.protocol.smtp import SmtpSession
+from mailsim.ui.widgets.mailbox_view import HIGHLIGHT_SECONDS, MailboxView
 
 from .helpers import WHOLE_SESSION, test_app as make_test_app, type_line, type_lines
 
@@ -37,6 +39,11 @@ def _plain(widget, width: int = 60) -> str:
     console = Console(width=width, record=True, file=io.StringIO())
     console.print(content)
     return console.export_text()
+
+
+def _uid_cell(view: MailboxView, uid: int):
+    table = view.table
+    return next(table.get_row_at(r)[0] for r in range(table.row_count) if str(table.get_row_at(r)[0]) == str(uid))
 
 
 def _cells(table: DataTable, column: int) -> list[str]:
@@ -125,6 +132,10 @@ async def test_suggestions_only_offer_what_is_valid_now():
         assert "RFC 5321" in _plain(pane.hint)
         await pilot.press("right")
         assert command.value == "maIL FROM:<"
+        # A whole verb that is not valid now still shows its syntax.
+        await put_line(pilot, "data")
+        await pilot.pause()
+        assert SmtpSession.COMMANDS["DATA"].syntax in _plain(pane.hint)
 
 
 async def test_message_body_is_entered_line_by_line():
@@ -264,6 +275,18 @@ async def test_flag_changes_and_deletions_are_highlighted():
         app.store.set_flags("alice", "INBOX", first.uid, {SystemFlag.DELETED.value})
         await pilot.pause()
         assert view.mark_of("alice", "INBOX", first.uid) == "deleted"
+        # A few seconds on (by the view's clock), a mark has faded: the next redraw shows
+        # that row plain again.
+        third = app.store.mailbox("alice", "INBOX").messages[2]
+        app.store.set_flags("alice", "INBOX", third.uid, {SystemFlag.FLAGGED.value})
+        await pilot.pause()
+        flagged = view.get_component_rich_style("mailbox-view--flags", partial=True)
+        assert _uid_cell(view, third.uid).style == flagged
+        app.highlight_clock.advance(HIGHLIGHT_SECONDS)
+        assert view.mark_of("alice", "INBOX", third.uid) == ""
+        app.store.set_flags("alice", "INBOX", first.uid, {SystemFlag.SEEN.value})  # a redraw
+        await pilot.pause()
+        assert _uid_cell(view, third.uid).style == ""
 
 
 async def test_enter_on_a_message_asks_to_open_it():

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from uihelpers import enter_line
 
 from mailsim.store.world import build_store
 from mailsim.transcript.replay import Replay
@@ -21,9 +22,7 @@ def test_run_app_records_a_replayable_session(
     async def student(pilot) -> None:
         await pilot.pause()
         for line in ("EHLO aula.example", "MAIL FROM:<alice@mailsim.test>", "RCPT TO:<bob@mailsim.test>"):
-            await pilot.press(*line)
-            await pilot.press("enter")
-            await pilot.pause()
+            await enter_line(pilot, line)
         pilot.app.exit()
 
     def headless_run(self, *args, **kwargs):

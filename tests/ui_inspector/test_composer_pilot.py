@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from textual.widgets import Input
+from uihelpers import enter_line
 
 from mailsim.mime.compose import Draft
 from mailsim.ui.composer import ComposerScreen
@@ -22,10 +23,7 @@ async def test_attaching_a_file_turns_it_into_a_base64_part(tmp_path) -> None:
         await pilot.pause()
         screen: ComposerScreen = app.screen
         assert parts(screen) == [("1", "text/plain", "quoted-printable")]
-        screen.query_one("#composer-path", Input).focus()
-        await pilot.press(*str(odt))
-        await pilot.press("enter")
-        await pilot.pause()
+        await enter_line(pilot, str(odt), into=screen.query_one("#composer-path", Input))
         assert parts(screen) == [
             ("TEXT", "multipart/mixed", "7bit"),
             ("1", "text/plain", "quoted-printable"),

@@ -7,6 +7,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from textual.pilot import Pilot
+from textual.widgets import Input
+from uihelpers import HeldClock, enter_line
 
 from mailsim.clock import FixedClock, SequentialIds
 from mailsim.lesson.model import MessageOpened, QuestionKind
@@ -37,6 +39,7 @@ def lessons_app(path: Path | None, root: Path, *, lang: str = "en", **options) -
         clock=FixedClock(START),
         ids=SequentialIds("Q"),
         cursor_blink=False,
+        highlight_clock=options.pop("highlight_clock", None) or HeldClock(),
         **options,
     )
 
@@ -85,6 +88,27 @@ async def open_the_part(pilot: Pilot, screen: LessonScreen) -> None:
         await pilot.press("down")
 
 
+async def focus_on(pilot: Pilot, screen: LessonScreen, widget: object) -> None:
+    """Wait for the step to put the keyboard on `widget` (the panel shows the step first)."""
+    for _ in range(20):
+        if screen.focused is widget:
+            return
+        await pilot.pause()
+    assert screen.focused is widget, screen.focused
+
+
+async def demo_line(pilot: Pilot, line: str) -> None:
+    """The demo key, then Enter once the line is in the input that has the keyboard
+    (the key may first bring another session's tab to the front)."""
+    await pilot.press("ctrl+y")
+    for _ in range(20):
+        focused = pilot.app.focused
+        if isinstance(focused, Input) and focused.value == line:
+            break
+        await pilot.pause()
+    await pilot.press("enter")
+
+
 async def play_step(pilot: Pilot, screen: LessonScreen, lang: str) -> None:
     """Do what the current step asks, with the keys a student would press."""
     runner = screen.runner
@@ -101,31 +125,32 @@ async def play_step(pilot: Pilot, screen: LessonScreen, lang: str) -> None:
         if question.kind is QuestionKind.CHOICE:
             right = [i for i, c in enumerate(question.choices) if c.correct]
             if len(right) == 1:
-                assert screen.focused is screen.panel.choices, screen.focused
+                await focus_on(pilot, screen, screen.panel.choices)
                 await pilot.press("home", *(["down"] * right[0]), "enter")
             else:  # tick each right choice with Space, then check with the continue key
-                assert screen.focused is screen.panel.several, screen.focused
+                await focus_on(pilot, screen, screen.panel.several)
                 for index in right:
                     await pilot.press("home", *(["down"] * index), "space")
                 await pilot.press("ctrl+f")
         else:
             answers = question.answers.get(lang) or next(iter(question.answers.values()))
-            assert screen.focused is screen.panel.answer_input, screen.focused
-            await pilot.press(*answers[0], "enter")
+            await focus_on(pilot, screen, screen.panel.answer_input)
+            await enter_line(pilot, answers[0])
     elif not step.demo:
         pass  # the step's own actions do it (drop a connection)
     else:
-        for _line in step.demo:
-            await pilot.press("ctrl+y", "enter")
+        for line in step.demo:
+            await demo_line(pilot, line)
     await settle(pilot, 1)
 
 
-async def play_lesson(pilot: Pilot, lang: str) -> LessonScreen:
-    """Play the lesson on screen to its end; fails naming the step that did not complete."""
+async def play_lesson(pilot: Pilot, lang: str, until: str | None = None) -> LessonScreen:
+    """Play the lesson on screen to its end, or up to the step `until` (not played);
+    fails naming the step that did not complete."""
     screen = await lesson_screen(pilot)
     runner = screen.runner
     guard = 0
-    while not runner.finished:
+    while not runner.finished and (until is None or runner.step.id != until):
         guard += 1
         assert guard <= 3 * len(runner.lesson.steps), "the lesson does not advance"
         before, step = runner.index, runner.step

@@ -9,10 +9,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from uihelpers import HeldClock
 
 from mailsim.lesson.loader import lesson_files, load_lesson
 from mailsim.lesson.progress import LessonProgress
-from mailsim.ui.widgets.mailbox_view import MailboxView
+from mailsim.ui.widgets.mailbox_view import HIGHLIGHT_SECONDS, MailboxView
 
 from .harness import START, lessons_app, lesson_screen, play_lesson, settings, settle
 
@@ -79,12 +80,15 @@ def test_question_with_a_wrong_answer(snap_compare, tmp_path: Path, size) -> Non
 
 @pytest.mark.parametrize("size", SIZES, ids=IDS)
 def test_end_of_lesson(snap_compare, tmp_path: Path, size) -> None:
+    fades = HeldClock()
+
     async def run_before(pilot):
         await play_lesson(pilot, "en")
         await settle(pilot, 4)
+        fades.advance(HIGHLIGHT_SECONDS)  # what changed during the lesson has faded
         for view in pilot.app.screen.query(MailboxView):
-            view.clear_highlights()  # they fade after real seconds: not part of the picture
+            view.rebuild()
         await settle(pilot)
 
-    app = lessons_app(LESSON_2, tmp_path, settings=_settings(tmp_path))
+    app = lessons_app(LESSON_2, tmp_path, settings=_settings(tmp_path), highlight_clock=fades)
     assert snap_compare(app, terminal_size=size, run_before=run_before)

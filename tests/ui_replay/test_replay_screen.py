@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from uihelpers import enter_line
 
 from mailsim.resources import assets_dir
 from mailsim.transcript.replay import Replay
@@ -71,8 +72,7 @@ async def test_search_finds_the_next_matching_step() -> None:
         assert screen.replay.steps[screen.position - 1].client == b"CAPA\r\n"  # UIDL is a capability
         await pilot.press("enter")
         assert screen.replay.steps[screen.position - 1].client == b"UIDL 1\r\n"
-        await pilot.press(*"zzz-nothing")
-        await pilot.press("enter")
+        await enter_line(pilot, "zzz-nothing")
         assert "Not found" in str(screen.query_one("#status").render())
 
 

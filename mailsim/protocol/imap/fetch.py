@@ -98,6 +98,8 @@ def _part(item: FetchItem) -> Part:
         return lambda m, f, flags: b"FLAGS " + flags
     if name == "INTERNALDATE":
         return lambda m, f, flags: b"INTERNALDATE " + format_internal_date(m.internal_date).encode("ascii")
+    # From here on `f` (the message's facts) is there: `render` computes it for any item
+    # but the three above (the ignores below say so to the type checker).
     if name == "RFC822.SIZE":
         return lambda m, f, flags: b"RFC822.SIZE %d" % len(f.wire)  # type: ignore[union-attr]
     if name == "ENVELOPE":

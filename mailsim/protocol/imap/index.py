@@ -126,9 +126,9 @@ def structure_defects(message: StoredMessage) -> list[str]:
 
 def facts(message: StoredMessage) -> MessageFacts:
     found = message.cache.get(CACHE_KEY)
-    if found is None:
+    if not isinstance(found, MessageFacts):
         found = message.cache[CACHE_KEY] = compute_facts(message.raw)
-    return found  # type: ignore[return-value]
+    return found
 
 
 class StoreIndex:

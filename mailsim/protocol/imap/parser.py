@@ -358,6 +358,11 @@ class Cursor:
     def peek(self) -> int | None:
         return self.data[self.pos] if self.pos < len(self.data) else None
 
+    def at_digit(self) -> bool:
+        """The next octet is an ASCII digit (RFC 3501's DIGIT)."""
+        byte = self.peek()
+        return byte is not None and ord("0") <= byte <= ord("9")
+
     def expect(self, char: bytes, what: str) -> None:
         if not self.data.startswith(char, self.pos):
             raise ParseError(f"expected {what} {self._where()}")
@@ -553,7 +558,7 @@ class Cursor:
         if self.peek() == ord("*"):
             self.pos += 1
             return None
-        if self.peek() is None or not chr(self.peek()).isdigit():  # type: ignore[arg-type]
+        if not self.at_digit():
             raise ParseError(f"invalid sequence set {self._where()}: expected a number or *")
         value = self.number("a message number")
         if value == 0:
@@ -597,12 +602,12 @@ class Cursor:
         part: list[int] = []
         text: str | None = None
         fields: tuple[str, ...] = ()
-        while self.peek() is not None and chr(self.peek()).isdigit():  # type: ignore[arg-type]
+        while self.at_digit():
             part.append(self.nz_number("a part number"))
             if self.peek() != ord("."):
                 break
             self.pos += 1
-            if not (self.peek() is not None and chr(self.peek()).isdigit()):  # type: ignore[arg-type]
+            if not self.at_digit():
                 break
         if self.peek() != ord("]"):
             word = self._take(_ATOM_CHARS).decode("ascii").upper()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 
 from mailsim.protocol.imap.index import facts
 from mailsim.protocol.imap.parser import SEARCH_FLAG_KEYS, SearchKey
@@ -91,7 +92,7 @@ def compile_key(key: SearchKey, context: SearchContext) -> Predicate:
     raise ValueError(f"search key {kind} has no evaluator")  # the parser admits no other
 
 
-def _date_test(kind: str, wanted, read) -> Predicate:  # type: ignore[no-untyped-def]
+def _date_test(kind: str, wanted: date, read: Callable[[StoredMessage], date | None]) -> Predicate:
     def test(seq: int, m: StoredMessage) -> bool:
         day = read(m)
         if day is None:

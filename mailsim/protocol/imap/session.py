@@ -1446,11 +1446,12 @@ def _quoted(name: str) -> str:
 def _uid_set(uids: list[int]) -> str:
     """Compact `1:3,7` form for COPYUID (order kept, as RFC 4315 pairs them)."""
     parts: list[str] = []
-    start = previous = None
+    start: int | None = None
+    previous = 0
     for uid in uids:
         if start is None:
             start = previous = uid
-        elif uid == previous + 1:  # type: ignore[operator]
+        elif uid == previous + 1:
             previous = uid
         else:
             parts.append(str(start) if start == previous else f"{start}:{previous}")

@@ -270,18 +270,22 @@ class LessonScreen(MainScreen):
         their deliveries and dropped connections) with the runner not listening."""
         app = self.mailsim
         replayed = (DeliverMessage, CloseSession)
+        # Every session is open again already; a step that names none typed into the
+        # latest of those open at that step, not at the step where the student stopped.
+        opened: list[str] = []
         self.runner.detach()
         try:
             for step in self.lesson.steps[:index]:
-                for action in step.actions_at(When.START):
-                    if isinstance(action, replayed):
-                        await self.perform(action)
-                session_id = self.session_for(step) if step.demo else None
-                for line in step.demo if session_id else ():
-                    app.send(session_id, line)
-                for action in step.actions_at(When.SUCCESS):
-                    if isinstance(action, replayed):
-                        await self.perform(action)
+                for when in (When.START, When.SUCCESS):
+                    for action in step.actions_at(when):
+                        if isinstance(action, replayed):
+                            await self.perform(action)
+                        elif isinstance(action, OpenSession) and action.name in self.named_sessions:
+                            opened.append(self.named_sessions[action.name])
+                    if when is When.START:
+                        session_id = self.session_for(step, opened) if step.demo else None
+                        for line in step.demo if session_id else ():
+                            app.send(session_id, line)
         finally:
             self.runner.attach(app.bus, app.store)
         if index:
@@ -357,9 +361,9 @@ class LessonScreen(MainScreen):
 
     # -- where demo lines go -----------------------------------------------------------------
 
-    def session_for(self, step: Step) -> str | None:
+    def session_for(self, step: Step, among: list[str] | None = None) -> str | None:
         """The open console session a step's demo goes to: the one it names, else the
-        latest of its protocol."""
+        latest of its protocol (of `among`, when given: the sessions open at that step)."""
         sessions = self.mailsim.sessions
         if step.session:
             session_id = self.named_sessions.get(step.session)
@@ -367,8 +371,11 @@ class LessonScreen(MainScreen):
             return session_id if model is not None and not model.closed else None
         protocols = self.lesson.protocols
         protocol = step.protocol or (protocols[0] if len(protocols) == 1 else None)
-        for session_id, model in reversed(list(sessions.items())):
-            if (protocol is None or model.protocol is protocol) and not model.read_only and not model.closed:
+        for session_id in reversed(list(sessions) if among is None else among):
+            model = sessions.get(session_id)
+            if model is None or model.read_only or model.closed:
+                continue
+            if protocol is None or model.protocol is protocol:
                 return session_id
         return None
 

@@ -75,7 +75,7 @@ class MainScreen(Screen):
                     yield TabbedContent(id="tabs-left")
                     yield TabbedContent(id="tabs-right")
                     yield Static(id="welcome")
-                yield MailboxView(self.mailsim.store, id="mailboxes")
+                yield MailboxView(self.mailsim.store, clock=self.mailsim.highlight_clock, id="mailboxes")
             with Vertical(id="sidebar"):
                 yield StatePanel(id="state-panel")
                 yield ReplyPanel(id="reply-panel")

@@ -192,13 +192,6 @@ class MailboxView(Horizontal):
         self._box_marks = {k: m for k, m in self._box_marks.items() if m.until > now}
         self.rebuild()
 
-    def clear_highlights(self) -> None:
-        """Drop every "just changed" highlight now (they last a few real seconds, which
-        a snapshot must not depend on)."""
-        self._marks.clear()
-        self._box_marks.clear()
-        self.rebuild()
-
     def mark_of(self, account: str, mailbox: str, uid: int) -> str:
         mark = self._marks.get((account, mailbox, uid))
         return mark.kind if mark is not None and mark.until > self._now() else ""
