@@ -17,6 +17,7 @@ from datetime import datetime
 from email import charset as email_charset
 from email.message import Message
 from email.mime.multipart import MIMEMultipart
+from email.mime.nonmultipart import MIMENonMultipart
 from email.mime.text import MIMEText
 from email.policy import SMTP
 from email.utils import format_datetime
@@ -73,7 +74,9 @@ def build_bounce(
     lines = "\n".join(f"<{f.recipient}>: {f.diagnostic}" for f in failed)
     readable = email_charset.Charset("utf-8")
     readable.body_encoding = email_charset.QP  # readable in the raw source too
-    report.attach(_part(MIMEText(_EXPLANATION.format(host=reporting_mta, lines=lines), "plain", readable)))
+    explanation = MIMENonMultipart("text", "plain", charset="utf-8")  # what MIMEText does, with QP
+    explanation.set_payload(_EXPLANATION.format(host=reporting_mta, lines=lines), readable)
+    report.attach(_part(explanation))
 
     status = Message()
     status.set_type("message/delivery-status")
@@ -81,7 +84,7 @@ def build_bounce(
     per_message["Reporting-MTA"] = f"dns; {reporting_mta}"
     per_message["X-Mailsim-Queue-ID"] = queue_id
     per_message["Arrival-Date"] = format_datetime(arrival)
-    blocks = [per_message]
+    blocks: list[Message | str] = [per_message]
     for failure in failed:
         block = Message()
         block["Final-Recipient"] = f"rfc822; {failure.recipient}"

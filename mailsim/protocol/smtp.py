@@ -7,6 +7,8 @@ decided by one table, `TRANSITIONS`: a (state, verb) pair missing from it is a 5
 
 from __future__ import annotations
 
+from functools import partial
+
 import enum
 import re
 from dataclasses import dataclass, field
@@ -680,7 +682,7 @@ class SmtpSession(Session[SmtpState]):
                     delivered[recipient] = self._store_copy(queue_id, envelope, recipient, account, raw)
         except StoreError:
             for event in delivered.values():
-                self.store.take_back(lambda e=event: self.store.expunge(e.account, INBOX, [e.uid]))
+                self.store.take_back(partial(self.store.expunge, event.account, INBOX, [event.uid]))
             self._reply(R.WRITE_FAILED)
             self._note("smtp.write-failed", queue_id=queue_id)
             return

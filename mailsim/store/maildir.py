@@ -269,10 +269,10 @@ class MaildirPersistence:
         elif isinstance(change, MessagesExpunged):
             self._expunge(account, change.mailbox, change.uids)
         elif isinstance(change, MailboxCreated):
-            mailbox = account.mailboxes.get(change.mailbox)
-            if mailbox is not None:
+            created = account.mailboxes.get(change.mailbox)
+            if created is not None:
                 self._make_folder(account.name, change.mailbox)
-                self._write_uidlist(account.name, mailbox)
+                self._write_uidlist(account.name, created)
                 self._write_subscriptions(account)
         elif isinstance(change, MailboxDeleted):
             self._remove_folder(account.name, change.mailbox)

@@ -12,6 +12,8 @@ in memory and what is on disk never disagree.
 
 from __future__ import annotations
 
+from functools import partial
+
 import logging
 from collections.abc import Callable, Iterable
 from datetime import datetime
@@ -128,7 +130,7 @@ class MailStore:
         target.messages.append(message)
         self._notify(MessageAdded(owner.name, target.name, message.uid, message.size))
 
-    def _commit(self, change: StoreChange, undo: Callable[[], None]) -> None:
+    def _commit(self, change: StoreChange, undo: Callable[[], object]) -> None:
         """Write a change made in memory, or undo it and refuse; then tell observers."""
         if self._writer is not None:
             try:
@@ -321,14 +323,14 @@ class MailStore:
                 parent = HIERARCHY_DELIMITER.join(parts[:depth])
                 if parent not in owner.mailboxes:
                     self._new_mailbox(owner, parent)
-                    self._commit(MailboxCreated(owner.name, parent), lambda p=parent: owner.mailboxes.pop(p, None))
+                    self._commit(MailboxCreated(owner.name, parent), partial(owner.mailboxes.pop, parent, None))
                     created.append(parent)
             mailbox = self._new_mailbox(owner, name, special_use)
             mailbox.subscribed = subscribed
             self._commit(MailboxCreated(owner.name, name), lambda: owner.mailboxes.pop(name, None))
         except StoreError:
             for parent in reversed(created):  # all or nothing
-                self.take_back(lambda p=parent: self.delete_mailbox(owner.name, p))
+                self.take_back(partial(self.delete_mailbox, owner.name, parent))
             raise
         return mailbox
 
@@ -374,7 +376,7 @@ class MailStore:
                 done.append((name, new + name[len(old):]))
         except StoreError:
             for before, after in reversed(done):  # all or nothing
-                self.take_back(lambda b=before, a=after: self._rename_one(owner, a, b))
+                self.take_back(partial(self._rename_one, owner, after, before))
             raise
 
     def _rename_one(self, owner: Account, name: str, new_name: str) -> None:
@@ -390,7 +392,7 @@ class MailStore:
         self._commit(MailboxRenamed(owner.name, name, new_name), undo)
 
     @staticmethod
-    def take_back(step: Callable[[], None]) -> None:
+    def take_back(step: Callable[[], object]) -> None:
         """Take back an earlier step of a command that failed; if the disk refuses
         that too, memory and disk still agree (each step is), so log and go on."""
         try:

@@ -64,7 +64,7 @@ def compute_facts(raw: bytes) -> MessageFacts:
     # RFC 3501 §6.4.4: BODY searches the whole body, so besides the decoded text
     # parts it covers every part's own header (MIME headers, the header of an
     # attached message) and message/* leaves such as a bounce's delivery-status.
-    texts = []
+    texts: list[str] = []
     for node in model.walk():
         if node is not root:
             texts.extend(f"{name}: {value}" for name, value in _searchable_fields(node.header_bytes))

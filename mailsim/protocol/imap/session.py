@@ -19,6 +19,8 @@ to ask again, and commands pipelined meanwhile wait in the reader.
 
 from __future__ import annotations
 
+from functools import partial
+
 import enum
 import logging
 from collections.abc import Callable, Iterable, Iterator
@@ -1181,14 +1183,14 @@ class ImapSession(Session[ImapState]):
                         # All or nothing: the flags already changed go back (and are
                         # reported again as FETCH FLAGS before the tagged NO).
                         for uid, old in reversed(changed):
-                            self.store.take_back(lambda u=uid, f=old: self.store.set_flags(self.user, view.name, u, f))
+                            self.store.take_back(partial(self.store.set_flags, self.user, view.name, uid, old))
                         batch.flush()
                         raise
                     changed.append((message.uid, before))
             if not args.silent:
                 flags = format_flags(message.flags, message.uid in view.recent)
-                uid = f"UID {message.uid} " if cmd.uid else ""
-                batch.add(f"* {number} FETCH ({uid}FLAGS {flags})\r\n".encode())
+                uid_item = f"UID {message.uid} " if cmd.uid else ""
+                batch.add(f"* {number} FETCH ({uid_item}FLAGS {flags})\r\n".encode())
         batch.flush()
         self._complete(cmd.tag, R.STORE_OK, verb=self.last_command)
 
