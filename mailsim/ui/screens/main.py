@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 
 NARROW_WIDTH = 110   # below this the sidebar narrows and the mailbox view hides
 SHORT_HEIGHT = 34    # below this the state panel shows the current state only
+SPLIT_WIDE = 160     # side by side below this, the sidebar narrows so each console keeps ~40 columns
 
 
 class Footer(_Footer):
@@ -263,7 +264,7 @@ class MainScreen(Screen):
 
     def _update_layout(self) -> None:
         width, height = self.size.width or self.app.size.width, self.size.height or self.app.size.height
-        narrow = width < NARROW_WIDTH
+        narrow = width < NARROW_WIDTH or (self.split and width < SPLIT_WIDE)
         self.set_class(narrow, "-narrow")
         self.state_panel.compact = height < SHORT_HEIGHT or narrow
         shown = self.mailboxes_wanted if self.mailboxes_wanted is not None else not narrow
