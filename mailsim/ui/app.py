@@ -506,6 +506,9 @@ class MailsimApp(App[int]):
         from mailsim.ui.fetched import fetched_part
         from mailsim.ui.inspector.hooks import inspect_session, inspect_stored_section
 
+        open_offered = getattr(self.screen, "open_offered", None)  # a lesson announced a message
+        if open_offered is not None and open_offered():
+            return
         model = self.active_model()
         fetched = fetched_part(model)
         if fetched is not None:

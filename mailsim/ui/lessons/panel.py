@@ -20,6 +20,7 @@ from textual.widgets.markdown import MarkdownFence
 from textual.widgets.option_list import Option
 
 from mailsim.lesson.model import QuestionKind
+from mailsim.ui.lessons.choices import ChoiceList
 from mailsim.ui.lessons.view import DIAGRAM, GLYPHS, Mark, PanelView
 from mailsim.ui.strings import Strings
 
@@ -45,7 +46,7 @@ class LessonPanel(Vertical):
         yield Static(id="lesson-steps")
         with VerticalScroll(id="lesson-body"):
             yield Markdown(id="lesson-text", open_links=False)
-            yield OptionList(id="lesson-choices")
+            yield ChoiceList(id="lesson-choices")
             yield SelectionList[int](id="lesson-several")
             yield Input(id="lesson-answer")
             yield Static(id="lesson-feedback")
@@ -63,8 +64,8 @@ class LessonPanel(Vertical):
         return self.query_one("#lesson-text", Markdown)
 
     @property
-    def choices(self) -> OptionList:
-        return self.query_one("#lesson-choices", OptionList)
+    def choices(self) -> ChoiceList:
+        return self.query_one("#lesson-choices", ChoiceList)
 
     @property
     def several(self) -> SelectionList[int]:
@@ -112,7 +113,8 @@ class LessonPanel(Vertical):
                 if question.several:
                     self.several.add_options([(f"{letters[i]}) {c}", i) for i, c in enumerate(question.choices)])
                 else:
-                    self.choices.add_options([Option(f"{letters[i]}) {c}", id=f"choice-{i}")
+                    # Numbered: the number is the key that picks it (ui/lessons/choices.py).
+                    self.choices.add_options([Option(f"{i + 1}) {c}", id=f"choice-{i}")
                                               for i, c in enumerate(question.choices)])
                     self.choices.highlighted = 0
         self.answer_input.placeholder = t("lessons.panel.answer-placeholder")

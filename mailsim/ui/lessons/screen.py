@@ -42,6 +42,7 @@ from mailsim.lesson.model import (
 )
 from mailsim.lesson.report import LabReport
 from mailsim.lesson.runner import LessonRunner
+from mailsim.ui.lessons.choices import ChoiceList
 from mailsim.ui.lessons.catalog import LessonSettings, shown_path, write_report
 from mailsim.ui.lessons.inspect import inspector_screen
 from mailsim.ui.lessons.panel import LessonPanel
@@ -80,6 +81,8 @@ class LessonScreen(MainScreen):
         self._drain_scheduled = False
         self._draining = False
         self._demo_position = 0
+        self._demo_chain = False  # ctrl+y on a step of several lines: each Enter types the next
+        self._offered: tuple[str, str, int, bytes, str] | None = None  # a message the lesson opened for later
         self._last_inspected: tuple[str, str, int] | None = None
         self._scroll = "home"
         self._focus_step = False
@@ -187,6 +190,7 @@ class LessonScreen(MainScreen):
                 state.just_done = None
                 await self.restore(message.index)
             self._demo_position = 0
+            self._demo_chain = False
             self._scroll = "home"
             self._focus_step = True
         elif isinstance(message, StepProgressed):
@@ -225,7 +229,13 @@ class LessonScreen(MainScreen):
             body.scroll_to_widget(self.panel.query_one("#lesson-feedback"), animate=False)
 
     def _focus_for(self, step: Step | None) -> None:
-        if self.app.screen is not self or step is None:
+        if self.app.screen is not self:
+            return
+        if step is None:  # the lesson is over: the keyboard goes back to the console
+            model = self.mailsim.active_model()
+            pane = self.pane(model.session_id) if model is not None else None
+            if pane is not None and pane.command_input is not None and not pane.command_input.disabled:
+                pane.command_input.focus()
             return
         if step.question is not None or step.is_reading:
             self.panel.focus_question()
@@ -260,7 +270,10 @@ class LessonScreen(MainScreen):
                 app.notify(t("lessons.notify.nothing-to-inspect", account=action.account, mailbox=action.mailbox),
                            severity="warning")
                 return
-            self.inspect(action.account, action.mailbox, stored.uid, stored.raw, action.part)
+            if self._typing():
+                self.offer(action.account, action.mailbox, stored.uid, stored.raw, action.part)
+            else:
+                self.inspect(action.account, action.mailbox, stored.uid, stored.raw, action.part)
         elif isinstance(action, ShowPanel):
             self.show_panel(action.panel)
 
@@ -306,6 +319,28 @@ class LessonScreen(MainScreen):
         if step is not None and isinstance(step.expect, MessageOpened) and step.expect.part:
             # The lesson panel is hidden under the inspector: say what to do there.
             app.notify(step.title.get(app.lang), timeout=8)
+
+    def _typing(self) -> bool:
+        """The keyboard is in a console: a screen pushed now would take the next line typed."""
+        focused = self.focused
+        return focused is not None and any(isinstance(node, SessionPane) for node in focused.ancestors_with_self)
+
+    def offer(self, account: str, mailbox: str, uid: int, raw: bytes, part: str = "") -> None:
+        """The inspector the lesson wants, announced rather than pushed under the student's
+        fingers: Ctrl+T (or the demo key of an `opened` step) opens it."""
+        self._offered = (account, mailbox, uid, raw, part)
+        self._last_inspected = (account, mailbox, uid)
+        t = self.mailsim.strings
+        self.app.notify(t("lessons.notify.inspector-ready", account=account, mailbox=mailbox, uid=uid), timeout=8)
+        self.refresh_bindings()
+
+    def open_offered(self) -> bool:
+        """Ctrl+T: open the message the lesson announced; False if there is none."""
+        offered, self._offered = self._offered, None
+        if offered is None:
+            return False
+        self.inspect(*offered)
+        return True
 
     def reopen_inspector(self, step: Step) -> None:
         """An `opened` step's "do it for me": the inspector on the message the lesson
@@ -380,6 +415,28 @@ class LessonScreen(MainScreen):
             return
         if message.pane.model.session_id == self.session_for(step) and message.line == step.demo[self._demo_position]:
             self._demo_position += 1
+            if self._demo_chain and self._demo_position < len(step.demo):
+                # "Type it for me" on a step of several lines (a message in DATA) types
+                # every line, one after the other: the student presses Enter on each.
+                command = message.pane.command_input
+                if command is not None and not command.value:
+                    line = step.demo[self._demo_position]
+                    command.value = line
+                    command.cursor_position = len(line)
+
+    @on(ChoiceList.Forwarded)
+    def _typed_into_choices(self, message: ChoiceList.Forwarded) -> None:
+        """Typed while a question had the keyboard: kept in the console's input, not lost."""
+        step = self.runner.step
+        session_id = self.session_for(step) if step is not None else None
+        pane = self.pane(session_id) if session_id else None
+        command = pane.command_input if pane is not None else None
+        if command is None or command.disabled:
+            return
+        first = not command.value
+        command.insert_text_at_cursor(message.text)
+        if first:
+            self.app.notify(self.mailsim.strings("lessons.notify.answer-first"), timeout=5)
 
     @on(MailboxView.MessageChosen)
     def _message_chosen(self, message: MailboxView.MessageChosen) -> None:
@@ -441,6 +498,7 @@ class LessonScreen(MainScreen):
                 tabs.active = pane_id(session_id)
         self.activate(session_id)
         line = step.demo[min(self._demo_position, len(step.demo) - 1)]
+        self._demo_chain = len(step.demo) > 1
         self.set_sidebar(False)
         command.value = line
         command.cursor_position = len(line)

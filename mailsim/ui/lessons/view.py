@@ -218,6 +218,8 @@ def panel_view(runner: LessonRunner, lang: str, t: Strings, state: PanelState) -
         keys.append(("lessons.keys.continue-key", "lessons.keys.continue"))
     if question is not None and question.several:
         keys.append(("lessons.keys.continue-key", "lessons.keys.check"))
+    elif question is not None and question.kind is QuestionKind.CHOICE:
+        keys.append(("lessons.keys.choose-key", "lessons.keys.choose"))
     return PanelView(title, f"{runner.index + 1}/{total}", steps, text, after=done, question=question,
                      feedback=feedback, reading=step.is_reading, keys=tuple(keys))
 
