@@ -151,7 +151,9 @@ def _lessons(args: argparse.Namespace) -> int:
     if args.lessons_command == "check":
         return commands.check(args.files)
     if args.lessons_command == "list":
-        return commands.list_lessons(args.lang or "es")
+        from mailsim.language import default_language
+
+        return commands.list_lessons(args.lang or default_language())
     return commands.open_in_ui(None, args.lang)
 
 

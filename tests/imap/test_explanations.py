@@ -66,7 +66,9 @@ def test_every_note_is_explained_and_none_is_stale() -> None:
     assert set(DATA["notes"]) == keys
     for key in keys:
         for lang in LANGUAGES:
-            assert DATA["notes"][key][lang].strip(), (key, lang)
+            text = DATA["notes"][key][lang]
+            forms = text if isinstance(text, list) else [text]  # a list: plural forms
+            assert forms and all(form.strip() for form in forms), (key, lang)
 
 
 def test_every_reply_class_is_explained() -> None:

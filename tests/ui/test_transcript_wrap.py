@@ -78,3 +78,26 @@ async def test_split_at_120_columns_leaves_each_console_room():
         await pilot.press("f6")
         await pilot.pause()
         assert app.main.pane(app.active_model().session_id).size.width > 60  # one console again: the full sidebar is back
+
+
+async def test_pasted_lines_are_sent_one_by_one_as_typed_through_data():
+    from textual import events
+
+    from mailsim.events import ClientLine
+
+    app = test_app()
+    sent = []
+    app.bus.subscribe(lambda e: sent.append(e.data) if isinstance(e, ClientLine) else None)
+    async with app.run_test(size=(80, 24)) as pilot:
+        model = app.active_model()
+        command = app.main.pane(model.session_id).command_input
+        paste = ("EHLO a\r\nMAIL FROM:<alice@mailsim.test>\nRCPT TO:<bob@mailsim.test>\nDATA\n"
+                 "Subject: pasted\n\n.hidden dot\n.\nNOOP")
+        command.post_message(events.Paste(paste))
+        for _ in range(20):
+            await pilot.pause()
+        assert sent == [b"EHLO a\r\n", b"MAIL FROM:<alice@mailsim.test>\r\n", b"RCPT TO:<bob@mailsim.test>\r\n",
+                        b"DATA\r\n", b"Subject: pasted\r\n", b"\r\n", b".hidden dot\r\n", b".\r\n"]
+        assert command.value == "NOOP"  # after the last line break: left to send with Enter
+        assert [r.code for r in model.replies][-2:] == ["354", "250"]  # the message was delivered
+        assert command.history[-1] == "DATA"  # message lines are not commands to recall

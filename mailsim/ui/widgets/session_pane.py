@@ -43,6 +43,7 @@ class SessionPane(Vertical):
         self.strings = strings
         self.explainer = explainer
         self._hint_shown: Text | None = None
+        self._pasted: list[str] = []  # pasted lines still to send, one per turn of the session
 
     def compose(self) -> ComposeResult:
         if not self.model.available:
@@ -104,6 +105,8 @@ class SessionPane(Vertical):
         command = self.command_input
         if command is None:
             return
+        if self._pasted:
+            self.call_later(self._send_pasted)
         command.disabled = model.closed
         if model.closed:
             command.placeholder = t("input.closed")
@@ -170,10 +173,38 @@ class SessionPane(Vertical):
         if command is None or self.model.closed:
             return
         line = event.value
-        if not self.model.multiline:
-            command.remember(line)
         command.value = ""
+        self._enter(line)
+
+    def _enter(self, line: str) -> None:
+        """A line leaves the input, as Enter sends it."""
+        command = self.command_input
+        if command is not None and not self.model.multiline:
+            command.remember(line)
         self.post_message(self.LineEntered(self, line))
+
+    def on_command_input_pasted(self, event: CommandInput.Pasted) -> None:
+        """Several lines pasted: each is sent as if typed, after the session has taken
+        the one before (so a DATA line or an IMAP literal is seen as it would be)."""
+        event.stop()
+        if self.model.closed:
+            return
+        first_of_paste = not self._pasted
+        self._pasted.extend(event.lines)
+        if len(event.lines) > 1:
+            self.app.notify(self.strings("notify.pasted", count=len(event.lines)), timeout=3)
+        if first_of_paste:
+            self._send_pasted()
+
+    def _send_pasted(self) -> None:
+        if not self._pasted:
+            return
+        if self.model.closed:
+            left = len(self._pasted)
+            self._pasted.clear()
+            self.app.notify(self.strings("notify.pasted-dropped", count=left), severity="warning")
+            return
+        self._enter(self._pasted.pop(0))
 
     def on_show(self) -> None:
         """Shown (opened, or its tab chosen): the input takes the keyboard."""
