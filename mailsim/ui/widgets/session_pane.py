@@ -136,11 +136,11 @@ class SessionPane(Vertical):
                 meaning = self.explainer.command(model.protocol, info.verb)
                 if meaning:
                     text.append("  " + meaning)
-            elif waiting and not machine.commands_now(model.engine, model.state):
+            elif waiting and not machine.verbs_now(model.engine, model.state):
                 text.append(t("hint.waiting", what=", ".join(waiting)), "italic")
             else:
                 text.append(t("hint.valid") + " ", "dim")
-                text.append("  ".join(c.verb for c in self._commands_now()), "bold")
+                text.append("  ".join(machine.verbs_now(model.engine, model.state)), "bold")
         if text != self._hint_shown:  # most keystrokes leave the hint as it was
             self._hint_shown = text
             hint.update(text, layout=False)  # two rows whatever it says

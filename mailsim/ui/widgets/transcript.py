@@ -210,7 +210,32 @@ class TranscriptView(FixedBoxScrolling, ScrollView, can_focus=True):
             return 1
         if self.model.lines[index].direction is Direction.INFO:
             return len(self._info_rows(self.model.lines[index], width))
-        return 1 + -(-(cells - width) // (width - len(CONTINUATION)))
+        return len(self._cuts(self.model.lines[index], cells, width)) + 1
+
+    def _cuts(self, line: TranscriptLine, cells: int, width: int) -> list[int]:
+        """Where a wire line longer than `width` is cut into rows (cell offsets): after
+        the last space of a row when there is one in its second half, else at the edge.
+        The bytes are all shown either way; the cut only decides where a row ends."""
+        plain = self._plain_row_text(line)
+        words = plain is not None and len(plain) == cells  # one cell per character
+        cuts, start, room = [], 0, width
+        while cells - start > room:
+            end = start + room
+            if words:
+                space = plain.rfind(" ", start + room // 2, end)
+                if space > start:
+                    end = space + 1
+            cuts.append(end)
+            start, room = end, width - len(CONTINUATION)
+        return cuts
+
+    def _plain_row_text(self, line: TranscriptLine) -> str | None:
+        """The text `_render` draws for a wire line, when it is plain ASCII."""
+        stripped = line.data.rstrip(b"\r\n")
+        if not stripped.isascii() or len(stripped.translate(None, _CONTROL_BYTES)) != len(stripped):
+            return None
+        annotation = COMPLETES_ARROW + line.completes if line.completes else ""
+        return "C: " + stripped.decode("ascii") + annotation
 
     def line_at_row(self, row: int) -> tuple[int, int]:
         """(line index, row within that line) of a row of the transcript."""
@@ -299,12 +324,9 @@ class TranscriptView(FixedBoxScrolling, ScrollView, can_focus=True):
         whole = self._render(line, base)
         if not width or whole.cell_length <= width:
             return [whole]
-        step = width - len(CONTINUATION)
         mark = self._strip(Text(CONTINUATION, self._style("transcript--gutter-info"), end=""), base)
-        rows = [whole.crop(0, width)]
-        for start in range(width, whole.cell_length, step):
-            rows.append(Strip.join([mark, whole.crop(start, start + step)]))
-        return rows
+        pieces = whole.divide(self._cuts(line, whole.cell_length, width) + [whole.cell_length])
+        return [pieces[0], *(Strip.join([mark, piece]) for piece in pieces[1:])]
 
     def _info_rows(self, line: TranscriptLine, width: int) -> list[Text]:
         """A note (or any line not on the wire) wrapped at word boundaries."""
