@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from mailsim.events import Protocol, ReplyClass
 
-_IMAP_STATUS = {b"OK": ReplyClass.SUCCESS, b"NO": ReplyClass.PERMANENT, b"BAD": ReplyClass.BAD,
-                b"BYE": ReplyClass.TRANSIENT, b"PREAUTH": ReplyClass.SUCCESS}
+_IMAP_STATUS = {b"OK": ReplyClass.SUCCESS, b"NO": ReplyClass.NEGATIVE, b"BAD": ReplyClass.BAD,
+                b"BYE": ReplyClass.CLOSING, b"PREAUTH": ReplyClass.SUCCESS}
 
 
 def classify_server_line(protocol: Protocol, data: bytes) -> ReplyClass | None:
@@ -22,7 +22,7 @@ def classify_server_line(protocol: Protocol, data: bytes) -> ReplyClass | None:
         if data.startswith(b"+OK"):
             return ReplyClass.SUCCESS
         if data.startswith(b"-ERR"):
-            return ReplyClass.PERMANENT
+            return ReplyClass.NEGATIVE
         if data.startswith(b"+ ") or data.rstrip(b"\r\n") == b"+":
             return ReplyClass.INTERMEDIATE
         return None
@@ -33,7 +33,7 @@ def classify_server_line(protocol: Protocol, data: bytes) -> ReplyClass | None:
     if len(parts) >= 2:
         status = _IMAP_STATUS.get(parts[1].rstrip(b"\r\n").upper())
         if parts[0] == b"*":
-            return status if status in (ReplyClass.TRANSIENT, ReplyClass.BAD, ReplyClass.PERMANENT) else ReplyClass.DATA
+            return status if status in (ReplyClass.CLOSING, ReplyClass.BAD, ReplyClass.NEGATIVE) else ReplyClass.DATA
         if status is not None:
             return status
     return None

@@ -109,7 +109,7 @@ class Pop3Replies(ReplyCatalog):
 
 R = Pop3Replies
 
-_CODE_CLASS = {"+OK": ReplyClass.SUCCESS, "-ERR": ReplyClass.PERMANENT, "+": ReplyClass.INTERMEDIATE}
+_CODE_CLASS = {"+OK": ReplyClass.SUCCESS, "-ERR": ReplyClass.NEGATIVE, "+": ReplyClass.INTERMEDIATE}
 _CACHE_KEY = "pop3.wire"  # StoredMessage.cache: the byte-stuffed body and its size
 
 

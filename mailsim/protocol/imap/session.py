@@ -216,8 +216,8 @@ class ImapReplies(ReplyCatalog):
 
 
 R = ImapReplies
-_CLASS = {"OK": ReplyClass.SUCCESS, "PREAUTH": ReplyClass.SUCCESS, "NO": ReplyClass.PERMANENT,
-          "BAD": ReplyClass.BAD, "BYE": ReplyClass.TRANSIENT, "+": ReplyClass.INTERMEDIATE}
+_CLASS = {"OK": ReplyClass.SUCCESS, "PREAUTH": ReplyClass.SUCCESS, "NO": ReplyClass.NEGATIVE,
+          "BAD": ReplyClass.BAD, "BYE": ReplyClass.CLOSING, "+": ReplyClass.INTERMEDIATE}
 
 
 def _wrong_state_hint(state: ImapState, verb: str) -> str:

@@ -42,6 +42,8 @@ _CLASS_COMPONENT = {
     ReplyClass.PERMANENT: "transcript--permanent",
     ReplyClass.BAD: "transcript--bad",
     ReplyClass.DATA: "transcript--data",
+    ReplyClass.NEGATIVE: "transcript--negative",
+    ReplyClass.CLOSING: "transcript--closing",
 }
 
 # Pygments token families -> our component classes (the theme decides the colours).
