@@ -134,15 +134,15 @@ class LessonPanel(Vertical):
 
     def _steps_text(self, view: PanelView) -> Text:
         text = Text(no_wrap=False, overflow="fold")
+        steps = view.steps
         if self.has_class("-short"):
-            for line in view.steps:
-                text.append(GLYPHS[line.mark], _MARK_STYLE[line.mark])
-            current = next((s for s in view.steps if s.mark is Mark.CURRENT), None)
-            if current is not None:
-                text.append(f"  {current.number}. {current.title}")
+            # A short terminal: the step before, the current one and the next (three
+            # rows, each cut with "…" if long) instead of the whole list.
+            at = next((i for i, s in enumerate(steps) if s.mark is Mark.CURRENT), len(steps) - 1)
+            start = max(0, min(at - 1, len(steps) - 3))
+            steps = steps[start:start + 3]
             text.no_wrap, text.overflow = True, "ellipsis"
-            return text
-        for index, line in enumerate(view.steps):
+        for index, line in enumerate(steps):
             if index:
                 text.append("\n")
             style = "bold" if line.mark is Mark.CURRENT else ("dim" if line.mark is Mark.PENDING else "")

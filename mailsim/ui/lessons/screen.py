@@ -46,7 +46,7 @@ from mailsim.ui.lessons.choices import ChoiceList
 from mailsim.ui.lessons.catalog import LessonSettings, shown_path, write_report
 from mailsim.ui.lessons.inspect import inspector_screen
 from mailsim.ui.lessons.panel import LessonPanel
-from mailsim.ui.lessons.view import PanelState, panel_view
+from mailsim.ui.lessons.view import PanelState, drawing_width, panel_view
 from mailsim.ui.screens import main as main_module
 from mailsim.ui.screens.main import SHORT_HEIGHT, MainScreen, pane_id
 from mailsim.ui.widgets.mailbox_view import MailboxView
@@ -54,6 +54,10 @@ from mailsim.ui.widgets.session_pane import SessionPane
 
 _MAIN_CSS = [str(Path(main_module.__file__).parent / p) for p in (
     [MainScreen.CSS_PATH] if isinstance(MainScreen.CSS_PATH, str) else MainScreen.CSS_PATH)]
+
+
+CONSOLE_MIN = 36     # columns the console keeps when the lesson panel widens for a drawing
+DRAWING_FRAME = 7    # the panel's border and padding, the fence's padding, the scrollbar
 
 
 class LessonScreen(MainScreen):
@@ -214,12 +218,26 @@ class LessonScreen(MainScreen):
         view = panel_view(self.runner, app.lang, app.strings, self.state)
         scroll, self._scroll = self._scroll, ""
         await self.panel.show(view, scroll_home=scroll == "home")
+        self._fit_drawing(view)
         self.refresh_bindings()
         if scroll in ("hint", "feedback"):
             self.call_after_refresh(self._scroll_to, scroll)
         if self._focus_step:
             self._focus_step = False
             self._focus_for(self.runner.step)
+
+    def _fit_drawing(self, view) -> None:
+        """A step with a drawing wider than the panel: the panel widens to show it whole,
+        as long as the console keeps `CONSOLE_MIN` columns; the stylesheet's width otherwise."""
+        sidebar = self.query_one("#sidebar")
+        drawing = max(drawing_width(view.text), drawing_width(view.after))
+        total = self.size.width or self.app.size.width
+        needed = drawing + DRAWING_FRAME
+        usual = 36 if self.has_class("-narrow") else 52
+        if drawing and needed > usual:
+            sidebar.styles.width = max(usual, min(needed, total - CONSOLE_MIN))
+        else:
+            sidebar.styles.clear_rule("width")  # inline only: the stylesheet's width again
 
     def _scroll_to(self, what: str) -> None:
         body = self.panel.body

@@ -121,6 +121,20 @@ def fenced(markdown: str) -> str:
     return "\n".join(out)
 
 
+def drawing_width(markdown: str) -> int:
+    """The widest line of the drawings in `markdown` (0 without one): the panel widens
+    to show a drawing whole when the terminal has the room."""
+    widest, inside = 0, False
+    for line in markdown.splitlines():
+        line = line[2:] if line.startswith("> ") else line.lstrip(">")
+        if line.startswith("```"):
+            inside = not inside and line[3:].strip() == DIAGRAM
+            continue
+        if inside:
+            widest = max(widest, len(line.rstrip()))
+    return widest
+
+
 def _quote(markdown: str) -> str:
     return "\n".join("> " + line if line else ">" for line in markdown.strip().splitlines())
 
