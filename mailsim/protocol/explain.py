@@ -94,6 +94,12 @@ class Explainer:
         entry = self._data(protocol).get("states", {}).get(state, {})
         return _text(entry.get("name", {}), self.lang) or state, _text(entry, self.lang)
 
+    def note_once(self, protocol: Protocol, key: str) -> bool:
+        """A note that teaches something general (`once = true` in the data): worth
+        reading once, not in every session."""
+        short = key.split(".", 1)[1] if key.startswith(protocol.value + ".") else key
+        return bool(self._data(protocol).get("notes", {}).get(short, {}).get("once", False))
+
     def note(self, protocol: Protocol, key: str, params: tuple[tuple[str, str], ...] = ()) -> str:
         short = key.split(".", 1)[1] if key.startswith(protocol.value + ".") else key
         entry = self._data(protocol).get("notes", {}).get(short, {})

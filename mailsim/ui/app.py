@@ -54,7 +54,8 @@ class MailsimApp(App[int]):
         Binding("ctrl+l", "toggle_listen", "keys.listen", show=False),
         Binding("ctrl+pagedown", "cycle(1)", "keys.next", show=False),
         Binding("ctrl+pageup", "cycle(-1)", "keys.previous", show=False),
-        Binding("ctrl+s", "screenshot", "keys.screenshot", show=False),
+        # Not ctrl+s: in the message editor and the composer ctrl+s sends.
+        Binding("f12", "screenshot", "keys.screenshot", show=False),
         Binding("ctrl+q", "quit", "keys.quit", priority=True),
     ]
 
@@ -87,11 +88,13 @@ class MailsimApp(App[int]):
         self.open_on_start = tuple(open_on_start)
         self.cursor_blink = cursor_blink
         self.show_bytes = False
+        self.lang_from_locale = False  # chosen from the environment: the app says so once
         self.lang = lang
         self.strings = Strings(lang)
         self.explainer = Explainer(lang)
         self.theme = DARK_THEME if dark else LIGHT_THEME
         self._counter = 0
+        self._notes_once: set[tuple[Protocol, str]] = set()  # general notes already shown
         self._dirty: dict[str, None] = {}
         self._flush_pending = False
         self._pristine_bindings = self._bindings.copy()
@@ -152,8 +155,7 @@ class MailsimApp(App[int]):
                 return t("line.connected-console", protocol=event.protocol.value.upper())
             return t("line.connected-remote", protocol=event.protocol.value.upper(), peer=event.peer)
         if isinstance(event, Closed):
-            reason = t(f"reason.{event.reason}") if t.has(f"reason.{event.reason}") else event.reason
-            return t("line.closed", reason=reason)
+            return t("line.closed", reason=t.reason(event.reason))
         if isinstance(event, Delivered):
             if event.relayed:
                 return t("line.relayed", recipient=event.recipient, queue_id=event.queue_id)
@@ -178,6 +180,12 @@ class MailsimApp(App[int]):
 
     async def main_screen_ready(self) -> None:
         """The main screen is up: open the first sessions, start listening if asked."""
+        if self.lang_from_locale:
+            from mailsim.language import locale_source
+
+            variable, value = locale_source()
+            where = f"{variable}={value}" if variable else "—"
+            self.notify(self.strings("notify.language", locale=where), timeout=8)
         for protocol in self.open_on_start:
             await self.open_session(protocol)
         if self.listen_on_start:
@@ -242,6 +250,10 @@ class MailsimApp(App[int]):
                                  number=self._counter, read_only=True, peer=event.peer)
             self.sessions[event.session_id] = model
             self.call_later(self._add_remote, model)
+        if isinstance(event, Note) and self.explainer.note_once(event.protocol, event.key):
+            if (event.protocol, event.key) in self._notes_once:
+                return  # read in an earlier session of this app (the recording still has it)
+            self._notes_once.add((event.protocol, event.key))
         model.apply(event)
         if isinstance(event, DeletionMarked):
             self._show_deletion_mark(event)
@@ -556,6 +568,7 @@ def make_app(
         dark=dark,
         engines=engines,
     )
+    app.lang_from_locale = not lang
     return app
 
 

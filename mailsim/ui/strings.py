@@ -61,5 +61,10 @@ class Strings:
         text = choose(text, self.lang, params)
         return text.format_map(_Blanks(params)) if params else text
 
+    def reason(self, reason: str) -> str:
+        """Why a session closed, in this language (an engine's reason not translated
+        yet shows as the engine says it)."""
+        return self(f"reason.{reason}") if self.has(f"reason.{reason}") else reason
+
     def has(self, key: str) -> bool:
         return key in self._table or key in self._fallback

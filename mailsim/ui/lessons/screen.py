@@ -43,7 +43,7 @@ from mailsim.lesson.model import (
 from mailsim.lesson.report import LabReport
 from mailsim.lesson.runner import LessonRunner
 from mailsim.ui.lessons.choices import ChoiceList
-from mailsim.ui.lessons.catalog import LessonSettings, shown_path, write_report
+from mailsim.ui.lessons.catalog import LessonSettings, catalog, shown_path, write_report
 from mailsim.ui.lessons.inspect import inspector_screen
 from mailsim.ui.lessons.panel import LessonPanel
 from mailsim.ui.lessons.view import PanelState, drawing_width, panel_view
@@ -111,6 +111,7 @@ class LessonScreen(MainScreen):
     async def _start(self) -> None:
         self.runner.attach(self.mailsim.bus, self.mailsim.store)
         self.runner.start(resume=self.resume)
+        self._mention_prerequisites()
         if self.runner.finished and self.report_paths is None:
             self._write_report()  # a lesson finished earlier: its report again
         self._focus_step = True
@@ -118,6 +119,19 @@ class LessonScreen(MainScreen):
 
     async def on_unmount(self) -> None:
         self.runner.detach()
+
+    def _mention_prerequisites(self) -> None:
+        """Opened directly (not from the picker, which lists them): say which lessons
+        this one builds on and are not done yet."""
+        if not self.lesson.prerequisites or self.runner.index != 0:
+            return
+        lang = self.mailsim.lang
+        entries = {e.lesson.id: e for e in catalog(self.settings.files(), self.settings.progress) if e.lesson}
+        pending = [f"«{entries[i].lesson.title.get(lang)}»" if i in entries else i
+                   for i in self.lesson.prerequisites if not (i in entries and entries[i].finished)]
+        if pending:
+            t = self.mailsim.strings
+            self.app.notify(t("lessons.notify.prerequisites", ids=", ".join(pending)), timeout=10)
 
     def detach(self) -> None:
         """Stop listening (the screen is being replaced)."""

@@ -124,7 +124,7 @@ class SessionPane(Vertical):
         t, model = self.strings, self.model
         text = Text(overflow="ellipsis", no_wrap=False)
         if model.closed:
-            text.append(t("hint.closed", reason=model.close_reason or "—"), "dim")
+            text.append(t("hint.closed", reason=t.reason(model.close_reason) if model.close_reason else "—"), "dim")
         elif model.multiline:
             text.append(t("hint.body"), "italic")
         else:
