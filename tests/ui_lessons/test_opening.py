@@ -1,0 +1,32 @@
+"""A lesson opened directly names the lessons it builds on; the lab report names a
+person, never a role account such as root."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from mailsim.lesson.loader import lesson_files, load_lesson
+from mailsim.lesson.progress import LessonProgress
+from mailsim.lesson.report import LabReport
+from mailsim.ui.lessons.catalog import _student
+
+from .harness import lesson_screen, lessons_app, settle
+
+LESSON_5 = next(p for p in lesson_files() if p.name.startswith("05-"))
+
+
+async def test_prerequisites_are_named_when_a_lesson_is_opened_directly(tmp_path: Path):
+    app = lessons_app(LESSON_5, tmp_path, lang="es")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await lesson_screen(pilot)
+        await settle(pilot)
+        said = [n.message for n in app._notifications]
+        assert any("«Una primera sesión SMTP»" in m for m in said), said
+
+
+def test_the_student_is_a_person_or_a_blank_to_fill_in():
+    assert _student({"MAILSIM_STUDENT": "Ana Pérez"}) == "Ana Pérez"
+    assert _student({}).lower() not in {"root", "admin"}
+    lesson = load_lesson(LESSON_5)
+    report = LabReport.build(lesson, LessonProgress(lesson.id), [], lang="en", student="")
+    assert "- **Student:** ____" in report.markdown()
