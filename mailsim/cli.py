@@ -161,7 +161,10 @@ def _replay(args: argparse.Namespace) -> int:
     from mailsim.transcript.replaycli import run_headless, show_as_text
 
     if args.check or args.export:
-        return run_headless(args.file, check=args.check, export=args.export, output=args.output)
+        from mailsim.language import default_language
+
+        return run_headless(args.file, check=args.check, export=args.export, output=args.output,
+                            lang=args.lang or default_language())
     if not sys.stdout.isatty():  # piped or scripted: the steps as text, no screen
         return show_as_text(args.file)
     try:

@@ -291,3 +291,16 @@ def test_cli_converts_between_the_two_formats(tmp_path: Path) -> None:
     assert text.read_text(encoding="utf-8").startswith("@mailsim {")
     assert client_side(load_script(text)) == client_side(load_script(IDLE_EXAMPLE))
     assert run_cli("--check", str(text)).returncode == 0
+
+
+@pytest.mark.parametrize(("lang", "meaning", "next_label"), [("en", "Meaning", "Next"), ("es", "Significado", "Después")])
+def test_exports_carry_the_explanations(lang: str, meaning: str, next_label: str) -> None:
+    """"Replay and discuss": each reply's meaning and the notes, as beside the console."""
+    replay = Replay.load(SMTP_EXAMPLE)
+    markdown = export(replay, "md", lang)
+    assert f"> **{meaning} · 250" in markdown and f"> **{next_label}:**" in markdown
+    smtp_250 = "Sender" if lang == "en" else "remitente"
+    assert smtp_250.lower() in markdown.lower()
+    page = export(replay, "html", lang)
+    assert f'<html lang="{lang}">' in page and f"<dt>{meaning} · 250" in page
+    assert f"» {meaning} · 250" in export(replay, "txt", lang)
