@@ -515,7 +515,8 @@ class MailsimApp(App[int]):
     def action_inspect_session(self) -> None:
         """The inspector on the message the active session last sent (DATA),
         retrieved (RETR/TOP) or fetched (FETCH: the stored message, at the part named)."""
-        from mailsim.ui.fetched import fetched_part
+        from mailsim.ui.fetched import fetch_offer, fetched_part
+        from mailsim.ui.inspector.from_session import last_message
         from mailsim.ui.inspector.hooks import inspect_session, inspect_stored_section
 
         open_offered = getattr(self.screen, "open_offered", None)  # a lesson announced a message
@@ -526,6 +527,16 @@ class MailsimApp(App[int]):
         if fetched is not None:
             title = f"{fetched.account}/{fetched.mailbox} UID {fetched.message.uid} · {fetched.command}"
             inspect_stored_section(self, fetched.message.raw, fetched.section, title)
+            return
+        offer = fetch_offer(model) if model is not None and last_message(model.protocol, model.lines) is None else None
+        pane = self.main.pane(model.session_id) if offer is not None else None
+        command = pane.command_input if pane is not None else None
+        if offer is not None and command is not None and not command.value:
+            # Nothing to open yet: the command that gets a message, typed for the student.
+            command.value = offer
+            command.cursor_position = len(offer)
+            command.focus()
+            self.notify(self.strings("notify.fetch-offer", command=offer), timeout=8)
             return
         inspect_session(self, model)
 

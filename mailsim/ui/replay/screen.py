@@ -18,7 +18,7 @@ from textual.binding import Binding, BindingsMap
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Input, ProgressBar, Static
+from textual.widgets import DataTable, Header, Input, ProgressBar, Static
 
 from mailsim.transcript.recorder import TranscriptError
 from mailsim.transcript.replay import MailboxKey, Replay
@@ -34,6 +34,7 @@ from mailsim.ui.replay.widgets import (
     recent_sessions,
     step_text,
 )
+from mailsim.ui.widgets.footer import Footer
 
 SPEEDS = (1, 2, 5, 10, 20, 50)
 MAX_LISTED = 300  # the newest messages of a huge mailbox; enough to see a step's change

@@ -11,12 +11,10 @@ from textual.containers import Horizontal, Vertical
 from textual.css.query import NoMatches
 from textual.events import Resize
 from textual.screen import Screen
-from rich.cells import cell_len
-from textual.widgets import Footer as _Footer
 from textual.widgets import Header, Static, TabbedContent, TabPane
-from textual.widgets._footer import FooterKey
 
 from mailsim.ui.model import SessionModel
+from mailsim.ui.widgets.footer import Footer
 from mailsim.ui.widgets.mailbox_view import MailboxView
 from mailsim.ui.widgets.reply_panel import ReplyPanel
 from mailsim.ui.widgets.session_pane import SessionPane
@@ -28,64 +26,6 @@ if TYPE_CHECKING:
 NARROW_WIDTH = 110   # below this the sidebar narrows and the mailbox view hides
 SHORT_HEIGHT = 34    # below this the state panel shows the current state only
 SPLIT_WIDE = 160     # side by side below this, the sidebar narrows so each console keeps ~40 columns
-
-
-# The keys the footer leaves out first when the terminal is too narrow to show them all
-# (F1 lists every key, and they all keep working): a cut label is worse than none.
-FOOTER_SPARE = ("toggle_theme", "toggle_bytes", "quit", "toggle_language", "close_session", "cycle",
-                "compose", "split", "open_session('pop3')", "open_session('imap')", "open_session('smtp')")
-
-
-class Footer(_Footer):
-    """Textual's footer, rebuilt once per refresh however often the bindings changed,
-    and fitted to the terminal's width.
-
-    Opening a session moves the focus a few times before the first frame; each move
-    asks the footer to recompose (a dozen keys restyled each time). Once is enough:
-    the recompose reads the bindings as they are when it runs. Keys that do not fit
-    are left out in the order of `FOOTER_SPARE`, never cut in the middle of a word
-    (nor drawn under the command palette's key at the right).
-    """
-
-    _recompose_pending = False
-    _composed_for = 0
-
-    def compose(self):
-        widgets = list(super().compose())
-        keys = [w for w in widgets if isinstance(w, FooterKey) and not w.has_class("-command-palette")]
-        palette = [w for w in widgets if isinstance(w, FooterKey) and w.has_class("-command-palette")]
-
-        def width(key: FooterKey) -> int:  # compact: "key description", then a space
-            return cell_len(key.key_display) + 1 + cell_len(key.description) + 1
-
-        room = self._composed_for = self.app.size.width
-        used = sum(width(k) for k in keys) + sum(width(k) + 1 for k in palette)
-        for action in FOOTER_SPARE:
-            if used <= room:
-                break
-            for key in [k for k in keys if k.action == action]:
-                widgets.remove(key)
-                keys.remove(key)
-                used -= width(key)
-        self.styles.grid_size_columns = max(len(keys), 1)
-        yield from widgets
-
-    def on_resize(self) -> None:
-        if self.app.size.width != self._composed_for and not self._recompose_pending:
-            self._recompose_pending = True
-            self.call_after_refresh(self._recompose_once)
-
-    def bindings_changed(self, screen: Screen) -> None:
-        self._bindings_ready = True
-        if not screen.app.app_focus or not self.is_attached or screen is not self.screen:
-            return
-        if not self._recompose_pending:
-            self._recompose_pending = True
-            self.call_after_refresh(self._recompose_once)
-
-    async def _recompose_once(self) -> None:
-        self._recompose_pending = False
-        await self.recompose()
 
 
 def pane_id(session_id: str) -> str:
