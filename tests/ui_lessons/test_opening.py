@@ -30,3 +30,25 @@ def test_the_student_is_a_person_or_a_blank_to_fill_in():
     lesson = load_lesson(LESSON_5)
     report = LabReport.build(lesson, LessonProgress(lesson.id), [], lang="en", student="")
     assert "- **Student:** ____" in report.markdown()
+
+
+LESSON_8 = next(p for p in lesson_files() if p.name.startswith("08-"))
+
+
+async def test_a_drawing_is_shown_whole_at_80_columns_and_120(tmp_path: Path):
+    from textual.widgets.markdown import MarkdownFence
+
+    from mailsim.ui.lessons.view import drawing_width
+
+    for size in ((80, 24), (120, 40)):
+        app = lessons_app(LESSON_8, tmp_path / f"{size[0]}", lang="es")
+        async with app.run_test(size=size) as pilot:
+            screen = await lesson_screen(pilot)
+            await settle(pilot)
+            drawing = drawing_width(screen.panel.view.text)
+            assert drawing > 60  # the step opens on the three-state drawing
+            fences = [f for f in screen.panel.query(MarkdownFence).results(MarkdownFence) if f.has_class("-drawing")]
+            assert fences and all(f.max_scroll_x == 0 for f in fences), [(f.size, f.virtual_size) for f in fences]
+            await pilot.press("ctrl+f")  # on to a step where the console is needed
+            await settle(pilot)
+            assert screen.query_one("#work").size.width >= 36

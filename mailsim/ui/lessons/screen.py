@@ -242,13 +242,18 @@ class LessonScreen(MainScreen):
 
     def _fit_drawing(self, view) -> None:
         """A step with a drawing wider than the panel: the panel widens to show it whole,
-        as long as the console keeps `CONSOLE_MIN` columns; the stylesheet's width otherwise."""
+        as long as the console keeps `CONSOLE_MIN` columns, or takes the whole screen on
+        a step that is only read or answered; the stylesheet's width otherwise."""
         sidebar = self.query_one("#sidebar")
         drawing = max(drawing_width(view.text), drawing_width(view.after))
         total = self.size.width or self.app.size.width
         needed = drawing + DRAWING_FRAME
         usual = 36 if self.has_class("-narrow") else 52
-        if drawing and needed > usual:
+        step = self.runner.step
+        only_read = step is not None and (step.is_reading or step.question is not None)
+        if drawing and needed > usual and needed > total - CONSOLE_MIN and only_read:
+            sidebar.styles.width = total  # nothing to type in this step: the lesson takes the screen
+        elif drawing and needed > usual:
             sidebar.styles.width = max(usual, min(needed, total - CONSOLE_MIN))
         else:
             sidebar.styles.clear_rule("width")  # inline only: the stylesheet's width again
