@@ -6,12 +6,14 @@
     mailsim lessons          pick a lesson (list: print them; check FILE...: validate)
     mailsim lesson ID|PATH   open one lesson
     mailsim inspect FILE     open a message file in the MIME inspector
+    mailsim check ...        judge a student's client or server (client, server, validate, levels)
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import signal
 import sys
 from collections.abc import Sequence
@@ -19,7 +21,7 @@ from pathlib import Path
 
 from mailsim import __version__
 from mailsim.events import Protocol
-from mailsim.store.store import MailStore
+from mailsim.store.store import MailStore, StoreError
 from mailsim.store.world import (
     AccountSpec,
     WorldError,
@@ -27,7 +29,9 @@ from mailsim.store.world import (
     load_world,
     parse_account_option,
     parse_roster,
+    parse_size,
 )
+from mailsim.store.model import DEFAULT_QUOTA
 
 
 def _world_options(parser: argparse.ArgumentParser) -> None:
@@ -38,6 +42,29 @@ def _world_options(parser: argparse.ArgumentParser) -> None:
         "--account", metavar="USER:PASSWORD", action="append", default=[], help="add an account (repeatable)"
     )
     group.add_argument("--accounts", metavar="FILE", help="add the accounts of a class roster (CSV, text or TOML)")
+    group.add_argument(
+        "--quota",
+        metavar="SIZE",
+        type=_size,
+        default=DEFAULT_QUOTA,
+        help="storage quota of each account, e.g. 25M, 512K, 1G; 0 = none; a roster's quota = overrides it "
+        f"(default {DEFAULT_QUOTA // 1024 // 1024}M)",
+    )
+    group.add_argument(
+        "--fsync",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="with --store: fsync each message, its UID and its directory before acknowledging it, so an "
+        "acknowledged message survives a power cut; --no-fsync is faster and still survives a killed server "
+        "(default: --fsync)",
+    )
+
+
+def _size(value: str) -> int:
+    try:
+        return parse_size(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _port(value: str) -> int:
@@ -45,6 +72,31 @@ def _port(value: str) -> int:
     if not 0 <= port <= 65535:
         raise argparse.ArgumentTypeError("a port is 0..65535 (0 picks a free one)")
     return port
+
+
+def _limit_options(serve: argparse.ArgumentParser) -> None:
+    """What one client may take of the server (README: "Limits"). Defaults fit one
+    machine serving a class of 30-200 students."""
+    from mailsim.protocol.base import SessionConfig
+    from mailsim.protocol.throttle import LoginPolicy
+    from mailsim.transport.limits import DEFAULT_MAX_CONNECTIONS, ServerLimits
+
+    limits, login, session = ServerLimits(), LoginPolicy(), SessionConfig()
+    options = (  # option, metavar, type, default, what it limits
+        ("--max-connections", "N", int, DEFAULT_MAX_CONNECTIONS, "connections of all protocols together"),
+        ("--max-per-protocol", "N", int, limits.max_per_protocol, "connections of one protocol"),
+        ("--max-per-address", "N", int, limits.max_per_address,
+         "connections from one client address (raise it behind a NAT)"),
+        ("--line-deadline", "SECONDS", float, limits.line_deadline, "seconds to finish a command line once begun"),
+        ("--max-preauth-literal", "OCTETS", int, session.max_preauth_literal, "largest IMAP literal before login"),
+        ("--max-login-failures", "N", int, session.max_login_failures,
+         "failed logins one connection may make; the next closes it"),
+        ("--lockout-after", "N", int, login.lockout_after, "failed logins that lock an account or an address"),
+        ("--lockout", "SECONDS", float, login.lockout, "seconds a lock-out lasts"),
+    )
+    group = serve.add_argument_group("limits (what one client may take of a shared server)")
+    for option, metavar, kind, default, text in options:
+        group.add_argument(option, metavar=metavar, type=kind, default=default, help=f"{text} (default {default:g})")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -64,7 +116,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--smtp-port", type=_port, default=2525, help="SMTP port (default 2525; 0 = any free)")
     serve.add_argument("--pop3-port", type=_port, default=1110, help="POP3 port (default 1110; 0 = any free)")
     serve.add_argument("--imap-port", type=_port, default=1143, help="IMAP port (default 1143; 0 = any free)")
-    serve.add_argument("--max-connections", type=int, default=100, help="simultaneous connections (default 100)")
+    _limit_options(serve)
     serve.add_argument(
         "--idle-timeout",
         type=float,
@@ -96,6 +148,10 @@ def build_parser() -> argparse.ArgumentParser:
     inspect = commands.add_parser("inspect", help="open a message file (.eml) in the MIME inspector")
     inspect.add_argument("path", metavar="FILE.eml", help="a message as raw bytes (RFC 5322)")
     inspect.add_argument("--lang", choices=("es", "en"), default=argparse.SUPPRESS, help="language of the inspector")
+
+    from mailsim.testbench.commands import add_check_parser
+
+    add_check_parser(commands)
     return parser
 
 
@@ -105,11 +161,11 @@ def open_store(args: argparse.Namespace) -> MailStore:
     if args.accounts:
         extra.extend(parse_roster(args.accounts))
     world = load_world(args.world) if args.world else None
-    store = build_store(world, extra_accounts=extra)
+    store = build_store(world, extra_accounts=extra, default_quota=args.quota)
     if args.store:
         from mailsim.store.maildir import attach_maildir
 
-        attach_maildir(store, Path(args.store))
+        attach_maildir(store, Path(args.store), durable=args.fsync)
     return store
 
 
@@ -124,9 +180,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         from mailsim.ui.inspector.app import run_inspect
 
         return run_inspect(args.path, lang=args.lang)
+    if args.command == "check":
+        return _check(args)
+    # Maildir folders, recordings, reports: the students' mail is nobody else's to read.
+    os.umask(0o077)
     try:
         store = open_store(args)
-    except (WorldError, ValueError, OSError) as exc:
+    except (WorldError, ValueError, OSError, StoreError) as exc:
         print(f"mailsim: {exc}", file=sys.stderr)
         return 2
     if args.command == "serve":
@@ -182,11 +242,22 @@ def _serve(args: argparse.Namespace, store: MailStore) -> int:
         return 0
 
 
+def _storage_line(args: argparse.Namespace, store: MailStore) -> str:
+    """Where mail is kept and how much each account may hold, for the teacher."""
+    quota = f"{store.default_quota / 1024 / 1024:g} MiB per account" if store.default_quota else "no quota"
+    if not args.store:
+        return f"storage: in memory only (lost when the server stops), {quota}"
+    durability = "fsync before each acknowledgement" if args.fsync else "no fsync (--no-fsync)"
+    return f"storage: Maildir under {args.store}, {durability}, {quota}"
+
+
 async def _serve_async(args: argparse.Namespace, store: MailStore) -> int:
     from mailsim.protocol.base import SessionConfig
     from mailsim.transcript.bus import Bus
     from mailsim.transcript.recorder import start_recording
     from mailsim.transcript.wirelog import WireLog
+    from mailsim.protocol.throttle import LoginPolicy
+    from mailsim.transport.limits import ServerLimits
     from mailsim.transport.tcp import MailServers, ServerOptions
 
     bus = Bus()
@@ -197,7 +268,18 @@ async def _serve_async(args: argparse.Namespace, store: MailStore) -> int:
         ports={Protocol.SMTP: args.smtp_port, Protocol.POP3: args.pop3_port, Protocol.IMAP: args.imap_port},
         max_connections=args.max_connections,
         idle_timeout=args.idle_timeout,
-        session_config=SessionConfig(hostname=store.domain, max_message_size=args.max_message_size),
+        session_config=SessionConfig(
+            hostname=store.domain,
+            max_message_size=args.max_message_size,
+            max_preauth_literal=args.max_preauth_literal,
+            max_login_failures=args.max_login_failures,
+        ),
+        limits=ServerLimits(
+            max_per_protocol=args.max_per_protocol,
+            max_per_address=args.max_per_address,
+            line_deadline=args.line_deadline,
+            login=LoginPolicy(lockout_after=args.lockout_after, lockout=args.lockout),
+        ),
     )
     recorder = (
         start_recording(store, bus, args.record, source="serve", config=options.session_config)
@@ -214,6 +296,14 @@ async def _serve_async(args: argparse.Namespace, store: MailStore) -> int:
         print(f"{protocol.value.upper():4} listening on {host}:{port}", flush=True)
     accounts = ", ".join(f"{a.name}@{a.domain}" for a in store.accounts.values())
     print(f"accounts: {accounts}", flush=True)
+    print(_storage_line(args, store), flush=True)
+    limits = options.limits
+    print(
+        f"limits: {options.max_connections} connections, {limits.max_per_protocol} per protocol,"
+        f" {limits.max_per_address} per address; lock-out after {limits.login.lockout_after} failed logins"
+        " (mailsim serve --help)",
+        flush=True,
+    )
     print("Ctrl-C to stop.", flush=True)
 
     stop = asyncio.Event()
@@ -229,3 +319,10 @@ async def _serve_async(args: argparse.Namespace, store: MailStore) -> int:
         recorder.stop()
     print("stopped.", flush=True)
     return 0
+
+
+def _check(args: argparse.Namespace) -> int:
+    from mailsim.testbench.commands import run
+    from mailsim.ui.strings import default_language
+
+    return run(args, args.lang or default_language())

@@ -108,12 +108,37 @@ class Connected(Event):
 
 @dataclass(frozen=True, slots=True)
 class ClientLine(Event):
-    """Bytes the client sent: one command line, a block of DATA lines, or one literal."""
+    """Bytes the client sent: one command line, a block of DATA lines, or one literal.
+
+    `secret`, when the line carries a password or an AUTH response, is `(start, end,
+    form)`: the octets `data[start:end]` and what they are ("text": a password as
+    typed; "quoted": one inside an IMAP quoted string, with its backslash escapes;
+    "sasl-plain" / "sasl-text": base64 of a SASL PLAIN response / of a
+    password; "digest": a response that proves a password without holding it).
+    `shown` is the line as a log or a shared screen may show it.
+    """
 
     protocol: Protocol
     data: bytes
+    secret: tuple = ()
 
     kind: ClassVar[str] = "client"
+
+    def to_record(self) -> dict[str, Any]:
+        record = Event.to_record(self)
+        if not self.secret:
+            del record["secret"]  # most lines: the record stays as it always was
+        return record
+
+    @property
+    def shown(self) -> bytes:
+        if not self.secret:
+            return self.data
+        start, end = int(self.secret[0]), int(self.secret[1])
+        return self.data[:start] + SECRET_MASK + self.data[end:]
+
+
+SECRET_MASK = b"********"  # always eight: the mask does not tell the length either
 
 
 @dataclass(frozen=True, slots=True)

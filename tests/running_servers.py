@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import re
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -73,3 +76,21 @@ def start_servers(store: MailStore, *, config: SessionConfig | None = None, **op
         loop.call_soon_threadsafe(loop.stop)
         thread.join(timeout=10)
         loop.close()
+
+
+def serve_process(*extra: str) -> tuple[subprocess.Popen, dict[str, int]]:
+    """`mailsim serve` in a child process on free ports, as a teacher runs it; returns
+    it and its ports by protocol name ("SMTP", "POP3", "IMAP")."""
+    server = subprocess.Popen(
+        [sys.executable, "-m", "mailsim", "serve", "--smtp-port", "0", "--pop3-port", "0", "--imap-port", "0",
+         "--quiet", *extra],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    ports: dict[str, int] = {}
+    while len(ports) < 3:
+        line = server.stdout.readline()  # type: ignore[union-attr]
+        assert line, server.stderr.read()  # type: ignore[union-attr]
+        found = re.match(r"(\w+)\s+listening on [\d.]+:(\d+)", line)
+        if found:
+            ports[found.group(1)] = int(found.group(2))
+    return server, ports

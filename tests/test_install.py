@@ -39,3 +39,9 @@ def test_wheel_install_finds_data(tmp_path: Path) -> None:
     assert int(count) > 0
     cli = subprocess.run([str(env_dir / "bin" / "mailsim"), "--version"], capture_output=True, text=True, env=env)
     assert cli.stdout.startswith("mailsim ")
+    # The testbench's data (levels, verdict texts) and the shipped assignments are installed too.
+    levels = subprocess.run([str(env_dir / "bin" / "mailsim"), "check", "levels"], capture_output=True, text=True, env=env)
+    assert levels.returncode == 0 and "rfc821" in levels.stdout, levels.stderr
+    probe = "import mailsim.resources as r; print(sorted(p.name for p in (r.assets_dir() / 'assignments').glob('*.toml')))"
+    shipped = subprocess.run([str(python), "-c", probe], capture_output=True, text=True, cwd=tmp_path, env=env)
+    assert "smtp-client-informe.toml" in shipped.stdout, shipped.stderr

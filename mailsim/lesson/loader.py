@@ -171,47 +171,66 @@ def _line_of_id(path: Path) -> int:
 
 
 def _read(path: Path, known_ids: Iterable[str] | None) -> tuple[Lesson | None, list[LessonProblem]]:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        return None, [LessonProblem(str(path), 0, f"cannot read: {exc.strerror}")]
-    except UnicodeDecodeError:
-        return None, [LessonProblem(str(path), 0, "not UTF-8 text")]
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        found = re.search(r"\(at line (\d+), column \d+\)", str(exc))
-        message = re.sub(r"\s*\(at line \d+, column \d+\)", "", str(exc)) or "not valid TOML"
-        return None, [LessonProblem(str(path), int(found.group(1)) if found else 0, f"TOML: {message}")]
+    text, data, problems = read_toml(path)
+    if data is None:
+        return None, problems
     reader = _Reader(path, text, set(known_ids) if known_ids is not None else library_ids())
     lesson = reader.lesson(data)
     return lesson, reader.problems
 
 
+def read_toml(path: Path) -> tuple[str, dict[str, Any] | None, list[LessonProblem]]:
+    """A data file's text and TOML data; None and the problem (with its line) when it
+    cannot be read or parsed."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        return "", None, [LessonProblem(str(path), 0, f"cannot read: {exc.strerror}")]
+    except UnicodeDecodeError:
+        return "", None, [LessonProblem(str(path), 0, "not UTF-8 text")]
+    try:
+        return text, tomllib.loads(text), []
+    except tomllib.TOMLDecodeError as exc:
+        found = re.search(r"\(at line (\d+), column \d+\)", str(exc))
+        message = re.sub(r"\s*\(at line \d+, column \d+\)", "", str(exc)) or "not valid TOML"
+        return text, None, [LessonProblem(str(path), int(found.group(1)) if found else 0, f"TOML: {message}")]
+
+
 @dataclass(frozen=True, slots=True)
-class _Span:
+class Span:
     """The lines a table occupies: problems inside it are looked for there."""
 
     start: int
     end: int | None = None
 
 
-class _Reader:
-    def __init__(self, path: Path, text: str, known_ids: set[str]) -> None:
+_Span = Span
+
+
+class DataFileReader:
+    """Reads a bilingual TOML data file (a lesson, an assignment) and collects every
+    problem with its line: unknown keys, missing texts or languages, a wrong
+    `format_version`. Subclasses read their own tables with these checks."""
+
+    def __init__(self, path: Path, text: str) -> None:
         self.path = path
         self.lines = KeyLines(text)
         self.text = text
         self.text_lines = text.splitlines()
-        self.known_ids = known_ids
         self.problems: list[LessonProblem] = []
-        self.protocols: tuple[Protocol, ...] = ()
-        self.world: World | None = None
-        self.sessions: dict[str, Protocol] = {}  # opened by the steps read so far
 
     # -- problem reporting -------------------------------------------------------------------
 
     def problem(self, line: int, message: str) -> None:
         self.problems.append(LessonProblem(str(self.path), line, message))
+
+    def spans(self, table: str, count: int) -> list[Span]:
+        """The lines of each of the `count` entries of a `[[table]]` array, in order."""
+        headers = self.lines.headers(table)
+        return [
+            Span(headers[i] if i < len(headers) else 1, headers[i + 1] - 1 if i + 1 < len(headers) else None)
+            for i in range(count)
+        ]
 
     def key_line(self, key: str, span: _Span) -> int:
         """Where `key` is set within `span`: `key = ...` or a `[....key]` table header."""
@@ -262,6 +281,65 @@ class _Reader:
             texts[lang] = text.strip("\n")
         return Text(**texts)
 
+    def entry_start(self, entry: Any, noun: str, index: int, span: Span, allowed: set[str]) -> tuple[str, str] | None:
+        """What every entry of an array of tables starts with: a table, known keys, an
+        id. Returns how to name it in messages ("step 'greet'") and its id."""
+        where = f"{noun} {index + 1}"
+        if not isinstance(entry, dict):
+            self.problem(span.start, f"{where} must be a table")
+            return None
+        self.only(entry, allowed, where, span)
+        entry_id = self.string(entry, "id", where, span)
+        if entry_id:
+            where = f"{noun} {entry_id!r}"
+            if not _ID.match(entry_id):
+                self.problem(self.key_line("id", span), f"{where}: use lower-case letters, digits and '-' in ids")
+        return where, entry_id
+
+    def format_version(self, data: dict[str, Any]) -> None:
+        version = data.get("format_version")
+        line = self.lines.key("format_version") or 1
+        if version is None:
+            self.problem(1, f"the file must start with 'format_version = {FORMAT_VERSION}'")
+            return
+        if version != FORMAT_VERSION:
+            self.problem(line, f"format_version {version!r} is not supported (this mailsim reads {FORMAT_VERSION})")
+        first = next((n for n in range(1, len(self.lines) + 1) if self._meaningful(n)), 0)
+        if first and first != line:
+            self.problem(first, "'format_version' must come first")
+
+    def _meaningful(self, number: int) -> bool:
+        line = self.text_lines[number - 1].strip()
+        return bool(line) and not line.startswith("#")
+
+    def read_world(self, data: Any) -> World | None:
+        """A `[world]` table: accounts, folders and messages, each message parsed."""
+        start = (self.lines.headers("world") or [self.lines.key("world") or 1])[0]
+        if not isinstance(data, dict):
+            self.problem(start, "'world' must be a table")
+            return None
+        try:
+            world = world_from_data(data, self.path, lines=self.lines, prefix="world.")
+        except WorldError as exc:
+            self.problem(exc.line or start, exc.message)
+            return None
+        headers = self.lines.headers("world.messages")
+        for index, message in enumerate(world.messages):
+            line = headers[index] if index < len(headers) else start
+            reason = _unparseable(message.raw)
+            if reason:
+                self.problem(line, f"world message {index + 1} does not parse: {reason}")
+        return world
+
+
+class _Reader(DataFileReader):
+    def __init__(self, path: Path, text: str, known_ids: set[str]) -> None:
+        super().__init__(path, text)
+        self.known_ids = known_ids
+        self.protocols: tuple[Protocol, ...] = ()
+        self.world: World | None = None
+        self.sessions: dict[str, Protocol] = {}  # opened by the steps read so far
+
     # -- the lesson --------------------------------------------------------------------------
 
     def lesson(self, data: dict[str, Any]) -> Lesson | None:
@@ -304,22 +382,6 @@ class _Reader:
             path=self.path,
         )
 
-    def format_version(self, data: dict[str, Any]) -> None:
-        version = data.get("format_version")
-        line = self.lines.key("format_version") or 1
-        if version is None:
-            self.problem(1, f"the file must start with 'format_version = {FORMAT_VERSION}'")
-            return
-        if version != FORMAT_VERSION:
-            self.problem(line, f"format_version {version!r} is not supported (this mailsim reads {FORMAT_VERSION})")
-        first = next((n for n in range(1, len(self.lines) + 1) if self._meaningful(n)), 0)
-        if first and first != line:
-            self.problem(first, "'format_version' must come first")
-
-    def _meaningful(self, number: int) -> bool:
-        line = self.text_lines[number - 1].strip()
-        return bool(line) and not line.startswith("#")
-
     def protocol_list(self, value: Any, span: _Span) -> tuple[Protocol, ...]:
         line = self.key_line("protocols", span)
         if not isinstance(value, list) or not value:
@@ -342,24 +404,6 @@ class _Reader:
 
     # -- the world ---------------------------------------------------------------------------
 
-    def read_world(self, data: Any) -> World | None:
-        start = (self.lines.headers("world") or [self.lines.key("world") or 1])[0]
-        if not isinstance(data, dict):
-            self.problem(start, "'world' must be a table")
-            return None
-        try:
-            world = world_from_data(data, self.path, lines=self.lines, prefix="world.")
-        except WorldError as exc:
-            self.problem(exc.line or start, exc.message)
-            return None
-        headers = self.lines.headers("world.messages")
-        for index, message in enumerate(world.messages):
-            line = headers[index] if index < len(headers) else start
-            reason = _unparseable(message.raw)
-            if reason:
-                self.problem(line, f"world message {index + 1} does not parse: {reason}")
-        return world
-
     def effective_world(self) -> World | None:
         if self.world is not None:
             return self.world
@@ -374,12 +418,8 @@ class _Reader:
         if not isinstance(value, list) or not value:
             self.problem(len(self.lines) or 1, "a lesson needs at least one [[steps]]")
             return []
-        headers = self.lines.headers("steps")
         steps, ids = [], set()
-        for index, entry in enumerate(value):
-            start = headers[index] if index < len(headers) else 1
-            end = headers[index + 1] - 1 if index + 1 < len(headers) else None
-            span = _Span(start, end)
+        for index, (entry, span) in enumerate(zip(value, self.spans("steps", len(value)))):
             step = self.step(entry, index, span)
             if step is None:
                 continue
@@ -390,16 +430,10 @@ class _Reader:
         return steps
 
     def step(self, entry: Any, index: int, span: _Span) -> Step | None:
-        where = f"step {index + 1}"
-        if not isinstance(entry, dict):
-            self.problem(span.start, f"{where} must be a table")
+        started = self.entry_start(entry, "step", index, span, STEP_KEYS)
+        if started is None:
             return None
-        self.only(entry, STEP_KEYS, where, span)
-        step_id = self.string(entry, "id", where, span)
-        if step_id:
-            where = f"step {step_id!r}"
-            if not _ID.match(step_id):
-                self.problem(self.key_line("id", span), f"{where}: use lower-case letters, digits and '-' in ids")
+        where, step_id = started
         title = self.text_of(entry.get("title"), "title", where, span)
         instructions = self.text_of(entry.get("instructions"), "instructions", where, span)
         actions = self.actions(entry.get("actions", []), where, span)

@@ -191,7 +191,8 @@ def _sessions(transcript: Iterable[Event], lang: str) -> tuple[SessionLog, ...]:
         if isinstance(event, (ClientLine, ServerLine)):
             prefix = "C: " if isinstance(event, ClientLine) else "S: "
             _, lines = logs.setdefault(event.session_id, (event.protocol.value, []))
-            text = event.data.decode("utf-8", errors="replace")
+            data = event.shown if isinstance(event, ClientLine) else event.data  # no passwords in a report
+            text = data.decode("utf-8", errors="replace")
             for piece in text.splitlines() or [""]:
                 lines.append(prefix + piece)
         elif isinstance(event, Delivered) and event.session_id in logs:

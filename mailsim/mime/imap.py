@@ -44,7 +44,7 @@ __all__ = [
 
 NIL = b"NIL"
 _DEFAULT_CHARSET_PARAM = b'"charset" "us-ascii"'
-_EMPTY_BODY = b'("text" "plain" ("charset" "us-ascii") NIL NIL "7bit" 0 0'
+_VIRTUAL_PART = b'("text" "plain" ("charset" "us-ascii") NIL NIL "7bit" %d %d'
 
 
 # ---------------------------------------------------------------------------
@@ -319,7 +319,10 @@ def _body_multipart(node: MimeNode, extended: bool) -> bytes:
     if node.children:
         parts = b"".join(b"(" + _body(child, extended) + b")" for child in node.children)
     else:
-        parts = _EMPTY_BODY + (b" NIL NIL NIL NIL)" if extended else b")")
+        # No parts were found (no boundary, or no opening delimiter): the whole body
+        # is one headerless part, so text/plain by default (RFC 2046 §5.1). BODY[n]
+        # and BODY[n.MIME] return exactly that part (see `_resolve`).
+        parts = _VIRTUAL_PART % (node.size, node.lines) + (b" NIL NIL NIL NIL)" if extended else b")")
     _, subtype, params = _type_tokens(node)
     out = parts + b" " + imap_string(subtype)
     if extended:
@@ -665,13 +668,21 @@ def _field_names(text: str) -> tuple[str, ...]:
     return tuple(names)
 
 
-def _resolve(model: MimeModel, part: tuple[int, ...]) -> tuple[MimeNode, bool] | None:
-    """The node a numeric path names, and whether it is addressed as a
-    message (only for the empty path) rather than as a part."""
-    node, as_message = model.root, True
+def _resolve(model: MimeModel, part: tuple[int, ...]) -> tuple[MimeNode, bool, bool] | None:
+    """The node a numeric path names, whether it is addressed as a message (only
+    for the empty path) rather than as a part, and whether it is the headerless
+    part 1 of a multipart in which no parts were found (its body, no header)."""
+    node, as_message, virtual = model.root, True, False
     for number in part:
+        if virtual:
+            return None  # a headerless text/plain part has no parts of its own
         message = node if as_message else node.encapsulated
-        if message is not None:
+        container = message if message is not None else node
+        if container.maintype == "multipart" and not container.children:
+            if number != 1:
+                return None
+            node, virtual = container, True
+        elif message is not None:
             if message.is_multipart:
                 if number > len(message.children):
                     return None
@@ -685,7 +696,7 @@ def _resolve(model: MimeModel, part: tuple[int, ...]) -> tuple[MimeNode, bool] |
         else:
             return None
         as_message = False
-    return node, as_message
+    return node, as_message, virtual
 
 
 def section_bytes(raw: bytes, model: MimeModel, section: str | Section) -> bytes | None:
@@ -699,11 +710,13 @@ def section_bytes(raw: bytes, model: MimeModel, section: str | Section) -> bytes
     resolved = _resolve(model, section.part)
     if resolved is None:
         return None
-    node, as_message = resolved
+    node, as_message, virtual = resolved
     if section.text is None:
         return raw[node.header_start : node.end] if as_message else raw[node.body_start : node.end]
     if section.text == "MIME":
-        return raw[node.header_start : node.body_start]
+        return b"" if virtual else raw[node.header_start : node.body_start]
+    if virtual:
+        return None  # HEADER, TEXT, HEADER.FIELDS: a text/plain part is no message
     message = node if as_message else node.encapsulated
     if message is None:
         return None

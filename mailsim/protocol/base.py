@@ -9,6 +9,8 @@ A session is sans-IO (the shape of websockets' and h11's cores): the transport c
 from __future__ import annotations
 
 import enum
+import logging
+from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, ClassVar, Generic, TypeVar
@@ -26,9 +28,13 @@ from mailsim.events import (
     ServerLine,
     StateChanged,
 )
+from mailsim.protocol.sasl import SaslExchange, initial_response_form
+from mailsim.protocol.throttle import LoginThrottle, Lockout
 from mailsim.store.store import MailStore
 
 CRLF = b"\r\n"
+
+log = logging.getLogger(__name__)
 
 
 # -- incremental line reading -------------------------------------------------------
@@ -178,6 +184,12 @@ class SessionConfig:
     max_errors: int = 10
     max_literal: int = 25 * 1024 * 1024
     auth_failure_delay: float = 1.0
+    # Before login only small literals: a stranger must not make the server hold
+    # megabytes for a LOGIN it will refuse (Dovecot allows a few KiB too).
+    max_preauth_literal: int = 8 * 1024
+    # Failed logins one connection may make; the next failure hangs up, as real
+    # servers do (smtplib alone tries three mechanisms with one wrong password).
+    max_login_failures: int = 3
 
 
 class Session(Generic[S]):
@@ -233,6 +245,17 @@ class Session(Generic[S]):
         self._events: list[Event] = []
         self._started = False
         self._delay = 0.0
+        self._bulk: deque[memoryview] = deque()  # long answers not yet handed out, in order
+        self._bulk_size = 0
+        self._input_held = False
+        self.login_failures = 0
+        #: Set by a transport that sends as the socket drains (TCP): output is handed
+        #: out about this many octets at a time, and no further command is read while
+        #: that much waits, so a client that does not read its answers stops being
+        #: served instead of filling memory. None: all at once (the console).
+        self.stream_threshold: int | None = None
+        #: Set by a transport: the failed-login record shared by all its connections.
+        self.throttle: LoginThrottle | None = None
         # Set by the transport or the console: called when the session has output
         # that no input asked for (an IMAP IDLE woken by a delivery), so it is sent
         # without waiting for the client to speak.
@@ -256,6 +279,9 @@ class Session(Generic[S]):
 
     def receive_eof(self) -> None:
         """The client went away. Subclasses undo whatever was half done."""
+        self._bulk.clear()  # nobody is left to read what was not sent
+        self._bulk_size = 0
+        self._input_held = False
         if self.closed:
             return
         self._abandon()
@@ -266,10 +292,58 @@ class Session(Generic[S]):
         if not self.closed:
             self._timed_out()
 
+    def receive_deadline(self, seconds: float) -> None:
+        """The transport's deadline passed: a command begun `seconds` ago is still
+        not complete (a trickle of bytes is no activity). Closed as on a timeout."""
+        if not self.closed:
+            self._deadline_passed(seconds)
+
     def data_to_send(self) -> bytes:
-        out = bytes(self._out)
-        self._out.clear()
+        """What to send now: everything, or with `stream_threshold` about that many
+        octets (call again while `has_more_output`)."""
+        if self._bulk:
+            out = self._take_bulk(self.stream_threshold or self._bulk_size)
+        else:
+            out = bytes(self._out)
+            self._out.clear()
+        if self._input_held and not self._output_backlog() and not self.closed:
+            self._input_held = False
+            self._process()  # the commands that waited for the client to read
         return out
+
+    @property
+    def has_more_output(self) -> bool:
+        """More to hand out (or held input to go on with): call data_to_send() again
+        when the transport can take more."""
+        return bool(self._bulk) or bool(self._out) or (self._input_held and not self.closed)
+
+    def _take_bulk(self, limit: int) -> bytes:
+        parts: list[memoryview] = []
+        taken = 0
+        while self._bulk and taken < limit:
+            head = self._bulk[0]
+            if len(head) > limit - taken:
+                parts.append(head[: limit - taken])
+                self._bulk[0] = head[limit - taken :]
+            else:
+                parts.append(self._bulk.popleft())
+            taken += len(parts[-1])
+        self._bulk_size -= taken
+        return b"".join(parts)
+
+    def _pending_output(self) -> int:
+        return self._bulk_size + len(self._out)
+
+    def _output_backlog(self) -> bool:
+        return self.stream_threshold is not None and self._pending_output() >= self.stream_threshold
+
+    def _hold_input(self) -> bool:
+        """Whether the next command must wait: what the client has not taken yet is
+        over `stream_threshold` (its answers would pile up in memory otherwise)."""
+        if self._output_backlog():
+            self._input_held = True
+            return True
+        return False
 
     def events(self) -> list[Event]:
         events, self._events = self._events, []
@@ -279,8 +353,9 @@ class Session(Generic[S]):
         """The server is stopping: say goodbye the protocol's way and close."""
         self._finish("server shutdown")
 
-    def refuse_busy(self) -> None:
-        """A connection over the server's limit: refuse it the protocol's way."""
+    def refuse_busy(self, address_limit: int | None = None) -> None:
+        """A connection over one of the server's limits: refuse it the protocol's way
+        (saying the per-address limit when that is the one reached)."""
         self.start()
         self.shutdown()
 
@@ -304,13 +379,16 @@ class Session(Generic[S]):
     def _timed_out(self) -> None:
         self._finish("idle timeout")
 
+    def _deadline_passed(self, seconds: float) -> None:
+        self._timed_out()
+
     # -- one command line (SMTP and POP3 share the checks) -------------------------------
 
     def _command_line(self, line: Line) -> None:
         """Check a command line the way every line protocol must — too long, not text,
         an obsolete or unknown verb, not legal in this state — and refuse it the
         protocol's way (`_refuse`, `_out_of_sequence`); otherwise run its handler."""
-        self._client_line(line.raw)
+        self._client_line(line.raw, secret=self._secret_in(line.data))
         if line.too_long:
             self.last_command = ""
             self._refuse("line-too-long", limit=self.reader.limit)
@@ -331,7 +409,17 @@ class Session(Generic[S]):
         if (self.state, verb) not in self.TRANSITIONS:
             self._out_of_sequence(verb)
             return
-        getattr(self, info.handler)(argument.strip(self.ARGUMENT_STRIP))
+        self._guarded(verb, getattr(self, info.handler), argument.strip(self.ARGUMENT_STRIP))
+
+    def _guarded(self, verb: str, handler: Callable[..., None], *args: Any) -> None:
+        """Run a handler; a bug in it becomes the protocol's "local error" reply
+        (`_server_bug`) and the session goes on, instead of the connection dying."""
+        try:
+            handler(*args)
+        except Exception:
+            log.exception("%s %s failed", self.protocol.value, verb)
+            if not self.closed:
+                self._server_bug(verb)
 
     def _refuse(self, problem: str, **params: object) -> None:
         """Answer a line that is no command here: `problem` is one of line-too-long,
@@ -342,6 +430,10 @@ class Session(Generic[S]):
         """Answer a known command sent in a state where it is not legal."""
         raise NotImplementedError
 
+    def _server_bug(self, verb: str) -> None:
+        """Answer a command whose handler failed inside the server."""
+        raise NotImplementedError
+
     # -- helpers ---------------------------------------------------------------------------
 
     def _emit(self, event: Event) -> None:
@@ -350,21 +442,46 @@ class Session(Generic[S]):
     def _now(self) -> float:
         return self.clock.now()
 
-    def _client_line(self, data: bytes) -> None:
-        self._emit(ClientLine(self.session_id, self._now(), self.protocol, data))
+    def _client_line(self, data: bytes, *, secret: tuple = ()) -> None:
+        self._emit(ClientLine(self.session_id, self._now(), self.protocol, data, secret))
+
+    def _secret_in(self, data: bytes) -> tuple:
+        """Where a command line holds a secret (`ClientLine.secret`): the argument of
+        PASS, the initial response of AUTH. Engines with other login verbs extend it."""
+        verb, _, rest = data.partition(b" ")
+        verb = verb.upper()
+        start = len(verb) + 1 + (len(rest) - len(rest.lstrip(b" ")))
+        if verb == b"PASS" and rest.strip():
+            return (start, len(data.rstrip(b" ")), "text")
+        if verb == b"AUTH":
+            mechanism, space, initial = rest.lstrip(b" ").partition(b" ")
+            form = initial_response_form(mechanism.decode("ascii", "replace"))
+            if space and initial.strip() and form:
+                begin = start + len(mechanism) + 1 + (len(initial) - len(initial.lstrip(b" ")))
+                return (begin, len(data.rstrip(b" ")), form)
+        return ()
 
     def _send_line(self, text: str | bytes) -> None:
         data = (text.encode("utf-8") if isinstance(text, str) else text) + CRLF
         self._out += data
         self._emit(ServerLine(self.session_id, self._now(), self.protocol, data))
 
-    def _send_raw(self, data: bytes, *, log_lines: bool = True) -> None:
+    def _send_raw(self, data: bytes | memoryview, *, log_lines: bool = True) -> None:
         """Bulk data (a message body): queued as is and logged as one block event —
         one event per line would cost more than sending the bytes. Views split the
-        block into lines (`split_wire_lines`)."""
-        self._out += data
+        block into lines (`split_wire_lines`). Streaming, a long body is queued by
+        reference and handed out piece by piece, never copied whole."""
+        threshold = self.stream_threshold
+        if threshold is not None and len(data) > threshold:
+            if self._out:
+                self._bulk.append(memoryview(bytes(self._out)))
+                self._out.clear()
+            self._bulk.append(memoryview(data))
+            self._bulk_size += len(data)
+        else:
+            self._out += data  # after whatever bulk is queued, as it should be
         if log_lines and data:
-            self._emit(ServerLine(self.session_id, self._now(), self.protocol, data))
+            self._emit(ServerLine(self.session_id, self._now(), self.protocol, bytes(data)))
 
     def _announce_reply(
         self, code: str, reply_class: ReplyClass, text: str, *, enhanced: str = "", tag: str = "", key: str = ""
@@ -408,6 +525,47 @@ class Session(Generic[S]):
     def _delay_reply(self, seconds: float) -> None:
         self._delay = max(self._delay, seconds)
 
+    # -- logins (one policy for the three protocols) ------------------------------------------
+
+    @property
+    def peer_address(self) -> str:
+        """The client's address without the port ("" in the console)."""
+        return self.peer.rsplit(":", 1)[0] if self.peer else ""
+
+    def _judge_login(self, user: str, credentials_ok: bool) -> "LoginVerdict":
+        """Whether a login with these credentials may proceed, after the throttle.
+
+        A locked account or address is refused whatever the password (so the
+        answer tells a guesser nothing); a failure is answered after a delay that
+        grows with the failures of the account and of the address; after
+        more than `max_login_failures` on one connection the session hangs up.
+        """
+        now = self._now()
+        address = self.peer_address
+        lock = self.throttle.locked(user, address, now) if self.throttle is not None else None
+        if lock is None and credentials_ok:
+            if self.throttle is not None:
+                self.throttle.succeeded(user, address, now)
+            return LoginVerdict(accepted=True)
+        self.login_failures += 1
+        delay = self.config.auth_failure_delay  # a refusal while locked waits too: no flood
+        if lock is None and self.throttle is not None:
+            delay = self.throttle.delay(delay, self.throttle.failed(user, address, now))
+        self._delay_reply(delay)
+        return LoginVerdict(
+            accepted=False, lock=lock, hang_up=self.login_failures > self.config.max_login_failures
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class LoginVerdict:
+    """What `_judge_login` decided: accepted; or refused, maybe because `lock` holds
+    (answer with the protocol's "try later"), and maybe with `hang_up`."""
+
+    accepted: bool
+    lock: Lockout | None = None
+    hang_up: bool = False
+
 
 def _is_text(data: bytes) -> bool:
     """UTF-8 with no control characters but TAB: what a command line may hold."""
@@ -416,6 +574,14 @@ def _is_text(data: bytes) -> bool:
     except UnicodeDecodeError:
         return False
     return not any(ord(c) < 32 and c != "\t" for c in text)
+
+
+def sasl_response_secret(line: Line, exchange: SaslExchange) -> tuple:
+    """`ClientLine.secret` of a line answering a SASL challenge: all of it, unless it
+    holds no secret (LOGIN's user name) or cancels ("*")."""
+    form = exchange.response_form()
+    data = line.data.rstrip(b" ")
+    return (0, len(data), form) if form and data and data != b"*" and not line.too_long else ()
 
 
 def split_wire_lines(data: bytes) -> list[bytes]:

@@ -16,11 +16,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from mailsim.events import DeletionMarked, Protocol, ReplyClass
-from mailsim.protocol.base import Line, ReplyCatalog, ReplySpec, Session, command
+from mailsim.protocol.base import Line, ReplyCatalog, ReplySpec, Session, command, sasl_response_secret
 from mailsim.protocol.sasl import MECHANISMS, Challenge, Failure, SaslExchange, Step, Success, encode_challenge
 from mailsim.store.changes import MessagesExpunged, StoreChange
 from mailsim.store.model import INBOX, StoredMessage
-from mailsim.store.store import MailStore
+from mailsim.store.store import MailStore, StoreError
 
 
 class Pop3State(enum.Enum):
@@ -104,10 +104,28 @@ class Pop3Replies(ReplyCatalog):
     BAD_BYTES = ReplySpec("bad-bytes", "-ERR", "Command line is not text")
     TOO_MANY_ERRORS = ReplySpec("too-many-errors", "-ERR", "Too many errors, closing connection")
     SHUTDOWN = ReplySpec("shutdown", "-ERR", "[SYS/TEMP] Server shutting down, nothing was removed")
+    WRITE_FAILED = ReplySpec(
+        "write-failed", "-ERR", "[SYS/TEMP] Could not remove the marked messages; nothing was removed, try again later"
+    )
+    SERVER_BUG = ReplySpec("server-bug", "-ERR", "[SYS/TEMP] Local error in processing {verb}; the session goes on")
     TOO_MANY_CONNECTIONS = ReplySpec("too-many-connections", "-ERR", "[SYS/TEMP] Too many connections, try again later")
+    TOO_MANY_FROM_ADDRESS = ReplySpec(
+        "too-many-from-address", "-ERR", "[SYS/TEMP] Too many connections from your address (limit {limit}), try again later"
+    )
+    LOGIN_LOCKED = ReplySpec(
+        "login-locked", "-ERR", "[SYS/TEMP] Too many failed logins for this {scope}; try again in {seconds} s"
+    )
+    TOO_MANY_LOGIN_FAILURES = ReplySpec("too-many-login-failures", "-ERR", "[AUTH] Too many failed logins, closing connection")
 
 
 R = Pop3Replies
+# -ERR replies that do not count toward the error limit: the server's own state, replies
+# that end the session themselves, or another session's doing (an IMAP client expunged a
+# message this one had listed).
+_NOT_THE_CLIENTS_FAULT = (
+    R.TOO_MANY_ERRORS, R.SHUTDOWN, R.TOO_MANY_CONNECTIONS, R.TOO_MANY_FROM_ADDRESS,
+    R.TOO_MANY_LOGIN_FAILURES, R.MESSAGE_GONE, R.WRITE_FAILED, R.SERVER_BUG,
+)
 
 _CODE_CLASS = {"+OK": ReplyClass.SUCCESS, "-ERR": ReplyClass.NEGATIVE, "+": ReplyClass.INTERMEDIATE}
 _CACHE_KEY = "pop3.wire"  # StoredMessage.cache: the byte-stuffed body and its size
@@ -237,7 +255,7 @@ class Pop3Session(Session[Pop3State]):
             self._send_body(body)
             self._send_line(b".")
         self._announce_reply(spec.code, _CODE_CLASS[spec.code], text, key=spec.key)
-        if spec.code == "-ERR" and spec not in (R.TOO_MANY_ERRORS, R.SHUTDOWN, R.TOO_MANY_CONNECTIONS):
+        if spec.code == "-ERR" and spec not in _NOT_THE_CLIENTS_FAULT:
             self._count_error()
 
     def _send_body(self, body: bytes) -> None:
@@ -252,9 +270,10 @@ class Pop3Session(Session[Pop3State]):
             return
         last_line_end = body.rfind(b"\r\n", 0, limit) if limit > 0 else -1
         cut = last_line_end + 2 if last_line_end >= 0 else 0
+        view = memoryview(body)  # slices of the cached body, not copies of it
         if cut:
-            self._send_raw(body[:cut])
-        self._send_raw(body[cut:], log_lines=False)
+            self._send_raw(view[:cut])
+        self._send_raw(view[cut:], log_lines=False)
         rest = len(body) - cut
         self._note("pop3.body-not-logged", octets=rest, lines=body.count(b"\r\n", cut))
 
@@ -271,6 +290,10 @@ class Pop3Session(Session[Pop3State]):
         self.timestamp = f"<{self.ids.next_id()}.{int(self._now())}@{self.config.hostname}>"
         self._reply(R.GREETING, timestamp=self.timestamp)
 
+    def _deadline_passed(self, seconds: float) -> None:
+        self._note("pop3.line-deadline", seconds=f"{seconds:g}")
+        self._timed_out()
+
     def _timed_out(self) -> None:
         # RFC 1939 §3: on the autologout timer the server closes without a reply and
         # without entering UPDATE.
@@ -282,9 +305,12 @@ class Pop3Session(Session[Pop3State]):
             self._reply(R.SHUTDOWN)
             self._finish("server shutdown")
 
-    def refuse_busy(self) -> None:
+    def refuse_busy(self, address_limit: int | None = None) -> None:
         self._started = True
-        self._reply(R.TOO_MANY_CONNECTIONS)
+        if address_limit is None:
+            self._reply(R.TOO_MANY_CONNECTIONS)
+        else:
+            self._reply(R.TOO_MANY_FROM_ADDRESS, limit=address_limit)
         self._finish("too many connections")
 
     def _on_close(self) -> None:
@@ -309,7 +335,7 @@ class Pop3Session(Session[Pop3State]):
     # -- input -------------------------------------------------------------------------------
 
     def _process(self) -> None:
-        while not self.closed:
+        while not self.closed and not self._hold_input():
             line = self.reader.next_line()
             if line is None:
                 return
@@ -317,6 +343,15 @@ class Pop3Session(Session[Pop3State]):
                 self._auth_line(line)
             else:
                 self._command_line(line)
+
+    def _secret_in(self, data: bytes) -> tuple:
+        """PASS and AUTH as in every protocol, and APOP's digest: it holds no password,
+        but a weak one can be found from it and the greeting, so a log masks it too."""
+        words = data.split(b" ")
+        if len(words) == 3 and words[0].upper() == b"APOP" and words[2]:
+            start = len(words[0]) + len(words[1]) + 2
+            return (start, start + len(words[2]), "digest")
+        return super()._secret_in(data)
 
     def _refuse(self, problem: str, **params: object) -> None:
         if problem == "line-too-long":
@@ -331,6 +366,10 @@ class Pop3Session(Session[Pop3State]):
         else:
             self._reply(R.UNKNOWN_COMMAND, **params)
             self._note("pop3.unknown-command", verb=str(params["verb"]))
+
+    def _server_bug(self, verb: str) -> None:
+        self._reply(R.SERVER_BUG, verb=verb)
+        self._note("pop3.server-bug", verb=verb)
 
     def _out_of_sequence(self, verb: str) -> None:
         if self.state is S.AUTHORIZATION:
@@ -406,9 +445,9 @@ class Pop3Session(Session[Pop3State]):
         self._sasl_step(self._sasl.start(initial.strip() if initial else None))
 
     def _auth_line(self, line: Line) -> None:
-        self._client_line(line.raw)
-        self.last_command = "AUTH"
         assert self._sasl is not None
+        self._client_line(line.raw, secret=sasl_response_secret(line, self._sasl))
+        self.last_command = "AUTH"
         if line.too_long:
             self._sasl = None
             self._set_state(S.AUTHORIZATION)
@@ -435,16 +474,26 @@ class Pop3Session(Session[Pop3State]):
             self._log_in(None, step.user)
 
     def _log_in(self, account: str | None, given: str) -> None:
-        """Open the maildrop of an authenticated account, or refuse (slowly)."""
-        if account is None:
-            self._delay_reply(self.config.auth_failure_delay)
-            self._reply(R.AUTH_FAILED)
-            self._note("pop3.auth-failed", user=given[:40])
+        """Open the maildrop of an authenticated account, or refuse (slowly; locked
+        out after many failures; hanging up after a few on this connection)."""
+        verdict = self._judge_login(given, account is not None)
+        if not verdict.accepted or account is None:
+            if verdict.lock is not None:
+                self._reply(R.LOGIN_LOCKED, scope=verdict.lock.scope, seconds=verdict.lock.seconds)
+                self._note("pop3.login-locked", scope=verdict.lock.scope, seconds=verdict.lock.seconds)
+            else:
+                self._reply(R.AUTH_FAILED)
+                self._note("pop3.auth-failed", user=given[:40])
+            if verdict.hang_up and not self.closed:
+                self._reply(R.TOO_MANY_LOGIN_FAILURES)
+                self._note("pop3.too-many-login-failures", limit=self.config.max_login_failures)
+                self._finish("too many failed logins")
             return
         if not self.store.lock(account, self.session_id):
             self._reply(R.IN_USE, user=account)
             self._note("pop3.in-use", user=account)
             return
+        self.store.refresh(account, INBOX)  # mail other programs delivered, if persistent
         inbox = self.store.mailbox(account, INBOX)
         self.maildrop = Maildrop(account, inbox.uidvalidity, list(inbox.messages), set(), set())
         self._unsubscribe = self.store.subscribe(self._store_changed)
@@ -591,7 +640,14 @@ class Pop3Session(Session[Pop3State]):
             return
         self._set_state(S.UPDATE)
         doomed = [drop.messages[number - 1].uid for number in sorted(drop.marked)]
-        removed = self.store.expunge(drop.account, INBOX, doomed, origin=self.session_id) if doomed else ()
+        try:
+            removed = self.store.expunge(drop.account, INBOX, doomed, origin=self.session_id) if doomed else ()
+        except StoreError:
+            # RFC 1939 §6: an -ERR in UPDATE; RFC 2449's SYS/TEMP says it may work later.
+            self._reply(R.WRITE_FAILED)
+            self._note("pop3.write-failed", count=len(doomed))
+            self._finish("client quit")
+            return
         left = len(self.store.mailbox(drop.account, INBOX).messages)
         self._reply(R.BYE_UPDATED, left=left)
         self._note("pop3.update", removed=len(removed))

@@ -36,6 +36,12 @@ class Failure:
 Step = Challenge | Success | Failure
 
 
+def initial_response_form(mechanism: str) -> str:
+    """What an initial response of `mechanism` holds, as `ClientLine.secret` names it:
+    PLAIN carries the password, LOGIN's first response only the user name ("")."""
+    return {"PLAIN": "sasl-plain", "CRAM-MD5": "digest"}.get(mechanism.upper(), "" if mechanism.upper() == "LOGIN" else "text")
+
+
 def decode_response(text: str) -> bytes | None:
     """A client's base64 line, or None if it is not valid base64 ("=" is empty)."""
     text = text.strip()
@@ -59,6 +65,13 @@ class SaslExchange:
         self.store = store
         self._nonce = f"<{nonce}@{hostname}>".encode("ascii")
         self._user: str | None = None
+
+    def response_form(self) -> str:
+        """What the client's next response line holds (`ClientLine.secret` form):
+        "" for LOGIN's user name, which is no secret."""
+        if self.mechanism == "LOGIN":
+            return "" if self._user is None else "sasl-text"
+        return initial_response_form(self.mechanism)
 
     @staticmethod
     def supports(mechanism: str) -> bool:

@@ -15,10 +15,10 @@ from email.utils import format_datetime
 
 from mailsim.clock import utc_datetime
 from mailsim.events import Delivered, Protocol, ReplyClass
-from mailsim.protocol.base import Line, ReplyCatalog, ReplySpec, Session, command
+from mailsim.protocol.base import Line, ReplyCatalog, ReplySpec, Session, command, sasl_response_secret
 from mailsim.protocol.sasl import Challenge, SaslExchange, Success, encode_challenge
 from mailsim.store.model import INBOX, QueuedMessage
-from mailsim.store.store import MailStore
+from mailsim.store.store import MailStore, QuotaExceeded, StoreError
 
 
 class SmtpState(enum.Enum):
@@ -77,10 +77,25 @@ class SmtpReplies(ReplyCatalog):
     AUTH_OK = ReplySpec("auth-ok", "235", "Authentication successful", "2.7.0")
     AUTH_CHALLENGE = ReplySpec("auth-challenge", "334", "{challenge}")
     TIMEOUT = ReplySpec("timeout", "421", "{host} Error: timeout exceeded", "4.4.2")
+    LINE_DEADLINE = ReplySpec("line-deadline", "421", "{host} Error: command not completed within {seconds} s", "4.4.2")
     TOO_MANY_ERRORS = ReplySpec("too-many-errors", "421", "{host} Error: too many errors", "4.7.0")
     SHUTDOWN = ReplySpec("shutdown", "421", "{host} Service not available, closing transmission channel", "4.3.2")
     TOO_MANY_CONNECTIONS = ReplySpec("too-many-connections", "421", "{host} Too many connections, try again later", "4.7.0")
+    TOO_MANY_FROM_ADDRESS = ReplySpec(
+        "too-many-from-address", "421", "{host} Too many connections from your address (limit {limit}), try again later", "4.7.0"
+    )
+    TOO_MANY_AUTH_FAILURES = ReplySpec(
+        "too-many-auth-failures", "421", "{host} Too many failed authentications, closing connection", "4.7.0"
+    )
+    AUTH_LOCKED = ReplySpec(
+        "auth-locked", "454", "Temporary authentication failure: too many failed logins for this {scope}; try again in {seconds} s", "4.7.0"
+    )
     TOO_MANY_RECIPIENTS = ReplySpec("too-many-recipients", "452", "Too many recipients", "4.5.3")
+    MAILBOX_FULL = ReplySpec("mailbox-full", "452", "<{address}>: mailbox full, try again later", "4.2.2")
+    WRITE_FAILED = ReplySpec(
+        "write-failed", "451", "Could not store the message; nothing was delivered, try again later", "4.3.0"
+    )
+    SERVER_BUG = ReplySpec("server-bug", "451", "Local error in processing {verb}; the session goes on", "4.3.0")
     UNKNOWN_COMMAND = ReplySpec("unknown-command", "500", "Command not recognized: {verb}", "5.5.2")
     LINE_TOO_LONG = ReplySpec("line-too-long", "500", "Line too long (limit {limit} octets)", "5.5.2")
     BAD_BYTES = ReplySpec("bad-bytes", "500", "Command line is not text", "5.5.2")
@@ -100,6 +115,10 @@ class SmtpReplies(ReplyCatalog):
     AUTH_FAILED = ReplySpec("auth-failed", "535", "Authentication credentials invalid", "5.7.8")
     NO_SUCH_USER = ReplySpec("no-such-user", "550", "<{address}>: no such user here", "5.1.1")
     SIZE_EXCEEDED = ReplySpec("size-exceeded", "552", "Message size exceeds fixed limit of {limit} octets", "5.3.4")
+    OVER_QUOTA = ReplySpec(
+        "over-quota", "552",
+        "<{address}>: mailbox full: a message of {size} octets does not fit ({used} of {limit} octets used)", "5.2.2",
+    )
     UTF8_NEEDS_SMTPUTF8 = ReplySpec("needs-smtputf8", "553", "Non-ASCII address requires the SMTPUTF8 parameter", "5.6.7")
     RELAY_DENIED = ReplySpec("relay-denied", "554", "<{address}>: Relay access denied", "5.7.1")
     NO_VALID_RECIPIENTS = ReplySpec("no-valid-recipients", "554", "No valid recipients", "5.5.1")
@@ -187,6 +206,11 @@ class SmtpSession(Session[SmtpState]):
     def _greet(self) -> None:
         self._reply(R.GREETING, host=self.config.hostname)
 
+    def _deadline_passed(self, seconds: float) -> None:
+        self._reply(R.LINE_DEADLINE, host=self.config.hostname, seconds=f"{seconds:g}")
+        self._note("smtp.line-deadline", seconds=f"{seconds:g}")
+        self._finish("line deadline")
+
     def _timed_out(self) -> None:
         self._reply(R.TIMEOUT, host=self.config.hostname)
         self._finish("idle timeout")
@@ -197,10 +221,13 @@ class SmtpSession(Session[SmtpState]):
             self._reply(R.SHUTDOWN, host=self.config.hostname)
             self._finish("server shutdown")
 
-    def refuse_busy(self) -> None:
-        """Answer a connection over the limit with 421 instead of a greeting."""
+    def refuse_busy(self, address_limit: int | None = None) -> None:
+        """Answer a connection over a limit with 421 instead of a greeting."""
         self._started = True
-        self._reply(R.TOO_MANY_CONNECTIONS, host=self.config.hostname)
+        if address_limit is None:
+            self._reply(R.TOO_MANY_CONNECTIONS, host=self.config.hostname)
+        else:
+            self._reply(R.TOO_MANY_FROM_ADDRESS, host=self.config.hostname, limit=address_limit)
         self._finish("too many connections")
 
     def _abandon(self) -> None:
@@ -215,7 +242,7 @@ class SmtpSession(Session[SmtpState]):
     # -- input ---------------------------------------------------------------------------
 
     def _process(self) -> None:
-        while not self.closed:
+        while not self.closed and not self._hold_input():
             if self.state is S.DATA:
                 if not self._data_block():
                     return
@@ -241,6 +268,10 @@ class SmtpSession(Session[SmtpState]):
             self._note(f"smtp.obsolete-{verb.lower()}")
         else:
             self._reply(R.UNKNOWN_COMMAND, **params)
+
+    def _server_bug(self, verb: str) -> None:
+        self._reply(R.SERVER_BUG, verb=verb)
+        self._note("smtp.server-bug", verb=verb)
 
     def _out_of_sequence(self, verb: str) -> None:
         """503 with the reason that fits the state (or 554 when every RCPT failed)."""
@@ -318,8 +349,8 @@ class SmtpSession(Session[SmtpState]):
         self._auth_step(self._sasl.start(initial.strip() or None))
 
     def _auth_line(self, line: Line) -> None:
-        self._client_line(line.raw)
         assert self._sasl is not None
+        self._client_line(line.raw, secret=sasl_response_secret(line, self._sasl))
         if line.too_long:
             self._auth_step(self._sasl.respond("!"))
             return
@@ -331,19 +362,28 @@ class SmtpSession(Session[SmtpState]):
             return
         self._sasl = None
         self._set_state(S.GREETED)
-        if isinstance(step, Success):
+        reason = "" if isinstance(step, Success) else getattr(step, "reason", "malformed")
+        if reason == "cancelled":
+            self._reply(R.AUTH_CANCELLED)
+            return
+        if reason in ("bad-base64", "malformed"):
+            self._reply(R.BAD_BASE64)
+            return
+        verdict = self._judge_login(getattr(step, "user", ""), isinstance(step, Success))
+        if verdict.accepted and isinstance(step, Success):
             self.authenticated_as = step.user
             self._reply(R.AUTH_OK)
             self._note("smtp.authenticated", user=step.user)
             return
-        reason = getattr(step, "reason", "malformed")
-        if reason == "cancelled":
-            self._reply(R.AUTH_CANCELLED)
-        elif reason in ("bad-base64", "malformed"):
-            self._reply(R.BAD_BASE64)
+        if verdict.lock is not None:
+            self._reply(R.AUTH_LOCKED, scope=verdict.lock.scope, seconds=verdict.lock.seconds)
+            self._note("smtp.auth-locked", scope=verdict.lock.scope, seconds=verdict.lock.seconds)
         else:
-            self._delay_reply(self.config.auth_failure_delay)
             self._reply(R.AUTH_FAILED)
+        if verdict.hang_up and not self.closed:
+            self._reply(R.TOO_MANY_AUTH_FAILURES, host=self.config.hostname)
+            self._note("smtp.too-many-auth-failures", limit=self.config.max_login_failures)
+            self._finish("too many failed logins")
 
     @command("MAIL", "MAIL FROM:<reverse-path> [SIZE=n] [BODY=8BITMIME] [SMTPUTF8]", "RFC 5321 §4.1.1.2")
     def _mail(self, argument: str) -> None:
@@ -401,9 +441,21 @@ class SmtpSession(Session[SmtpState]):
             address = f"postmaster@{self.store.domain}"  # RFC 5321 §4.1.1.3
         domain = address.rpartition("@")[2]
         if self.store.is_local_domain(domain):
-            if self.store.resolve(address) is None:
+            account = self.store.resolve(address)
+            if account is None:
                 self.envelope.refused += 1
                 self._reply(R.NO_SUCH_USER, address=address)
+                return
+            if self.store.is_full(account.name):
+                # Temporary: the owner can make room, and the sender's queue retries.
+                self.envelope.refused += 1
+                self._reply(R.MAILBOX_FULL, address=address)
+                self._note("smtp.mailbox-full", address=address)
+                return
+            if self.envelope.declared_size and not self._fits(address, account.name, self.envelope.declared_size):
+                # RFC 1870 §6.2: a SIZE= that cannot fit is refused per recipient, so
+                # the others still get the message.
+                self.envelope.refused += 1
                 return
             spec = R.RECIPIENT_OK
         elif self.authenticated_as:
@@ -486,7 +538,7 @@ class SmtpSession(Session[SmtpState]):
         if found >= 0:
             self._client_line(b".\r\n")
             self.last_command = "DATA"
-            self._end_of_data()
+            self._guarded("DATA", self._end_of_data)
         return True
 
     def _append_data(self, body: bytes) -> None:
@@ -526,28 +578,68 @@ class SmtpSession(Session[SmtpState]):
             return
         queue_id = self.ids.next_id()
         body = b"".join(envelope.data)
-        for recipient in envelope.recipients:
-            self._deliver(queue_id, envelope, recipient, body)
+        copies = [(recipient, *self._with_trace(queue_id, envelope, recipient, body)) for recipient in envelope.recipients]
+        if not self._all_fit(copies):
+            return
+        # Local copies first: they are what can fail (a disk write), and a failure
+        # removes the copies already made, so nothing is delivered twice on retry.
+        delivered: dict[str, Delivered] = {}
+        try:
+            for recipient, account, raw in copies:
+                if account is not None:
+                    delivered[recipient] = self._store_copy(queue_id, envelope, recipient, account, raw)
+        except StoreError:
+            for event in delivered.values():
+                self.store.take_back(lambda e=event: self.store.expunge(e.account, INBOX, [e.uid]))
+            self._reply(R.WRITE_FAILED)
+            self._note("smtp.write-failed", queue_id=queue_id)
+            return
+        for recipient, account, raw in copies:
+            if account is None:
+                delivered[recipient] = self._queue_remote(queue_id, envelope, recipient, raw)
+            self._emit(delivered[recipient])
         self._reply(R.QUEUED, queue_id=queue_id)
 
-    def _deliver(self, queue_id: str, envelope: Envelope, recipient: str, body: bytes) -> None:
-        sender = envelope.sender or ""
+    def _all_fit(self, copies: list[tuple[str, str | None, bytes]]) -> bool:
+        """One reply covers every recipient (RFC 5321 §4.1.1.4): each local account
+        must have room for all its copies, or none is delivered and the sender is
+        told whose mailbox is full (552 5.2.2)."""
+        needed: dict[str, tuple[str, int]] = {}
+        for recipient, account, raw in copies:
+            if account is not None:
+                first, size = needed.get(account, (recipient, 0))
+                needed[account] = (first, size + len(raw))
+        return all(self._fits(recipient, account, size) for account, (recipient, size) in needed.items())
+
+    def _fits(self, address: str, account: str, size: int) -> bool:
+        """Whether `size` more octets fit in the account; if not, 552 5.2.2 said."""
+        try:
+            self.store.check_room(account, size)
+        except QuotaExceeded as full:
+            self._reply(R.OVER_QUOTA, address=address, size=full.size, used=full.used, limit=full.limit)
+            self._note("smtp.over-quota", address=address, size=full.size, limit=full.limit)
+            return False
+        return True
+
+    def _with_trace(self, queue_id: str, envelope: Envelope, recipient: str, body: bytes) -> tuple[str | None, bytes]:
+        """The recipient's local account (None: remote) and its copy with trace headers."""
         account = self.store.resolve(recipient)
-        trace = self._trace_headers(queue_id, sender, recipient, envelope, local=account is not None)
-        raw = trace + body
-        now = self._now()
-        if account is None:
-            self.store.queue_outgoing(
-                QueuedMessage(queue_id, sender, recipient, raw, utc_datetime(self.clock), self.authenticated_as)
-            )
-            self._emit(Delivered(self.session_id, now, queue_id, sender, recipient, size=len(raw), relayed=True))
-            return
-        message = self.store.append(account.name, INBOX, raw, internal_date=utc_datetime(self.clock))
-        self._emit(
-            Delivered(
-                self.session_id, now, queue_id, sender, recipient, account.name, INBOX, message.uid, message.size
-            )
+        trace = self._trace_headers(queue_id, envelope.sender or "", recipient, envelope, local=account is not None)
+        return (account.name if account else None), trace + body
+
+    def _store_copy(self, queue_id: str, envelope: Envelope, recipient: str, account: str, raw: bytes) -> Delivered:
+        message = self.store.append(account, INBOX, raw, internal_date=utc_datetime(self.clock))
+        return Delivered(
+            self.session_id, self._now(), queue_id, envelope.sender or "", recipient, account, INBOX,
+            message.uid, message.size,
         )
+
+    def _queue_remote(self, queue_id: str, envelope: Envelope, recipient: str, raw: bytes) -> Delivered:
+        sender = envelope.sender or ""
+        self.store.queue_outgoing(
+            QueuedMessage(queue_id, sender, recipient, raw, utc_datetime(self.clock), self.authenticated_as)
+        )
+        return Delivered(self.session_id, self._now(), queue_id, sender, recipient, size=len(raw), relayed=True)
 
     def _trace_headers(self, queue_id: str, sender: str, recipient: str, envelope: Envelope, *, local: bool) -> bytes:
         """Return-Path and Received, as RFC 5321 §4.4 asks of the delivering server."""

@@ -13,6 +13,13 @@ from datetime import datetime
 
 INBOX = "INBOX"
 HIERARCHY_DELIMITER = "/"
+# Longest mailbox name, in UTF-8 octets: a Maildir folder is one directory entry
+# (at most 255 octets on the usual file systems), named after the whole name.
+MAX_MAILBOX_NAME = 200
+# Per-account storage quota in octets when neither the world nor the command line
+# sets one: room for a couple of maximum-size (10 MiB) messages and the samples,
+# small enough that a class of 60 filling every mailbox stays under 2 GB of memory.
+DEFAULT_QUOTA = 25 * 1024 * 1024
 
 
 class SystemFlag(enum.StrEnum):
@@ -70,6 +77,8 @@ class Account:
     display_name: str = ""
     aliases: tuple[str, ...] = ()
     mailboxes: dict[str, Mailbox] = field(default_factory=dict)
+    #: Storage quota in octets; None: the store's default; 0: unlimited.
+    quota: int | None = None
 
     @property
     def address(self) -> str:
@@ -100,3 +109,31 @@ def canonical_mailbox_name(name: str) -> str:
     if sep and head.upper() == INBOX:
         return INBOX + sep + rest
     return name
+
+
+def mailbox_name_problem(name: str) -> str:
+    """Why `name` cannot be a mailbox (CREATE and RENAME alike), or "" if it can."""
+    if not name or name.strip(HIERARCHY_DELIMITER) == "":
+        return "the name is empty"
+    if any(ord(char) < 0x20 or ord(char) == 0x7F for char in name):
+        return "the name holds control characters"
+    if len(name.encode("utf-8")) > MAX_MAILBOX_NAME:
+        return f"the name is longer than {MAX_MAILBOX_NAME} octets"
+    if any(not level for level in name.split(HIERARCHY_DELIMITER)):
+        return f"a hierarchy level is empty (two '{HIERARCHY_DELIMITER}' in a row, or one at the start)"
+    return ""
+
+
+def account_name_problem(name: str) -> str:
+    """Why `name` cannot be an account name, or "" if it can. Account names become
+    directory names under `--store` and local parts of addresses, so only letters,
+    digits, '.', '-' and '_' are allowed, starting with a letter or digit."""
+    if not name:
+        return "the account name is empty"
+    if len(name) > 64:
+        return "the account name is longer than 64 characters (RFC 5321 §4.5.3.1.1)"
+    if not name[0].isalnum() or not all(char.isalnum() or char in "._-" for char in name):
+        return f"account name {name!r} may hold only letters, digits, '.', '-' and '_', starting with a letter or digit"
+    if ".." in name:
+        return f"account name {name!r} holds '..'"
+    return ""

@@ -1,7 +1,13 @@
 """The one mail store that SMTP, POP3 and IMAP share.
 
-All mutation goes through `MailStore` methods, so observers (IMAP sessions, the UI,
-Maildir persistence) hear about every change, in order.
+All mutation goes through `MailStore` methods, so observers (IMAP sessions, the UI)
+hear about every change, in order.
+
+A change is first made in memory, then handed to the store's writer (Maildir
+persistence, when there is one), and only then told to the observers. When the
+writer fails the change is undone in memory and `StoreError("write-failed")` is
+raised, so the engines can refuse the command: what the clients were told, what is
+in memory and what is on disk never disagree.
 """
 
 from __future__ import annotations
@@ -23,13 +29,16 @@ from mailsim.store.changes import (
     SubscriptionChanged,
 )
 from mailsim.store.model import (
+    DEFAULT_QUOTA,
     HIERARCHY_DELIMITER,
     INBOX,
     Account,
     Mailbox,
     QueuedMessage,
     StoredMessage,
+    account_name_problem,
     canonical_mailbox_name,
+    mailbox_name_problem,
 )
 
 Observer = Callable[[StoreChange], None]
@@ -45,6 +54,14 @@ class StoreError(Exception):
         self.reason = reason
 
 
+class QuotaExceeded(StoreError):
+    """The account has no room for `size` more octets (reason "over-quota")."""
+
+    def __init__(self, account: str, size: int, used: int, limit: int) -> None:
+        super().__init__("over-quota", f"{account}: {size} octets do not fit ({used} of {limit} used)")
+        self.account, self.size, self.used, self.limit = account, size, used, limit
+
+
 class MailStore:
     def __init__(
         self,
@@ -52,8 +69,13 @@ class MailStore:
         *,
         clock: Clock | None = None,
         ids: IdGenerator | None = None,
+        default_quota: int = DEFAULT_QUOTA,
     ) -> None:
         self.domain = domain.lower()
+        #: Octets each account may hold unless it has its own quota; 0: unlimited.
+        self.default_quota = default_quota
+        self._writer: Observer | None = None
+        self._refresher: Callable[[str, str], None] | None = None
         self.clock: Clock = clock or SystemClock()
         self.ids: IdGenerator = ids or RandomIds()
         self.accounts: dict[str, Account] = {}
@@ -73,6 +95,40 @@ class MailStore:
 
         return unsubscribe
 
+    def set_writer(self, writer: Observer | None, *, refresh: Callable[[str, str], None] | None = None) -> None:
+        """The one observer whose failure undoes a change: persistence. `refresh`
+        takes in mail that reached the persistent mailbox by other ways."""
+        self._writer = writer
+        self._refresher = refresh
+
+    def refresh(self, account: str, mailbox: str) -> None:
+        """Take in mail another program delivered into this mailbox (a Maildir's
+        new/), if the store is persistent; new messages are told as usual."""
+        if self._refresher is not None:
+            self._refresher(self.account(account).name, canonical_mailbox_name(mailbox))
+
+    def adopt(self, account: str, mailbox: str, message: StoredMessage) -> None:
+        """A message persistence found already written (see `refresh`): it takes the
+        next UID, which must be the one it carries, and is told to observers."""
+        owner = self.account(account)
+        target = self.mailbox(owner.name, mailbox)
+        if message.uid != target.uidnext:
+            raise StoreError("uid-mismatch", f"adopted UID {message.uid} is not UIDNEXT {target.uidnext}")
+        target.uidnext += 1
+        target.messages.append(message)
+        self._notify(MessageAdded(owner.name, target.name, message.uid, message.size))
+
+    def _commit(self, change: StoreChange, undo: Callable[[], None]) -> None:
+        """Write a change made in memory, or undo it and refuse; then tell observers."""
+        if self._writer is not None:
+            try:
+                self._writer(change)
+            except Exception as exc:
+                log.exception("store writer failed on %r; change undone", change)
+                undo()
+                raise StoreError("write-failed", f"could not write {type(change).__name__}: {exc}") from exc
+        self._notify(change)
+
     def _notify(self, change: StoreChange) -> None:
         for observer in tuple(self._observers):
             try:
@@ -89,13 +145,19 @@ class MailStore:
         *,
         display_name: str = "",
         aliases: Iterable[str] = (),
+        quota: int | None = None,
     ) -> Account:
+        problem = account_name_problem(name)
+        if problem:
+            raise StoreError("bad-account-name", problem)
         key = name.lower()
         existing = self.accounts.get(key)
         if existing is not None:
             existing.password = password
             existing.display_name = display_name or existing.display_name
             existing.aliases = tuple(dict.fromkeys((*existing.aliases, *(a.lower() for a in aliases))))
+            if quota is not None:
+                existing.quota = quota
             return existing
         account = Account(
             name=key,
@@ -103,6 +165,7 @@ class MailStore:
             domain=self.domain,
             display_name=display_name,
             aliases=tuple(a.lower() for a in aliases),
+            quota=quota,
         )
         self.accounts[key] = account
         self._new_mailbox(account, INBOX)
@@ -133,6 +196,32 @@ class MailStore:
             if local in account.local_parts():
                 return account
         return None
+
+    # -- quotas ------------------------------------------------------------------
+
+    def quota(self, account: str) -> int:
+        """The account's storage limit in octets (0: unlimited)."""
+        owner = self.account(account)
+        return self.default_quota if owner.quota is None else owner.quota
+
+    def usage(self, account: str) -> int:
+        """Octets the account's messages take, in every mailbox (\\Deleted ones too,
+        until they are expunged, as on real servers)."""
+        owner = self.account(account)
+        return sum(m.size for box in owner.mailboxes.values() for m in box.messages)
+
+    def check_room(self, account: str, size: int) -> None:
+        """Raise QuotaExceeded unless `size` more octets fit in the account."""
+        limit = self.quota(account)
+        if not limit:
+            return
+        used = self.usage(account)
+        if used + size > limit:
+            raise QuotaExceeded(self.account(account).name, size, used, limit)
+
+    def is_full(self, account: str) -> bool:
+        limit = self.quota(account)
+        return bool(limit) and self.usage(account) >= limit
 
     # -- maildrop locks (POP3, RFC 1939 §8) -------------------------------------
 
@@ -169,32 +258,42 @@ class MailStore:
         self, account: str, name: str, *, special_use: str = "", subscribed: bool = False
     ) -> Mailbox:
         owner = self.account(account)
-        name = canonical_mailbox_name(name.rstrip(HIERARCHY_DELIMITER))
-        if not name or any(not part for part in name.split(HIERARCHY_DELIMITER)):
-            raise StoreError("bad-mailbox-name", f"bad mailbox name {name!r}")
+        name = canonical_mailbox_name(name.rstrip(HIERARCHY_DELIMITER)) if name.strip(HIERARCHY_DELIMITER) else name
+        problem = mailbox_name_problem(name)
+        if problem:
+            raise StoreError("bad-mailbox-name", problem)
         if name in owner.mailboxes:
             raise StoreError("mailbox-exists", f"mailbox {name!r} exists")
         # RFC 3501 §6.3.3: create the superior hierarchy levels that are missing.
         parts = name.split(HIERARCHY_DELIMITER)
-        for depth in range(1, len(parts)):
-            parent = HIERARCHY_DELIMITER.join(parts[:depth])
-            if parent not in owner.mailboxes:
-                self._new_mailbox(owner, parent)
-                self._notify(MailboxCreated(owner.name, parent))
-        mailbox = self._new_mailbox(owner, name, special_use)
-        mailbox.subscribed = subscribed
-        self._notify(MailboxCreated(owner.name, name))
+        created: list[str] = []
+        try:
+            for depth in range(1, len(parts)):
+                parent = HIERARCHY_DELIMITER.join(parts[:depth])
+                if parent not in owner.mailboxes:
+                    self._new_mailbox(owner, parent)
+                    self._commit(MailboxCreated(owner.name, parent), lambda p=parent: owner.mailboxes.pop(p, None))
+                    created.append(parent)
+            mailbox = self._new_mailbox(owner, name, special_use)
+            mailbox.subscribed = subscribed
+            self._commit(MailboxCreated(owner.name, name), lambda: owner.mailboxes.pop(name, None))
+        except StoreError:
+            for parent in reversed(created):  # all or nothing
+                self.take_back(lambda p=parent: self.delete_mailbox(owner.name, p))
+            raise
         return mailbox
 
     def delete_mailbox(self, account: str, name: str) -> None:
+        """Delete a mailbox and its messages. Its inferiors stay (RFC 3501 §6.3.4);
+        LIST then shows the name as \\Noselect while they exist."""
         owner = self.account(account)
         name = canonical_mailbox_name(name)
         if name == INBOX:
             raise StoreError("cannot-delete-inbox")
         if name not in owner.mailboxes:
             raise StoreError("no-such-mailbox", f"no mailbox {name!r}")
-        del owner.mailboxes[name]
-        self._notify(MailboxDeleted(owner.name, name))
+        mailbox = owner.mailboxes.pop(name)
+        self._commit(MailboxDeleted(owner.name, name), lambda: owner.mailboxes.__setitem__(name, mailbox))
 
     def rename_mailbox(self, account: str, old: str, new: str) -> None:
         """Rename a mailbox and its children; renaming INBOX moves its messages
@@ -203,30 +302,61 @@ class MailStore:
         old, new = canonical_mailbox_name(old), canonical_mailbox_name(new)
         if old not in owner.mailboxes:
             raise StoreError("no-such-mailbox", f"no mailbox {old!r}")
+        problem = mailbox_name_problem(new)
+        if problem:
+            raise StoreError("bad-mailbox-name", problem)
         if new in owner.mailboxes:
             raise StoreError("mailbox-exists", f"mailbox {new!r} exists")
+        if old != INBOX and new.startswith(old + HIERARCHY_DELIMITER):
+            raise StoreError("bad-mailbox-name", f"{old!r} cannot become {new!r}")
         if old == INBOX:
             source = owner.mailboxes[INBOX]
             target = self.create_mailbox(owner.name, new)
             for message in source.messages:
-                self._append_to(owner, target, message.raw, message.flags, message.internal_date)
-            uids = tuple(m.uid for m in source.messages)
-            source.messages.clear()
-            if uids:
-                self._notify(MessagesExpunged(owner.name, INBOX, uids))
+                self._append_to(owner, target, message.raw, message.flags, message.internal_date, counted=False)
+            self.expunge(owner.name, INBOX, [m.uid for m in source.messages])
             return
         prefix = old + HIERARCHY_DELIMITER
         renames = [n for n in owner.mailboxes if n == old or n.startswith(prefix)]
-        for name in renames:
-            mailbox = owner.mailboxes.pop(name)
-            mailbox.name = new + name[len(old):]
-            owner.mailboxes[mailbox.name] = mailbox
-            self._notify(MailboxRenamed(owner.name, name, mailbox.name))
+        done: list[tuple[str, str]] = []
+        try:
+            for name in renames:
+                self._rename_one(owner, name, new + name[len(old):])
+                done.append((name, new + name[len(old):]))
+        except StoreError:
+            for before, after in reversed(done):  # all or nothing
+                self.take_back(lambda b=before, a=after: self._rename_one(owner, a, b))
+            raise
+
+    def _rename_one(self, owner: Account, name: str, new_name: str) -> None:
+        mailbox = owner.mailboxes.pop(name)
+        mailbox.name = new_name
+        owner.mailboxes[new_name] = mailbox
+
+        def undo() -> None:
+            owner.mailboxes.pop(new_name, None)
+            mailbox.name = name
+            owner.mailboxes[name] = mailbox
+
+        self._commit(MailboxRenamed(owner.name, name, new_name), undo)
+
+    @staticmethod
+    def take_back(step: Callable[[], None]) -> None:
+        """Take back an earlier step of a command that failed; if the disk refuses
+        that too, memory and disk still agree (each step is), so log and go on."""
+        try:
+            step()
+        except StoreError:
+            log.warning("could not take back a step of a failed command")
 
     def set_subscribed(self, account: str, name: str, subscribed: bool) -> None:
         mailbox = self.mailbox(account, name)
+        before = mailbox.subscribed
         mailbox.subscribed = subscribed
-        self._notify(SubscriptionChanged(self.account(account).name, mailbox.name, subscribed))
+        self._commit(
+            SubscriptionChanged(self.account(account).name, mailbox.name, subscribed),
+            lambda: setattr(mailbox, "subscribed", before),
+        )
 
     # -- messages ----------------------------------------------------------------
 
@@ -238,10 +368,35 @@ class MailStore:
         *,
         flags: Iterable[str] = (),
         internal_date: datetime | None = None,
+        check_quota: bool = True,
     ) -> StoredMessage:
+        """Store one message; QuotaExceeded when it does not fit, StoreError
+        ("write-failed") when it could not be written (then it is not stored)."""
         owner = self.account(account)
         target = self.mailbox(owner.name, mailbox)
-        return self._append_to(owner, target, raw, flags, internal_date)
+        return self._append_to(owner, target, raw, flags, internal_date, counted=check_quota)
+
+    def copy_messages(
+        self, account: str, mailbox: str, messages: Iterable[StoredMessage], *, moving: bool = False
+    ) -> list[StoredMessage]:
+        """Copies of `messages` in `mailbox`, all or none: the quota is checked for
+        the whole set first, and a failed write removes the copies already made.
+        `moving`: the originals go next, within the account's one quota root, so the
+        usage does not change and no room is needed (as Dovecot does for MOVE)."""
+        owner = self.account(account)
+        target = self.mailbox(owner.name, mailbox)
+        sources = list(messages)
+        if not moving:
+            self.check_room(owner.name, sum(m.size for m in sources))
+        copies: list[StoredMessage] = []
+        try:
+            for m in sources:
+                copies.append(self._append_to(owner, target, m.raw, m.flags, m.internal_date, counted=False))
+        except StoreError:
+            if copies:
+                self.take_back(lambda: self.expunge(owner.name, target.name, [c.uid for c in copies]))
+            raise
+        return copies
 
     def _append_to(
         self,
@@ -250,16 +405,24 @@ class MailStore:
         raw: bytes,
         flags: Iterable[str],
         internal_date: datetime | None,
+        *,
+        counted: bool = True,
     ) -> StoredMessage:
+        if counted:
+            self.check_room(owner.name, len(raw))
         message = StoredMessage(
             uid=target.uidnext,
             raw=bytes(raw),
             internal_date=internal_date or utc_datetime(self.clock),
             flags=set(flags),
         )
+        # A UID is never given out twice, even when the write fails: UIDNEXT stays.
         target.uidnext += 1
         target.messages.append(message)
-        self._notify(MessageAdded(owner.name, target.name, message.uid, message.size))
+        self._commit(
+            MessageAdded(owner.name, target.name, message.uid, message.size),
+            lambda: target.messages.remove(message),
+        )
         return message
 
     def set_flags(
@@ -271,9 +434,11 @@ class MailStore:
             raise StoreError("no-such-message", f"no message with UID {uid}")
         new_flags = set(flags)
         if new_flags != message.flags:
+            before = message.flags
             message.flags = new_flags
-            self._notify(
-                FlagsChanged(self.account(account).name, target.name, uid, frozenset(new_flags), origin)
+            self._commit(
+                FlagsChanged(self.account(account).name, target.name, uid, frozenset(new_flags), origin),
+                lambda: setattr(message, "flags", before),
             )
         return message
 
@@ -285,8 +450,12 @@ class MailStore:
         doomed = set(uids)
         removed = tuple(m.uid for m in target.messages if m.uid in doomed)
         if removed:
+            before = target.messages
             target.messages = [m for m in target.messages if m.uid not in doomed]
-            self._notify(MessagesExpunged(self.account(account).name, target.name, removed, origin))
+            self._commit(
+                MessagesExpunged(self.account(account).name, target.name, removed, origin),
+                lambda: setattr(target, "messages", before),
+            )
         return removed
 
     def queue_outgoing(self, message: QueuedMessage) -> None:

@@ -17,7 +17,7 @@ from typing import Any
 
 from mailsim.clock import Clock, IdGenerator
 from mailsim.resources import assets_dir
-from mailsim.store.model import INBOX
+from mailsim.store.model import INBOX, account_name_problem
 from mailsim.store.store import MailStore
 
 FORMAT_VERSION = 1
@@ -36,6 +36,7 @@ class AccountSpec:
     password: str
     display_name: str = ""
     aliases: tuple[str, ...] = ()
+    quota: int | None = None  # octets; None: the server's default; 0: unlimited
 
 
 @dataclass(frozen=True)
@@ -97,13 +98,22 @@ def world_from_data(
     _only(path, lines, prefix.rstrip(".") or "world", data, {"format_version", "domain", "accounts", "mailboxes", "messages"})
     accounts = []
     for entry in data.get("accounts", []):
-        _only(path, lines, f"{prefix}accounts", entry, {"name", "password", "display_name", "aliases"})
+        _only(path, lines, f"{prefix}accounts", entry, {"name", "password", "display_name", "aliases", "quota"})
+        name = _required(path, lines, entry, "name", f"{prefix}accounts")
+        _valid_account_name(path, str(name), lines.find(f'"{name}"') or lines.find(str(name)))
+        quota = entry.get("quota")
+        if quota is not None:
+            try:
+                quota = parse_size(quota)
+            except ValueError as exc:
+                raise WorldError(path, f"quota of {name!r}: {exc}", lines.key("quota")) from None
         accounts.append(
             AccountSpec(
-                name=_required(path, lines, entry, "name", f"{prefix}accounts"),
+                name=name,
                 password=_required(path, lines, entry, "password", f"{prefix}accounts"),
                 display_name=entry.get("display_name", ""),
                 aliases=tuple(entry.get("aliases", ())),
+                quota=quota,
             )
         )
     known = {a.name.lower() for a in accounts}
@@ -191,6 +201,7 @@ def parse_roster(path: Path | str) -> list[AccountSpec]:
             raise WorldError(path, "expected 'user,password[,display name]' or 'user:password'", number)
         if fields[0].lower() in {"user", "username", "name"} and number == 1:
             continue  # a spreadsheet's header row
+        _valid_account_name(path, fields[0], number)
         accounts.append(AccountSpec(fields[0], fields[1], fields[2] if len(fields) > 2 else ""))
     return accounts
 
@@ -200,7 +211,39 @@ def parse_account_option(value: str) -> AccountSpec:
     name, sep, password = value.partition(":")
     if not sep or not name or not password:
         raise ValueError(f"expected user:password, got {value!r}")
+    problem = account_name_problem(name)
+    if problem:
+        raise ValueError(f"--account: {problem}")
     return AccountSpec(name, password)
+
+
+_SIZE_UNITS = {"": 1, "K": 1024, "M": 1024**2, "G": 1024**3}
+
+
+def parse_size(value: object) -> int:
+    """Octets from `26214400`, `"25M"`, `"512K"` or `"1G"` (binary units); 0 means no limit."""
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return value
+    text = str(value).strip().upper()
+    for suffix in ("IB", "B"):  # 25MiB, 25MB and 25M are the same here
+        if len(text) > 1 and text.endswith(suffix) and text[-len(suffix) - 1] in "KMG":
+            text = text[: -len(suffix)]
+    unit = text[-1] if text and text[-1] in "KMG" else ""
+    number = text[: -1] if unit else text
+    try:
+        amount = float(number)
+    except ValueError:
+        raise ValueError(f"{value!r} is not a size (e.g. 25M, 512K, 1G, or octets; 0 for no limit)") from None
+    if amount < 0:
+        raise ValueError(f"{value!r}: a size cannot be negative")
+    return int(amount * _SIZE_UNITS[unit])
+
+
+def _valid_account_name(path: Path, name: str, line: int) -> None:
+    """Account names become folders under --store: no '/', no '..', nothing odd."""
+    problem = account_name_problem(name)
+    if problem:
+        raise WorldError(path, problem, line)
 
 
 def build_store(
@@ -210,12 +253,17 @@ def build_store(
     clock: Clock | None = None,
     ids: IdGenerator | None = None,
     seed_messages: bool = True,
+    default_quota: int | None = None,
 ) -> MailStore:
     """A store holding the world (default: the embedded default world)."""
     world = world if world is not None else load_world()
     store = MailStore(world.domain, clock=clock, ids=ids)
+    if default_quota is not None:
+        store.default_quota = default_quota
     for spec in (*world.accounts, *extra_accounts):
-        store.add_account(spec.name, spec.password, display_name=spec.display_name, aliases=spec.aliases)
+        store.add_account(
+            spec.name, spec.password, display_name=spec.display_name, aliases=spec.aliases, quota=spec.quota
+        )
     for box in world.mailboxes:
         if not store.has_mailbox(box.account, box.name):
             store.create_mailbox(box.account, box.name, special_use=box.special_use, subscribed=box.subscribed)
@@ -227,6 +275,7 @@ def build_store(
                 message.raw,
                 flags=message.flags,
                 internal_date=message.internal_date,
+                check_quota=False,  # the world's own mail is there whatever the quota
             )
     return store
 

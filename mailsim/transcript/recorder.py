@@ -16,31 +16,41 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 from mailsim.events import Event, RecordError, event_from_record
+from mailsim.private import open_private
 
 if TYPE_CHECKING:
     from mailsim.protocol.base import SessionConfig
     from mailsim.store.store import MailStore
     from mailsim.transcript.bus import Bus
+    from mailsim.transcript.secrets import SecretStandIns
 
 SCHEMA_VERSION = 1
 HEADER_KEY = "mailsim_transcript"
 
 
 class Recorder:
-    """A Bus subscriber that appends each event to a JSON Lines stream."""
+    """A Bus subscriber that appends each event to a JSON Lines stream; with
+    `secrets`, passwords are replaced by their stand-ins (`transcript/secrets.py`)."""
 
-    def __init__(self, stream: IO[str], *, metadata: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self,
+        stream: IO[str],
+        *,
+        metadata: dict[str, Any] | None = None,
+        secrets: "SecretStandIns | None" = None,
+    ) -> None:
         self._stream = stream
+        self._secrets = secrets
         header = {HEADER_KEY: SCHEMA_VERSION, **(metadata or {})}
         self._write(header)
 
     @classmethod
     def to_file(cls, path: str | Path, **kwargs: Any) -> "Recorder":
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        return cls(path.open("w", encoding="utf-8"), **kwargs)
+        return cls(open_private(path), **kwargs)  # 0600: it holds what students typed
 
     def __call__(self, event: Event) -> None:
+        if self._secrets is not None:
+            event = self._secrets.event(event)
         self._write(event.to_record())
 
     def _write(self, obj: dict[str, Any]) -> None:
@@ -145,6 +155,7 @@ def start_recording(
     """
     from datetime import datetime, timezone
 
+    from mailsim.transcript.secrets import SecretStandIns
     from mailsim.transcript.snapshot import starting_point
 
     created = datetime.now(timezone.utc)
@@ -158,9 +169,10 @@ def start_recording(
         "source": source,
         "created": created.isoformat(timespec="seconds"),
         **(metadata or {}),
-        "start": starting_point(store, config),
     }
-    recorder = Recorder.to_file(path, metadata=header)
+    secrets = SecretStandIns(store)
+    header["start"] = starting_point(store, config, passwords=secrets.passwords)
+    recorder = Recorder.to_file(path, metadata=header, secrets=secrets)
     return Recording(Path(path), recorder, bus.subscribe(recorder))
 
 

@@ -483,6 +483,10 @@ class Replay:
             found -= 1
         return collected[-limit:]
 
+    def starting_store(self) -> MailStore:
+        """A fresh store as it was when the recording began (for judging what changed)."""
+        return self._world()[0]
+
     def mailboxes_at(self, position: int) -> Listing:
         return self.mailboxes.at(position)
 

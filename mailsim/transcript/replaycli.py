@@ -6,9 +6,9 @@ Exit codes: 0 no difference, 1 differences found, 2 the recording cannot be read
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 from typing import IO
 
+from mailsim.private import write_private_text
 from mailsim.transcript.recorder import TranscriptError
 from mailsim.transcript.replay import Replay, format_difference
 
@@ -40,7 +40,7 @@ def run_headless(
         document = render(replay, export, lang)
         if output:
             try:
-                Path(output).write_text(document, encoding="utf-8")
+                write_private_text(output, document)
             except OSError as exc:
                 print(f"mailsim: cannot write {output}: {exc.strerror}", file=err)
                 return EXIT_UNREADABLE

@@ -23,7 +23,7 @@ from typing import Any
 from mailsim.clock import Clock, IdGenerator, SequentialIds
 from mailsim.protocol.base import SessionConfig
 from mailsim.store.model import StoredMessage
-from mailsim.store.store import MailStore
+from mailsim.store.store import MailStore, StoreError
 
 
 class SnapshotError(ValueError):
@@ -102,8 +102,10 @@ def _decode_raw(value: Any) -> bytes:
     raise SnapshotError("a message's raw bytes must be {'text'|'base64'|'world': ...}")
 
 
-def snapshot_store(store: MailStore) -> dict[str, Any]:
-    """The store as plain JSON-ready data (accounts, mailboxes, messages)."""
+def snapshot_store(store: MailStore, passwords: dict[str, str] | None = None) -> dict[str, Any]:
+    """The store as plain JSON-ready data (accounts, mailboxes, messages); with
+    `passwords`, each account's password as given there (a recording's stand-ins,
+    `transcript/secrets.py`), never the real one."""
     accounts = []
     for account in store.accounts.values():
         mailboxes = []
@@ -129,9 +131,10 @@ def snapshot_store(store: MailStore) -> dict[str, Any]:
         accounts.append(
             {
                 "name": account.name,
-                "password": account.password,
+                "password": account.password if passwords is None else passwords[account.name],
                 "display_name": account.display_name,
                 "aliases": list(account.aliases),
+                "quota": store.quota(account.name),
                 "mailboxes": mailboxes,
             }
         )
@@ -150,6 +153,7 @@ def restore_store(snapshot: dict[str, Any], *, clock: Clock, ids: IdGenerator) -
             account = store.add_account(
                 entry["name"], entry["password"], display_name=entry.get("display_name", ""), aliases=entry.get("aliases", ())
             )
+            account.quota = entry.get("quota")  # None in older recordings: the default
             for box in entry["mailboxes"]:
                 if box["name"] not in account.mailboxes:
                     store.create_mailbox(account.name, box["name"])
@@ -170,7 +174,7 @@ def restore_store(snapshot: dict[str, Any], *, clock: Clock, ids: IdGenerator) -
         store._uidvalidity_seed = int(snapshot.get("uidvalidity_seed", 0))  # type: ignore[attr-defined]
     except SnapshotError:
         raise
-    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+    except (KeyError, TypeError, ValueError, AttributeError, StoreError) as exc:
         raise SnapshotError(f"bad starting world: {type(exc).__name__}: {exc}") from None
     return store
 
@@ -189,7 +193,9 @@ def config_from_description(description: dict[str, Any] | None, domain: str) -> 
         raise SnapshotError(f"bad session settings: {exc}") from None
 
 
-def starting_point(store: MailStore, config: SessionConfig | None = None) -> dict[str, Any]:
+def starting_point(
+    store: MailStore, config: SessionConfig | None = None, *, passwords: dict[str, str] | None = None
+) -> dict[str, Any]:
     """The header's `start` object: time, ids, session settings and the store.
 
     A store whose ids cannot be reproduced gets seeded ones from now on, so every
@@ -205,5 +211,5 @@ def starting_point(store: MailStore, config: SessionConfig | None = None) -> dic
         "time": store.clock.now(),
         "ids": description,
         "config": describe_config(config or SessionConfig(hostname=store.domain)),
-        "store": snapshot_store(store),
+        "store": snapshot_store(store, passwords),
     }

@@ -49,7 +49,8 @@ class WireLog:
         stamp = datetime.fromtimestamp(event.timestamp).strftime("%H:%M:%S.%f")[:-3]
         prefix = f"{stamp} {event.session_id}"
         if isinstance(event, ClientLine):
-            return f"{prefix} {self._paint('client', 'C: ' + printable(event.data))}"
+            # Passwords and AUTH responses masked: this log is read by others.
+            return f"{prefix} {self._paint('client', 'C: ' + printable(event.shown))}"
         if isinstance(event, ServerLine):
             kind = classify_server_line(event.protocol, event.data)
             return f"{prefix} {self._paint(kind, 'S: ' + printable(event.data))}"

@@ -112,12 +112,15 @@ class SessionModel:
             self.read_only = self.read_only or event.read_only
             self.lines.append(TranscriptLine(Direction.INFO, event=event))
         elif isinstance(event, ClientLine):
+            # A read-only tab watches someone else's connection, maybe on a shared
+            # screen: their password is masked. The student's own console shows it.
+            data = event.shown if self.read_only else event.data
             if self.protocol is Protocol.IMAP:
-                self._imap_client_lines(event.data)
+                self._imap_client_lines(data)
                 return
             self.notes = []
             content = self.multiline
-            self.lines.extend(TranscriptLine(Direction.CLIENT, line, content=content) for line in split_wire_lines(event.data))
+            self.lines.extend(TranscriptLine(Direction.CLIENT, line, content=content) for line in split_wire_lines(data))
         elif isinstance(event, ServerLine):
             # A block (a RETR body, a FETCH with its literal) is shown line by line.
             lines = split_wire_lines(event.data)

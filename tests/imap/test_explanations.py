@@ -110,7 +110,7 @@ def test_every_untagged_response_is_explained(store) -> None:
     script = [
         b"c CAPABILITY", b"d ID NIL", b'e LIST "" *', b'f LSUB "" *', b"g STATUS Trash (MESSAGES)",
         b"h NAMESPACE", b"i SEARCH ALL", b"j FETCH 1 FLAGS", b"k STORE 1 +FLAGS (\\Deleted)",
-        b"l EXPUNGE", b"m UNSELECT", b"n ENABLE CONDSTORE",
+        b"l EXPUNGE", b"m UNSELECT", b"n ENABLE CONDSTORE", b"o GETQUOTAROOT INBOX",
     ]
     other.receive_data(b"x STORE 2 +FLAGS (\\Answered)\r\n")
     seen: set[str] = set()

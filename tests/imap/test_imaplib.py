@@ -209,9 +209,14 @@ def test_create_rename_delete_status(alice):
     assert alice.rename("Projects", "Work")[0] == "OK"
     names = b" ".join(alice.list()[1])
     assert b'"Work/2026"' in names and b"Projects" not in names
-    assert alice.delete("Work")[0] == "NO"  # has children
+    # RFC 3501 §6.3.4: a mailbox with inferiors may be deleted; the name stays \Noselect.
+    typ, data = alice.delete("Work")
+    assert typ == "OK" and b"Noselect" in data[0]
+    listed = alice.list('""', "*")[1]
+    assert b'(\\Noselect \\HasChildren) "/" "Work"' in listed and any(b'"Work/2026"' in line for line in listed)
+    assert alice.select("Work")[0] == "NO"
     assert alice.delete("Work/2026")[0] == "OK"
-    assert alice.delete("Work")[0] == "OK"
+    assert all(b'"Work' not in line for line in alice.list('""', "*")[1])
     assert alice.delete("INBOX")[0] == "NO"
     typ, data = alice.status("INBOX", "(MESSAGES UNSEEN UIDNEXT UIDVALIDITY RECENT)")
     assert typ == "OK"

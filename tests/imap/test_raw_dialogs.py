@@ -73,12 +73,23 @@ def test_invalid_sequence_sets(logged_in):
 
 
 def test_synchronizing_literal(logged_in):
-    logged_in.send(b"a1 CREATE {8}\r\n")
-    assert logged_in.read_line() == b"+ Ready for 8 octets of literal data"
-    logged_in.send(b"Litera\xc3\xa9")  # no CRLF yet: the command goes on after the literal
+    logged_in.send(b"a1 CREATE {11}\r\n")
+    assert logged_in.read_line() == b"+ Ready for 11 octets of literal data"
+    logged_in.send(b"Litera&AOk-")  # no CRLF yet: the command goes on after the literal
     logged_in.send(b"\r\n")
     assert logged_in.until_tagged("a1")[-1] == b"a1 OK CREATE completed"
     assert any(b'"Litera&AOk-"' in line for line in logged_in.command('a2 LIST "" Litera*'))
+
+
+def test_8bit_mailbox_names_are_refused(logged_in):
+    """IMAP4rev1 mailbox names are 7-bit; 'é' travels as modified UTF-7 (RFC 3501 §5.1.3)."""
+    logged_in.send(b"a1 CREATE {8}\r\n")
+    assert logged_in.read_line() == b"+ Ready for 8 octets of literal data"
+    logged_in.send(b"Litera\xc3\xa9\r\n")
+    reply = logged_in.until_tagged("a1")[-1]
+    assert reply.startswith(b"a1 BAD CREATE: mailbox name") and b"modified UTF-7" in reply
+    assert logged_in.command('a2 SELECT "Espa\xc3\xb1a"')[-1].startswith(b"a2 BAD SELECT: mailbox name")
+    assert all(b"Litera" not in line for line in logged_in.command('a3 LIST "" *'))
 
 
 def test_non_synchronizing_literal(logged_in):

@@ -25,6 +25,7 @@ from mailsim.events import Protocol  # noqa: E402
 from mailsim.protocol.imap.index import attach_index  # noqa: E402
 from mailsim.store.world import build_store, load_world  # noqa: E402
 from mailsim.transcript.bus import Bus  # noqa: E402
+from mailsim.transport.limits import ServerLimits  # noqa: E402
 from mailsim.transport.tcp import MailServers, ServerOptions  # noqa: E402
 
 TARGETS_MS = {
@@ -64,7 +65,9 @@ def serve(count: int, port_queue) -> None:
     store, seconds = populate(count)
 
     async def main() -> None:
-        servers = MailServers(store, Bus(), ServerOptions(ports={Protocol.IMAP: 0}, max_connections=1000))
+        # Every simulated client comes from 127.0.0.1: lift the per-address limit.
+        limits = ServerLimits(max_per_protocol=1000, max_per_address=1000)
+        servers = MailServers(store, Bus(), ServerOptions(ports={Protocol.IMAP: 0}, max_connections=1000, limits=limits))
         addresses = await servers.start()
         port_queue.put((addresses[Protocol.IMAP][1], seconds))
         await asyncio.Event().wait()

@@ -3,7 +3,6 @@ finds clean — including a client still connected when the server is stopped.""
 
 from __future__ import annotations
 
-import re
 import signal
 import smtplib
 import socket
@@ -13,6 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
+from running_servers import serve_process
 
 from mailsim.transcript.replay import Replay
 from mailsim.transcript.script import ActionKind
@@ -22,19 +22,8 @@ pytestmark = pytest.mark.network
 
 def test_serve_record_then_replay_check(tmp_path: Path) -> None:
     recording = tmp_path / "lab.jsonl"
-    server = subprocess.Popen(
-        [sys.executable, "-m", "mailsim", "serve", "--smtp-port", "0", "--pop3-port", "0", "--imap-port", "0",
-         "--quiet", "--record", str(recording)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )
+    server, ports = serve_process("--record", str(recording))
     try:
-        ports = {}
-        while len(ports) < 3:
-            line = server.stdout.readline()  # type: ignore[union-attr]
-            assert line, server.stderr.read()  # type: ignore[union-attr]
-            found = re.match(r"(\w+)\s+listening on [\d.]+:(\d+)", line)
-            if found:
-                ports[found.group(1)] = int(found.group(2))
         with smtplib.SMTP("127.0.0.1", ports["SMTP"]) as client:
             client.ehlo("student.example")
             client.sendmail("alice@mailsim.test", ["bob@mailsim.test", "ghost@mailsim.test"],

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
-from mailsim.mime.imap import Section, imap_literal, partial, section_bytes
+from mailsim.mime.imap import Section, partial, section_bytes
 from mailsim.protocol.imap.index import MessageFacts, facts
 from mailsim.protocol.imap.parser import MONTHS, FetchItem
 from mailsim.store.model import StoredMessage
@@ -52,11 +52,14 @@ def sets_seen(items: tuple[FetchItem, ...]) -> bool:
     )
 
 
-Part = Callable[[StoredMessage, "MessageFacts | None", bytes], bytes]
+Rendered = bytes | tuple[bytes, bytes]  # an item, or an item ending in a literal: (up to {n}CRLF, octets)
+Part = Callable[[StoredMessage, "MessageFacts | None", bytes], Rendered]
 
 
-def item_renderer(items: tuple[FetchItem, ...]) -> Callable[[StoredMessage, str], bytes]:
-    """A function rendering one message's parenthesised item list, literals inline.
+def item_renderer(items: tuple[FetchItem, ...]) -> Callable[[StoredMessage, str], list[bytes]]:
+    """A function rendering one message's parenthesised item list, as pieces to send
+    in order. A literal's octets are a piece of their own, the stored bytes
+    themselves: a long body is never copied to be sent.
 
     The items are looked at once per command, not once per message: a FETCH 1:* over
     ten thousand messages then only runs the small per-item functions chosen here.
@@ -64,12 +67,27 @@ def item_renderer(items: tuple[FetchItem, ...]) -> Callable[[StoredMessage, str]
     parts: list[Part] = [_part(item) for item in items]
     needs_facts = any(item.name not in ("UID", "FLAGS", "INTERNALDATE") for item in items)
 
-    def render(message: StoredMessage, flags: str) -> bytes:
+    def render(message: StoredMessage, flags: str) -> list[bytes]:
         found = facts(message) if needs_facts else None
         encoded = flags.encode("utf-8")
-        return b"(" + b" ".join([part(message, found, encoded) for part in parts]) + b")"
+        pieces = [b"("]
+        for index, part in enumerate(parts):
+            if index:
+                pieces.append(b" ")
+            value = part(message, found, encoded)
+            if isinstance(value, tuple):
+                pieces.extend(value)
+            else:
+                pieces.append(value)
+        pieces.append(b")")
+        return pieces
 
     return render
+
+
+def _literal(label: bytes, data: bytes) -> tuple[bytes, bytes]:
+    """`LABEL {n}CRLF` and the octets, apart."""
+    return label + b" {%d}\r\n" % len(data), data
 
 
 def _part(item: FetchItem) -> Part:
@@ -89,22 +107,22 @@ def _part(item: FetchItem) -> Part:
     if name == "BODY" and item.section is None:
         return lambda m, f, flags: b"BODY " + f.body  # type: ignore[union-attr]
     if name == "RFC822":
-        return lambda m, f, flags: b"RFC822 " + imap_literal(f.wire)  # type: ignore[union-attr]
+        return lambda m, f, flags: _literal(b"RFC822", f.wire)  # type: ignore[union-attr]
     if name in ("RFC822.HEADER", "RFC822.TEXT"):
         section = _SECTION_HEADER if name == "RFC822.HEADER" else _SECTION_TEXT
-        label = name.encode("ascii") + b" "
-        return lambda m, f, flags: label + imap_literal(section_bytes(f.wire, f.model, section) or b"")  # type: ignore[union-attr]
+        label = name.encode("ascii")
+        return lambda m, f, flags: _literal(label, section_bytes(f.wire, f.model, section) or b"")  # type: ignore[union-attr]
     assert item.section is not None
     label = item.response_label().encode("utf-8")
     wanted, window = item.section, item.partial
 
-    def body_section(m: StoredMessage, f: MessageFacts | None, flags: bytes) -> bytes:
+    def body_section(m: StoredMessage, f: MessageFacts | None, flags: bytes) -> Rendered:
         assert f is not None
         data = section_bytes(f.wire, f.model, wanted)
         if data is None:
             return label + b" NIL"
         if window is not None:
             data = partial(data, *window)
-        return label + b" " + imap_literal(data)
+        return _literal(label, data)
 
     return body_section

@@ -43,7 +43,7 @@ class MessageFacts:
     sent_date: date | None    # the Date: header's date, for SENTBEFORE/SENTON/SENTSINCE
     headers: dict[str, str]   # lower-cased field name -> lower-cased decoded values
     header_text: str          # every decoded field, lower-cased (part of TEXT)
-    body_text: str            # decoded text parts, lower-cased (BODY; part of TEXT)
+    body_text: str            # the body's searchable text, lower-cased (BODY; part of TEXT)
 
 
 def _wire_form(raw: bytes) -> bytes:
@@ -61,12 +61,21 @@ def compute_facts(raw: bytes) -> MessageFacts:
     headers: dict[str, str] = {}
     for name, value in _searchable_fields(root.header_bytes):
         headers[name] = f"{headers[name]}\n{value}" if name in headers else value
+    # RFC 3501 §6.4.4: BODY searches the whole body, so besides the decoded text
+    # parts it covers every part's own header (MIME headers, the header of an
+    # attached message) and message/* leaves such as a bounce's delivery-status.
     texts = []
     for node in model.walk():
-        if not node.children and node.maintype == "text":
+        if node is not root:
+            texts.extend(f"{name}: {value}" for name, value in _searchable_fields(node.header_bytes))
+        if node.children:
+            continue
+        if node.maintype == "text":
             payload = node.payload
             if isinstance(payload, str):
                 texts.append(payload.lower())
+        elif node.maintype == "message":
+            texts.append(node.body_bytes.decode("utf-8", "replace").lower())
     sent = None
     date_header = root.raw_header("date")
     if date_header:

@@ -39,6 +39,19 @@ def has_children(account: Account, name: str) -> bool:
     return any(other.startswith(prefix) for other in account.mailboxes)
 
 
+def implied_parents(account: Account) -> set[str]:
+    """Names that are no mailbox but have inferiors (a DELETEd parent, RFC 3501
+    §6.3.4): LIST shows them \\Noselect so clients can still walk the hierarchy."""
+    implied = set()
+    for name in account.mailboxes:
+        parts = name.split(HIERARCHY_DELIMITER)
+        for depth in range(1, len(parts)):
+            parent = HIERARCHY_DELIMITER.join(parts[:depth])
+            if parent not in account.mailboxes:
+                implied.add(parent)
+    return implied
+
+
 def attributes(account: Account, name: str) -> list[str]:
     found = ["\\HasChildren" if has_children(account, name) else "\\HasNoChildren"]
     special = account.mailboxes[name].special_use
@@ -49,14 +62,18 @@ def attributes(account: Account, name: str) -> list[str]:
 
 def listing(account: Account, reference: str, pattern: str, subscribed_only: bool) -> list[tuple[str, list[str]]]:
     """(name, attributes) of the mailboxes a LIST or LSUB names, INBOX first."""
-    names = sorted(account.mailboxes, key=lambda n: (n != INBOX, n))
+    implied = set() if subscribed_only else implied_parents(account)
+    names = sorted({*account.mailboxes, *implied}, key=lambda n: (n != INBOX, n))
     out = []
     listed: set[str] = set()
     for name in names:
         if subscribed_only and not account.mailboxes[name].subscribed:
             continue
         if matches(name, reference, pattern):
-            out.append((name, attributes(account, name)))
+            if name in account.mailboxes:
+                out.append((name, attributes(account, name)))
+            else:
+                out.append((name, ["\\Noselect", "\\HasChildren"]))
             listed.add(name)
         elif subscribed_only and "%" in pattern:
             # RFC 3501 §6.3.9: "foo/bar" subscribed, "foo" not, pattern "%": LSUB

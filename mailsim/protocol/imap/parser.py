@@ -56,6 +56,74 @@ def literal_at_end(line: bytes) -> LiteralMark | None:
     return LiteralMark(int(match.group(1)), synchronizing=not match.group(2))
 
 
+# -- where a command holds a secret ----------------------------------------------------
+
+_SECRET_HEAD = re.compile(rb"[^ ]+ +(LOGIN|AUTHENTICATE) +", re.IGNORECASE)
+_LITERAL_AT = re.compile(rb"\{(\d{1,20})\+?\}\r\n")
+
+
+def _astring_end(data: bytes, pos: int) -> int | None:
+    """Where the astring (atom, quoted or literal) starting at `pos` ends, or None
+    while it is incomplete."""
+    if data[pos : pos + 1] == b'"':
+        index = pos + 1
+        while index < len(data):
+            if data[index] == 0x5C:  # backslash: the next octet is escaped
+                index += 2
+                continue
+            if data[index] == 0x22:
+                return index + 1
+            index += 1
+        return None
+    literal = _LITERAL_AT.match(data, pos)
+    if literal is not None:
+        end = literal.end() + int(literal.group(1))
+        return end if end <= len(data) else None
+    if data[pos : pos + 1] == b"{":
+        return None
+    space = data.find(b" ", pos)
+    return len(data) if space < 0 else space
+
+
+def may_hold_secret(command_start: bytes | bytearray) -> bool:
+    """Whether a command beginning so is a LOGIN or an AUTHENTICATE (cheap: the
+    rest of the command, maybe a long literal, need not be looked at)."""
+    return _SECRET_HEAD.match(command_start) is not None
+
+
+def secret_span(command: bytes, initial_form: Callable[[str], str]) -> tuple[int, int, str] | None:
+    """Where `command` (wire form so far, literals included) holds a secret: the
+    password of LOGIN, the initial response of AUTHENTICATE (whose form
+    `initial_form(mechanism)` tells; "" for none). Only the secret's octets: the
+    quotes and a literal's `{n}` stay visible."""
+    head = _SECRET_HEAD.match(command)
+    if head is None:
+        return None
+    first_end = _astring_end(command, head.end())
+    if first_end is None or command[first_end : first_end + 1] != b" ":
+        return None
+    if head.group(1).upper() == b"LOGIN":
+        form = "text"
+    else:
+        form = initial_form(command[head.end() : first_end].decode("ascii", "replace"))
+        if not form:
+            return None
+    start = first_end + 1
+    while command[start : start + 1] == b" ":
+        start += 1
+    if start >= len(command):
+        return None
+    literal = _LITERAL_AT.match(command, start)
+    if literal is not None:
+        return literal.end(), min(literal.end() + int(literal.group(1)), len(command)), form
+    if command[start : start + 1] == b"{":
+        return None  # the literal's mark, not the secret
+    end = _astring_end(command, start)
+    if command[start : start + 1] == b'"':  # "quoted": the octets still carry \\ escapes
+        return start + 1, (end - 1 if end is not None else len(command)), "quoted" if form == "text" else form
+    return start, (end if end is not None else len(command)), form
+
+
 # -- values ------------------------------------------------------------------------------
 
 
@@ -187,6 +255,19 @@ class AuthenticateArgs:
 @dataclass(frozen=True, slots=True)
 class MailboxArgs:
     mailbox: str
+
+
+@dataclass(frozen=True, slots=True)
+class QuotaRootArgs:
+    """GETQUOTA's quota root (RFC 9208 §4.2)."""
+
+    root: str
+
+
+@dataclass(frozen=True, slots=True)
+class SetQuotaArgs:
+    root: str
+    limits: tuple[tuple[str, int], ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -399,6 +480,7 @@ class Cursor:
         from mailsim.protocol.imap.mutf7 import decode_mailbox
 
         raw = self.astring("a mailbox name")
+        _seven_bit(raw, "mailbox name")
         try:
             return decode_mailbox(raw)
         except ValueError as exc:
@@ -415,6 +497,7 @@ class Cursor:
             raw = word.decode("ascii")
         from mailsim.protocol.imap.mutf7 import decode_mailbox
 
+        _seven_bit(raw, "mailbox pattern")
         try:
             return decode_mailbox(raw)
         except ValueError as exc:
@@ -698,6 +781,27 @@ def _select(c: Cursor) -> MailboxArgs:
     return MailboxArgs(name)
 
 
+def _getquota(c: Cursor) -> QuotaRootArgs:
+    c.space()
+    return QuotaRootArgs(c.astring("a quota root"))
+
+
+def _setquota(c: Cursor) -> SetQuotaArgs:
+    c.space()
+    root = c.astring("a quota root")
+    c.space()
+    c.open_paren()
+    limits: list[tuple[str, int]] = []
+    while c.peek() != ord(")"):
+        if limits:
+            c.space()
+        resource = c.atom("a resource name").upper()
+        c.space()
+        limits.append((resource, c.number("a limit")))
+    c.close_paren()
+    return SetQuotaArgs(root, tuple(limits))
+
+
 def _rename(c: Cursor) -> RenameArgs:
     c.space()
     old = c.mailbox()
@@ -860,8 +964,18 @@ ARGUMENTS: dict[str, Callable[[Cursor], Any]] = {
     "SEARCH": _search, "FETCH": _fetch, "STORE": _store, "COPY": _copy, "MOVE": _copy,
     "IDLE": _no_arguments, "NAMESPACE": _no_arguments, "UNSELECT": _no_arguments,
     "ENABLE": _enable, "ID": _id,
+    "GETQUOTA": _getquota, "GETQUOTAROOT": _mailbox, "SETQUOTA": _setquota,
 }
 UID_VERBS = ("FETCH", "STORE", "SEARCH", "COPY", "MOVE", "EXPUNGE")
+
+
+def _seven_bit(raw: str, what: str) -> None:
+    """IMAP4rev1 names are 7-bit; others travel in modified UTF-7 (RFC 3501 §5.1.3)."""
+    if not raw.isascii():
+        raise ParseError(
+            f"{what} {raw!r} holds 8-bit characters: send non-ASCII names in modified UTF-7 "
+            "(RFC 3501 §5.1.3), e.g. Espa&APE-a for España"
+        )
 
 
 def parse_tag_and_verb(data: bytes) -> tuple[str, str, Cursor]:

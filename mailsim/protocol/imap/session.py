@@ -1,5 +1,5 @@
 """IMAP4rev1 server session, sans-IO (RFC 3501, with IDLE, UIDPLUS, MOVE, NAMESPACE,
-UNSELECT, ENABLE, ID, LITERAL+, SASL-IR, SPECIAL-USE and CHILDREN).
+UNSELECT, ENABLE, ID, LITERAL+, SASL-IR, SPECIAL-USE, CHILDREN and QUOTA).
 
 Which command is legal when is decided by one table, `TRANSITIONS`: a (state, verb)
 pair missing from it is answered `BAD` with the state named. Every status reply the
@@ -26,7 +26,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mailsim.events import Protocol, ReplyClass
-from mailsim.protocol.base import Line, ReplyCatalog, ReplySpec, Session, command
+from mailsim.protocol.base import (
+    Line,
+    LoginVerdict,
+    ReplyCatalog,
+    ReplySpec,
+    Session,
+    command,
+    sasl_response_secret,
+)
 from mailsim.protocol.imap import mailboxes
 from mailsim.protocol.imap.fetch import format_flags, item_renderer, sets_seen
 from mailsim.protocol.imap.index import RECENT_KEY, attach_index, structure_defects
@@ -44,17 +52,20 @@ from mailsim.protocol.imap.parser import (
     MailboxArgs,
     NamesArgs,
     ParseError,
+    QuotaRootArgs,
     RenameArgs,
     SearchArgs,
     SequenceSet,
     StatusArgs,
     StoreArgs,
     literal_at_end,
+    may_hold_secret,
     parse_command,
+    secret_span,
     parse_tag_and_verb,
 )
 from mailsim.protocol.imap.search import SUPPORTED_CHARSETS, SearchContext, compile_key
-from mailsim.protocol.sasl import Challenge, SaslExchange, Success, encode_challenge
+from mailsim.protocol.sasl import Challenge, SaslExchange, Success, encode_challenge, initial_response_form
 from mailsim.store.changes import (
     FlagsChanged,
     MailboxDeleted,
@@ -63,8 +74,8 @@ from mailsim.store.changes import (
     MessagesExpunged,
     StoreChange,
 )
-from mailsim.store.model import INBOX, StoredMessage
-from mailsim.store.store import MailStore, StoreError
+from mailsim.store.model import INBOX, Mailbox, StoredMessage
+from mailsim.store.store import MailStore, QuotaExceeded, StoreError
 
 log = logging.getLogger(__name__)
 
@@ -97,7 +108,7 @@ TRANSITIONS: dict[tuple[ImapState, str], ImapState | tuple[ImapState, ...]] = {
         for s in _LOGGED_IN
         for verb in (
             "CREATE", "DELETE", "RENAME", "SUBSCRIBE", "UNSUBSCRIBE", "LIST", "LSUB",
-            "STATUS", "APPEND", "NAMESPACE",
+            "STATUS", "APPEND", "NAMESPACE", "GETQUOTA", "GETQUOTAROOT", "SETQUOTA",
         )
     },
     (S.AUTHENTICATED, "ENABLE"): S.AUTHENTICATED,
@@ -114,7 +125,11 @@ TRANSITIONS: dict[tuple[ImapState, str], ImapState | tuple[ImapState, ...]] = {
 CAPABILITIES = (
     "IMAP4rev1", "LITERAL+", "SASL-IR", "AUTH=PLAIN", "AUTH=LOGIN", "AUTH=CRAM-MD5",
     "IDLE", "UIDPLUS", "MOVE", "NAMESPACE", "UNSELECT", "ENABLE", "ID", "CHILDREN", "SPECIAL-USE",
+    "QUOTA", "QUOTA=RES-STORAGE",
 )
+# The one quota root of an account (RFC 9208 §3.2): every mailbox of the user
+# shares it, as with Dovecot's "User quota".
+QUOTA_ROOT = "User quota"
 PERMANENT_FLAGS = "(\\Answered \\Flagged \\Deleted \\Seen \\Draft \\*)"
 LINE_LIMIT = 65536          # octets of one command line (Dovecot's default, 64 KiB)
 MAX_COMMAND_LINES = 64      # lines (so: literals) in one command
@@ -123,7 +138,7 @@ MAX_BAD_COMMANDS = 20       # consecutive BADs before the server hangs up
 # each has an explanation under [untagged] in the explanations file.
 UNTAGGED_DATA = (
     "CAPABILITY", "LIST", "LSUB", "STATUS", "SEARCH", "FLAGS", "EXISTS", "RECENT",
-    "EXPUNGE", "FETCH", "NAMESPACE", "ID", "ENABLED",
+    "EXPUNGE", "FETCH", "NAMESPACE", "ID", "ENABLED", "QUOTA", "QUOTAROOT",
 )
 _NO_EXPUNGE_DURING = ("FETCH", "STORE", "SEARCH")  # RFC 3501 §7.4.1
 _STRUCTURE_ITEMS = ("BODY", "BODYSTRUCTURE", "RFC822", "RFC822.HEADER", "RFC822.TEXT")
@@ -155,11 +170,11 @@ class ImapReplies(ReplyCatalog):
     TRYCREATE = ReplySpec("trycreate", "NO", "[TRYCREATE] Mailbox does not exist: {mailbox}")
     CREATE_OK = ReplySpec("create-ok", "OK", "CREATE completed")
     MAILBOX_EXISTS = ReplySpec("mailbox-exists", "NO", "[ALREADYEXISTS] Mailbox already exists: {mailbox}")
-    BAD_MAILBOX_NAME = ReplySpec("bad-mailbox-name", "NO", "[CANNOT] Invalid mailbox name: {mailbox}")
+    BAD_MAILBOX_NAME = ReplySpec("bad-mailbox-name", "NO", "[CANNOT] Invalid mailbox name {mailbox}: {problem}")
     DELETE_OK = ReplySpec("delete-ok", "OK", "DELETE completed")
     CANNOT_DELETE_INBOX = ReplySpec("cannot-delete-inbox", "NO", "[CANNOT] INBOX cannot be deleted")
-    DELETE_HAS_CHILDREN = ReplySpec(
-        "delete-has-children", "NO", "[CANNOT] {mailbox} has inferior mailboxes; delete them first"
+    DELETE_KEEPS_CHILDREN = ReplySpec(
+        "delete-keeps-children", "OK", "DELETE completed; its inferior mailboxes remain, {mailbox} is now \\Noselect"
     )
     RENAME_OK = ReplySpec("rename-ok", "OK", "RENAME completed")
     SUBSCRIBE_OK = ReplySpec("subscribe-ok", "OK", "SUBSCRIBE completed")
@@ -197,6 +212,13 @@ class ImapReplies(ReplyCatalog):
     LITERAL_PLUS_TOO_BIG = ReplySpec(
         "literal-plus-too-big", "BAD", "Non-synchronizing literal of {size} octets exceeds the limit of {limit}"
     )
+    LITERAL_TOO_BIG_PREAUTH = ReplySpec(
+        "literal-too-big-preauth", "NO", "[TOOBIG] Literal of {size} octets exceeds the limit of {limit} before login"
+    )
+    LITERAL_PLUS_TOO_BIG_PREAUTH = ReplySpec(
+        "literal-plus-too-big-preauth", "BAD",
+        "Non-synchronizing literal of {size} octets exceeds the limit of {limit} before login",
+    )
     LITERAL_PLUS_BYE = ReplySpec("literal-plus-bye", "BYE", "Closing the connection rather than read {size} unwanted octets")
     TOO_MANY_LITERALS = ReplySpec("too-many-literals", "BAD", "Command has more than {limit} literals")
     SYNTAX = ReplySpec("syntax", "BAD", "{verb}: {problem}")
@@ -209,10 +231,27 @@ class ImapReplies(ReplyCatalog):
     BAD_BYTES = ReplySpec("bad-bytes", "BAD", "Command line contains NUL or other control characters")
     STORE_REFUSED = ReplySpec("store-refused", "NO", "[NONEXISTENT] The mailbox changed meanwhile: {reason}")
     SERVER_BUG = ReplySpec("server-bug", "NO", "[SERVERBUG] {verb} failed inside the server; the session goes on")
+    WRITE_FAILED = ReplySpec(
+        "write-failed", "NO", "[SERVERBUG] {verb} could not be written to the mail store; the change was undone"
+    )
+    OVER_QUOTA = ReplySpec(
+        "over-quota", "NO", "[OVERQUOTA] Quota exceeded: {size} more octets do not fit ({used} of {limit} octets used)"
+    )
+    GETQUOTA_OK = ReplySpec("getquota-ok", "OK", "{verb} completed")
+    NO_SUCH_QUOTA_ROOT = ReplySpec("no-such-quota-root", "NO", "[NONEXISTENT] No quota root {root}; try GETQUOTAROOT INBOX")
+    SETQUOTA_REFUSED = ReplySpec("setquota-refused", "NO", "[NOPERM] Quotas are set by whoever runs the server, not by users")
     TOO_MANY_ERRORS = ReplySpec("too-many-errors", "BYE", "Too many invalid commands")
     AUTOLOGOUT = ReplySpec("autologout", "BYE", "Autologout; idle for too long")
+    LINE_DEADLINE = ReplySpec("line-deadline", "BYE", "Command not completed within {seconds} s")
     SHUTDOWN = ReplySpec("shutdown", "BYE", "{host} IMAP4rev1 server shutting down")
     TOO_MANY_CONNECTIONS = ReplySpec("too-many-connections", "BYE", "Too many connections, try again later")
+    TOO_MANY_FROM_ADDRESS = ReplySpec(
+        "too-many-from-address", "BYE", "[UNAVAILABLE] Too many connections from your address (limit {limit}), try again later"
+    )
+    LOGIN_LOCKED = ReplySpec(
+        "login-locked", "NO", "[UNAVAILABLE] Too many failed logins for this {scope}; try again in {seconds} s"
+    )
+    TOO_MANY_LOGIN_FAILURES = ReplySpec("too-many-login-failures", "BYE", "Too many failed logins, closing connection")
 
 
 R = ImapReplies
@@ -287,10 +326,9 @@ class ImapSession(Session[ImapState]):
         # stays \Recent for the session that first saw it, RFC 3501 §2.3.2)
         self._recent: dict[str, set[int]] = {}
         self._push_pending = False
-        #: Set by a transport that sends in pieces as the socket drains (TCP): a FETCH
-        #: is then rendered about this many octets at a time instead of all at once,
-        #: and commands that arrive meanwhile wait their turn. None: all at once.
-        self.stream_threshold: int | None = None
+        # With `stream_threshold` set (Session), a FETCH is rendered about that many
+        # octets at a time as the socket drains, and commands that arrive meanwhile
+        # wait their turn.
         self._producer: Iterator[None] | None = None
         self._producer_tag = ""
 
@@ -329,6 +367,12 @@ class ImapSession(Session[ImapState]):
     def _greet(self) -> None:
         self._reply(R.GREETING, capabilities=self._capabilities(), host=self.config.hostname)
 
+    def _deadline_passed(self, seconds: float) -> None:
+        self._reply(R.LINE_DEADLINE, seconds=f"{seconds:g}")
+        self._note("imap.line-deadline", seconds=f"{seconds:g}")
+        self._set_state(S.LOGOUT)
+        self._finish("line deadline")
+
     def _timed_out(self) -> None:
         self._reply(R.AUTOLOGOUT)
         self._note("imap.autologout")
@@ -341,9 +385,12 @@ class ImapSession(Session[ImapState]):
             self._set_state(S.LOGOUT)
             self._finish("server shutdown")
 
-    def refuse_busy(self) -> None:
+    def refuse_busy(self, address_limit: int | None = None) -> None:
         self._started = True
-        self._reply(R.TOO_MANY_CONNECTIONS)
+        if address_limit is None:
+            self._reply(R.TOO_MANY_CONNECTIONS)
+        else:
+            self._reply(R.TOO_MANY_FROM_ADDRESS, limit=address_limit)
         self._finish("too many connections")
 
     def _abandon(self) -> None:
@@ -361,13 +408,16 @@ class ImapSession(Session[ImapState]):
         while not self.closed:
             if self._producer is not None:
                 return  # a streamed answer is still going out; input waits in the reader
+            if self._hold_input():
+                return  # the client has not read its answers yet
             if self._literal_wanted is not None:
                 data = self.reader.read_exact(self._literal_wanted)
                 if data is None:
                     return
                 self._literal_wanted = None
+                secret = self._secret_in_part(data)
                 self._command += data
-                self._client_line(data)
+                self._client_line(data, secret=secret)
                 continue
             line = self.reader.next_line()
             if line is None:
@@ -392,8 +442,18 @@ class ImapSession(Session[ImapState]):
         except ValueError:  # ParseError, or anything else the grammar trips on
             return "*"
 
+    def _secret_in_part(self, data: bytes) -> tuple:
+        """`ClientLine.secret` of one line or literal of the command being read."""
+        prior = len(self._command)
+        if not may_hold_secret(self._command if prior else data):
+            return ()  # most commands: no copy of a long literal just to look
+        span = secret_span(bytes(self._command) + data, initial_response_form)
+        if span is None or span[1] <= prior:
+            return ()
+        return (max(span[0] - prior, 0), span[1] - prior, span[2])
+
     def _command_line(self, line: Line) -> None:
-        self._client_line(line.raw)
+        self._client_line(line.raw, secret=() if line.too_long else self._secret_in_part(line.data))
         if line.too_long:
             self._reset_command()
             self._verb = ""
@@ -411,6 +471,9 @@ class ImapSession(Session[ImapState]):
             return
         tag = self._partial_tag()
         limit = self.config.max_literal
+        before_login = self.state is S.NOT_AUTHENTICATED and limit > self.config.max_preauth_literal
+        if before_login:
+            limit = self.config.max_preauth_literal
         self._literal_total += mark.size
         if self._command_lines > MAX_COMMAND_LINES:
             self._reset_command()
@@ -418,19 +481,24 @@ class ImapSession(Session[ImapState]):
             return
         if self._literal_total > limit:
             self._reset_command()
-            self._note("imap.literal-too-big", size=mark.size, limit=limit)
+            if before_login:
+                self._note("imap.literal-too-big-preauth", size=mark.size, limit=limit)
+            else:
+                self._note("imap.literal-too-big", size=mark.size, limit=limit)
             if mark.synchronizing:
                 # The client waits for "+" before sending the octets: refusing now
                 # means they are never sent, and nothing is allocated for them.
-                self._complete(tag, R.LITERAL_TOO_BIG, size=mark.size, limit=limit)
+                spec = R.LITERAL_TOO_BIG_PREAUTH if before_login else R.LITERAL_TOO_BIG
+                self._complete(tag, spec, size=mark.size, limit=limit)
             else:
                 # With LITERAL+ the octets are already on their way: the only safe
                 # answer is to refuse and hang up (RFC 7888 §4).
-                self._complete(tag, R.LITERAL_PLUS_TOO_BIG, size=mark.size, limit=limit)
+                spec = R.LITERAL_PLUS_TOO_BIG_PREAUTH if before_login else R.LITERAL_PLUS_TOO_BIG
+                self._complete(tag, spec, size=mark.size, limit=limit)
                 self._reply(R.LITERAL_PLUS_BYE, size=mark.size)
                 self._finish("literal too big")
             return
-        if mark.synchronizing and self._command_lines == 1 and not self._literal_allowed_now(tag):
+        if mark.synchronizing and self._command_lines == 1 and not self._literal_allowed_now(tag, mark.size):
             return
         self._command += b"\r\n"
         self._literal_wanted = mark.size
@@ -438,19 +506,28 @@ class ImapSession(Session[ImapState]):
             self._reply(R.LITERAL_GO_AHEAD, size=mark.size)
             self._note("imap.literal-continuation", size=mark.size)
 
-    def _literal_allowed_now(self, tag: str) -> bool:
-        """Before asking for a literal, refuse a command that is wrong in this state."""
+    def _literal_allowed_now(self, tag: str, size: int) -> bool:
+        """Before asking for a literal, refuse a command that is wrong in this state,
+        or an APPEND whose message cannot fit in the quota (no octet is sent then)."""
         try:
             _tag, verb, _ = parse_tag_and_verb(bytes(self._command))
         except ValueError:
             return True  # the full command will be answered BAD once complete
+        refuse: Callable[[], None] | None = None
         if verb in self.COMMANDS and (self.state, verb) not in TRANSITIONS:
-            self._reset_command()
-            self._verb = verb
-            self.last_command = verb
-            self._wrong_state(tag, verb)
-            return False
-        return True
+            refuse = lambda: self._wrong_state(tag, verb)  # noqa: E731
+        elif verb == "APPEND" and self.user:
+            try:
+                self.store.check_room(self.user, size)
+            except QuotaExceeded as full:
+                refuse = lambda error=full: self._store_failed(tag, error)  # noqa: E731
+        if refuse is None:
+            return True
+        self._reset_command()
+        self._verb = verb
+        self.last_command = verb
+        refuse()
+        return False
 
     def _execute(self, data: bytes) -> None:
         try:
@@ -500,8 +577,19 @@ class ImapSession(Session[ImapState]):
         try:
             getattr(self, info.handler)(parsed)
         except StoreError as error:
-            # The store changed under this command (another session deleted the
-            # mailbox, say): a NO, and the session goes on.
+            self._store_failed(tag, error)
+
+    def _store_failed(self, tag: str, error: StoreError) -> None:
+        """A NO for a change the store refused, and the session goes on: the mailbox
+        is full, the disk write failed (then nothing changed), or the store changed
+        under this command (another session deleted the mailbox, say)."""
+        if isinstance(error, QuotaExceeded):
+            self._complete(tag, R.OVER_QUOTA, size=error.size, used=error.used, limit=error.limit)
+            self._note("imap.over-quota", size=error.size, used=error.used, limit=error.limit)
+        elif error.reason == "write-failed":
+            self._complete(tag, R.WRITE_FAILED, verb=self.last_command or "command")
+            self._note("imap.write-failed", verb=self.last_command or "command")
+        else:
             self._complete(tag, R.STORE_REFUSED, reason=error.reason)
 
     @staticmethod
@@ -526,7 +614,14 @@ class ImapSession(Session[ImapState]):
 
     @command("NOOP", "NOOP", "RFC 3501 §6.1.2")
     def _noop(self, cmd: Command) -> None:
+        self._refresh_selected()
         self._complete(cmd.tag, R.NOOP_OK)
+
+    def _refresh_selected(self) -> None:
+        """Let the store take in mail other programs delivered to the open mailbox;
+        it arrives like any delivery, as EXISTS at the end of this command."""
+        if self.selected is not None and self.user:
+            self.store.refresh(self.user, self.selected.name)
 
     @command("LOGOUT", "LOGOUT", "RFC 3501 §6.1.3")
     def _logout(self, cmd: Command) -> None:
@@ -550,12 +645,24 @@ class ImapSession(Session[ImapState]):
         args: LoginArgs = cmd.arguments
         self._note("imap.login-cleartext")
         account = self.store.authenticate(args.user, args.password)
-        if account is None:
-            self._delay_reply(self.config.auth_failure_delay)
-            self._complete(cmd.tag, R.LOGIN_FAILED)
+        verdict = self._judge_login(args.user, account is not None)
+        if not verdict.accepted or account is None:
+            self._login_refused(cmd.tag, verdict)
             return
         self._logged_in(account.name)
         self._complete(cmd.tag, R.LOGIN_OK, capabilities=self._capabilities(), user=account.name)
+
+    def _login_refused(self, tag: str, verdict: LoginVerdict) -> None:
+        if verdict.lock is not None:
+            self._complete(tag, R.LOGIN_LOCKED, scope=verdict.lock.scope, seconds=verdict.lock.seconds)
+            self._note("imap.login-locked", scope=verdict.lock.scope, seconds=verdict.lock.seconds)
+        else:
+            self._complete(tag, R.LOGIN_FAILED)
+        if verdict.hang_up and not self.closed:
+            self._reply(R.TOO_MANY_LOGIN_FAILURES)
+            self._note("imap.too-many-login-failures", limit=self.config.max_login_failures)
+            self._set_state(S.LOGOUT)
+            self._finish("too many failed logins")
 
     def _logged_in(self, user: str) -> None:
         self.user = user
@@ -574,8 +681,8 @@ class ImapSession(Session[ImapState]):
         self._sasl_step(self._sasl.start(args.initial))
 
     def _sasl_line(self, line: Line) -> None:
-        self._client_line(line.raw)
         assert self._sasl is not None
+        self._client_line(line.raw, secret=sasl_response_secret(line, self._sasl))
         if line.too_long:
             self._sasl = None
             self._complete(self._sasl_tag, R.LINE_TOO_LONG, limit=LINE_LIMIT)
@@ -589,14 +696,14 @@ class ImapSession(Session[ImapState]):
             self._reply(R.AUTH_CHALLENGE, challenge=encode_challenge(step.data))
             return
         self._sasl = None
-        if isinstance(step, Success):
-            self._logged_in(step.user)
-            self._complete(tag, R.LOGIN_OK, capabilities=self._capabilities(), user=step.user)
-            return
         reason = getattr(step, "reason", "malformed")
-        if reason == "bad-credentials":
-            self._delay_reply(self.config.auth_failure_delay)
-            self._complete(tag, R.LOGIN_FAILED)
+        if isinstance(step, Success) or reason == "bad-credentials":
+            verdict = self._judge_login(getattr(step, "user", ""), isinstance(step, Success))
+            if verdict.accepted and isinstance(step, Success):
+                self._logged_in(step.user)
+                self._complete(tag, R.LOGIN_OK, capabilities=self._capabilities(), user=step.user)
+            else:
+                self._login_refused(tag, verdict)
         elif reason == "cancelled":
             self._complete(tag, R.AUTH_CANCELLED)
         elif reason == "bad-base64":
@@ -619,6 +726,7 @@ class ImapSession(Session[ImapState]):
         if self.selected is not None:
             self._close_mailbox()
             self._set_state(S.AUTHENTICATED)  # RFC 3501 §6.3.1: even if this SELECT fails
+        self.store.refresh(self.user, args.mailbox)  # mail other programs delivered
         try:
             mailbox = self.store.mailbox(self.user, args.mailbox)
         except StoreError:
@@ -676,8 +784,12 @@ class ImapSession(Session[ImapState]):
         try:
             self.store.create_mailbox(self.user, name, subscribed=False)
         except StoreError as error:
-            spec = R.MAILBOX_EXISTS if error.reason == "mailbox-exists" else R.BAD_MAILBOX_NAME
-            self._complete(cmd.tag, spec, mailbox=_quoted(name))
+            if error.reason == "mailbox-exists":
+                self._complete(cmd.tag, R.MAILBOX_EXISTS, mailbox=_quoted(name))
+            elif error.reason == "bad-mailbox-name":
+                self._complete(cmd.tag, R.BAD_MAILBOX_NAME, mailbox=_quoted(name), problem=error)
+            else:
+                raise
             return
         self._complete(cmd.tag, R.CREATE_OK)
 
@@ -691,12 +803,13 @@ class ImapSession(Session[ImapState]):
         if not self.store.has_mailbox(self.user, name):
             self._complete(cmd.tag, R.NO_SUCH_MAILBOX, mailbox=_quoted(name))
             return
-        if mailboxes.has_children(account, name):
-            # RFC 3501 §6.3.4 would allow keeping it as \Noselect; the store has no
-            # such mailboxes, so the honest answer is to refuse.
-            self._complete(cmd.tag, R.DELETE_HAS_CHILDREN, mailbox=_quoted(name))
-            return
         self.store.delete_mailbox(self.user, name)
+        if mailboxes.has_children(account, name):
+            # RFC 3501 §6.3.4: the messages go, the inferiors stay, and the name
+            # lives on as \Noselect (LIST shows it) while they exist.
+            self._complete(cmd.tag, R.DELETE_KEEPS_CHILDREN, mailbox=_quoted(name))
+            self._note("imap.delete-keeps-children", mailbox=name)
+            return
         self._complete(cmd.tag, R.DELETE_OK)
 
     @command("RENAME", "RENAME <old> <new>", "RFC 3501 §6.3.5")
@@ -709,8 +822,10 @@ class ImapSession(Session[ImapState]):
                 self._complete(cmd.tag, R.NO_SUCH_MAILBOX, mailbox=_quoted(args.old))
             elif error.reason == "mailbox-exists":
                 self._complete(cmd.tag, R.MAILBOX_EXISTS, mailbox=_quoted(args.new))
+            elif error.reason == "bad-mailbox-name":
+                self._complete(cmd.tag, R.BAD_MAILBOX_NAME, mailbox=_quoted(args.new), problem=error)
             else:
-                self._complete(cmd.tag, R.BAD_MAILBOX_NAME, mailbox=_quoted(args.new))
+                raise
             return
         if args.old.upper() == INBOX:
             self._note("imap.inbox-rename", new=args.new)
@@ -726,11 +841,10 @@ class ImapSession(Session[ImapState]):
 
     def _set_subscribed(self, cmd: Command, subscribed: bool, ok: ReplySpec) -> None:
         name = cmd.arguments.mailbox
-        try:
-            self.store.set_subscribed(self.user, name, subscribed)
-        except StoreError:
+        if not self.store.has_mailbox(self.user, name):
             self._complete(cmd.tag, R.NO_SUCH_MAILBOX, mailbox=_quoted(name))
             return
+        self.store.set_subscribed(self.user, name, subscribed)
         self._complete(cmd.tag, ok)
 
     @command("LIST", "LIST <reference> <pattern>", "RFC 3501 §6.3.8, RFC 6154, RFC 3348")
@@ -752,13 +866,20 @@ class ImapSession(Session[ImapState]):
                 self._untagged(f'{cmd.verb} ({" ".join(attributes)}) "/" {_quoted(encode_mailbox(name))}')
         self._complete(cmd.tag, R.LIST_OK, verb=cmd.verb)
 
+    def _existing_mailbox(self, tag: str, name: str) -> Mailbox | None:
+        """The user's mailbox of that name, or None after a NO [NONEXISTENT]."""
+        try:
+            return self.store.mailbox(self.user, name)
+        except StoreError:
+            self._complete(tag, R.NO_SUCH_MAILBOX, mailbox=_quoted(name))
+            return None
+
     @command("STATUS", "STATUS <mailbox> (MESSAGES RECENT UIDNEXT UIDVALIDITY UNSEEN)", "RFC 3501 §6.3.10")
     def _status(self, cmd: Command) -> None:
         args: StatusArgs = cmd.arguments
-        try:
-            mailbox = self.store.mailbox(self.user, args.mailbox)
-        except StoreError:
-            self._complete(cmd.tag, R.NO_SUCH_MAILBOX, mailbox=_quoted(args.mailbox))
+        self.store.refresh(self.user, args.mailbox)
+        mailbox = self._existing_mailbox(cmd.tag, args.mailbox)
+        if mailbox is None:
             return
         values = {
             "MESSAGES": lambda: len(mailbox.messages),
@@ -795,6 +916,36 @@ class ImapSession(Session[ImapState]):
         self._untagged('NAMESPACE (("" "/")) NIL NIL')
         self._complete(cmd.tag, R.NAMESPACE_OK)
 
+    @command("GETQUOTAROOT", "GETQUOTAROOT <mailbox>", "RFC 9208 §4.3")
+    def _getquotaroot(self, cmd: Command) -> None:
+        mailbox = self._existing_mailbox(cmd.tag, cmd.arguments.mailbox)
+        if mailbox is None:
+            return
+        self._untagged(f"QUOTAROOT {_quoted(encode_mailbox(mailbox.name))} {_quoted(QUOTA_ROOT)}")
+        self._untagged_quota()
+        self._complete(cmd.tag, R.GETQUOTA_OK, verb=cmd.verb)
+
+    @command("GETQUOTA", "GETQUOTA <quota root>", "RFC 9208 §4.2")
+    def _getquota(self, cmd: Command) -> None:
+        args: QuotaRootArgs = cmd.arguments
+        if args.root != QUOTA_ROOT:
+            self._complete(cmd.tag, R.NO_SUCH_QUOTA_ROOT, root=_quoted(args.root))
+            return
+        self._untagged_quota()
+        self._complete(cmd.tag, R.GETQUOTA_OK, verb=cmd.verb)
+
+    @command("SETQUOTA", "SETQUOTA <quota root> (STORAGE <KiB>)", "RFC 9208 §4.1")
+    def _setquota(self, cmd: Command) -> None:
+        self._complete(cmd.tag, R.SETQUOTA_REFUSED)
+
+    def _untagged_quota(self) -> None:
+        """`* QUOTA root (STORAGE used limit)` in units of 1024 octets (RFC 9208 §5.1),
+        usage rounded up; no limit, no resource (an unlimited account lists none)."""
+        limit = self.store.quota(self.user)
+        used = -(-self.store.usage(self.user) // 1024)
+        resources = f"STORAGE {used} {limit // 1024}" if limit else ""
+        self._untagged(f"QUOTA {_quoted(QUOTA_ROOT)} ({resources})")
+
     @command("ENABLE", "ENABLE <capability> ...", "RFC 5161")
     def _enable(self, cmd: Command) -> None:
         args: NamesArgs = cmd.arguments
@@ -807,6 +958,7 @@ class ImapSession(Session[ImapState]):
     def _idle(self, cmd: Command) -> None:
         self._idle_tag = cmd.tag
         self._idle_from = self.state
+        self._refresh_selected()
         self._report_updates(expunges=True)
         self._reply(R.IDLE_WAITING)
         self._set_state(S.IDLE)
@@ -824,6 +976,7 @@ class ImapSession(Session[ImapState]):
 
     @command("CHECK", "CHECK", "RFC 3501 §6.4.1")
     def _check(self, cmd: Command) -> None:
+        self._refresh_selected()
         self._complete(cmd.tag, R.CHECK_OK)
 
     @command("CLOSE", "CLOSE", "RFC 3501 §6.4.2")
@@ -921,7 +1074,8 @@ class ImapSession(Session[ImapState]):
         wants_flags = any(item.name == "FLAGS" for item in items)
         reads_structure = any(item.name in _STRUCTURE_ITEMS or item.section is not None for item in items)
         seen_now = 0
-        batch = _Batch(self._send_raw, min(_Batch.LIMIT, self.stream_threshold or _Batch.LIMIT))
+        streaming = self.stream_threshold is not None
+        batch = _Batch(self._send_raw, min(_Batch.LIMIT, self.stream_threshold or _Batch.LIMIT), by_reference=streaming)
         render_plain = item_renderer(items)
         render_with_flags = item_renderer(with_flags) if with_flags is not items else render_plain
         for number, message in targets:
@@ -935,7 +1089,7 @@ class ImapSession(Session[ImapState]):
                 wanted = with_flags
             flags = format_flags(message.flags, message.uid in view.recent) if wants_flags or wanted is with_flags else ""
             render = render_with_flags if wanted is with_flags else render_plain
-            if batch.add(b"* %d FETCH " % number + render(message, flags) + b"\r\n"):
+            if batch.add(b"* %d FETCH " % number, *render(message, flags), b"\r\n"):
                 yield
             if reads_structure:
                 problems = structure_defects(message)
@@ -963,6 +1117,7 @@ class ImapSession(Session[ImapState]):
             return
         given = set(args.flags)
         batch = _Batch(self._send_raw)
+        changed: list[tuple[int, set[str]]] = []  # (uid, flags before), to take back
         for number, message in targets:
             if message.uid not in view.expunged:
                 if args.mode == "+":
@@ -972,7 +1127,17 @@ class ImapSession(Session[ImapState]):
                 else:
                     new = given
                 if new != message.flags:
-                    self.store.set_flags(self.user, view.name, message.uid, new, origin=self.session_id)
+                    before = message.flags
+                    try:
+                        self.store.set_flags(self.user, view.name, message.uid, new, origin=self.session_id)
+                    except StoreError:
+                        # All or nothing: the flags already changed go back (and are
+                        # reported again as FETCH FLAGS before the tagged NO).
+                        for uid, old in reversed(changed):
+                            self.store.take_back(lambda u=uid, f=old: self.store.set_flags(self.user, view.name, u, f))
+                        batch.flush()
+                        raise
+                    changed.append((message.uid, before))
             if not args.silent:
                 flags = format_flags(message.flags, message.uid in view.recent)
                 uid = f"UID {message.uid} " if cmd.uid else ""
@@ -1007,10 +1172,7 @@ class ImapSession(Session[ImapState]):
             self._complete(cmd.tag, R.COPY_NOTHING, verb=self.last_command)
             return
         destination = self.store.mailbox(self.user, args.mailbox)
-        copies = [
-            self.store.append(self.user, destination.name, m.raw, flags=m.flags, internal_date=m.internal_date)
-            for m in live
-        ]
+        copies = self.store.copy_messages(self.user, destination.name, live, moving=move)
         source_uids = _uid_set([m.uid for m in live])
         target_uids = _uid_set([m.uid for m in copies])
         if not move:
@@ -1117,7 +1279,7 @@ class ImapSession(Session[ImapState]):
     def has_more_output(self) -> bool:
         """A streamed FETCH has more to render: call data_to_send() again when the
         transport can take more."""
-        return self._producer is not None and not self.closed
+        return (self._producer is not None and not self.closed) or super().has_more_output
 
     def _produce(self, *, resume_input: bool = False) -> None:
         """Render the streamed command until about `stream_threshold` octets wait.
@@ -1126,14 +1288,14 @@ class ImapSession(Session[ImapState]):
         (only from data_to_send; inside a handler, the input loop is already running).
         """
         limit = self.stream_threshold or 0
-        while self._producer is not None and not self.closed and len(self._out) < limit:
+        while self._producer is not None and not self.closed and self._pending_output() < limit:
             try:
                 next(self._producer)
             except StopIteration:
                 self._producer = None
             except StoreError as error:
                 self._producer = None
-                self._complete(self._producer_tag, R.STORE_REFUSED, reason=error.reason)
+                self._store_failed(self._producer_tag, error)
             except Exception:
                 self._producer = None
                 log.exception("IMAP streamed %r failed", self.last_command)
@@ -1193,24 +1355,34 @@ class ImapSession(Session[ImapState]):
 
 class _Batch:
     """Gathers many untagged responses into blocks of about 64 KiB: one write and
-    one wire event per block instead of one per message."""
+    one wire event per block instead of one per message. With `by_reference`
+    (streaming), a piece longer than a block (a message body) is sent on its own,
+    as it is, instead of copied into a block."""
 
     LIMIT = 65536
 
-    def __init__(self, send: Callable[[bytes], None], limit: int = LIMIT) -> None:
+    def __init__(self, send: Callable[[bytes], None], limit: int = LIMIT, *, by_reference: bool = False) -> None:
         self._send = send
         self._limit = limit
+        self._by_reference = by_reference
         self._parts: list[bytes] = []
         self._size = 0
 
-    def add(self, data: bytes) -> bool:
-        """Queue one response; True when that completed a block and sent it."""
-        self._parts.append(data)
-        self._size += len(data)
+    def add(self, *pieces: bytes) -> bool:
+        """Queue one response, in pieces; True when that sent a block."""
+        sent = False
+        for piece in pieces:
+            if self._by_reference and len(piece) > self._limit:
+                self.flush()
+                self._send(piece)
+                sent = True
+                continue
+            self._parts.append(piece)
+            self._size += len(piece)
         if self._size >= self._limit:
             self.flush()
             return True
-        return False
+        return sent
 
     def flush(self) -> None:
         if self._parts:

@@ -15,6 +15,7 @@ import platformdirs
 from mailsim.lesson.loader import LessonError, lesson_files, load_lesson
 from mailsim.lesson.model import Lesson
 from mailsim.lesson.progress import LessonProgress, ProgressStore
+from mailsim.private import write_private_text
 
 
 def default_report_dir() -> Path:
@@ -101,10 +102,9 @@ def catalog(files: Iterable[Path], progress: ProgressStore) -> list[LessonEntry]
 
 def write_report(report_dir: Path, lesson_id: str, markdown: str, html: str) -> tuple[Path, Path]:
     """Write the lab report as `<lesson id>.md` and `.html`; returns both paths."""
-    report_dir.mkdir(parents=True, exist_ok=True)
     md_path, html_path = report_dir / f"{lesson_id}.md", report_dir / f"{lesson_id}.html"
-    md_path.write_text(markdown, encoding="utf-8")
-    html_path.write_text(html, encoding="utf-8")
+    write_private_text(md_path, markdown)  # 0600: a student's work, on a shared machine
+    write_private_text(html_path, html)
     return md_path, html_path
 
 
