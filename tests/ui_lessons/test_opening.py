@@ -52,3 +52,15 @@ async def test_a_drawing_is_shown_whole_at_80_columns_and_120(tmp_path: Path):
             await pilot.press("ctrl+f")  # on to a step where the console is needed
             await settle(pilot)
             assert screen.query_one("#work").size.width >= 36
+
+
+async def test_from_the_picker_the_prerequisites_are_not_repeated(tmp_path: Path):
+    from mailsim.ui.lessons.start import start_lesson
+
+    app = lessons_app(LESSON_5, tmp_path, lang="en")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await lesson_screen(pilot)
+        app.clear_notifications()
+        await start_lesson(app, LESSON_5, prerequisites_shown=True)  # as the picker starts it
+        await settle(pilot)
+        assert not [n for n in app._notifications if "builds on" in n.message]

@@ -70,8 +70,10 @@ class LessonScreen(MainScreen):
         Binding("ctrl+r", "toggle_panel", "lessons.bind.panel", priority=True),
     ]
 
-    def __init__(self, lesson: Lesson, settings: LessonSettings | None = None, *, resume: bool = True) -> None:
+    def __init__(self, lesson: Lesson, settings: LessonSettings | None = None, *, resume: bool = True,
+                 mention_prerequisites: bool = True) -> None:
         super().__init__()
+        self.mention_prerequisites = mention_prerequisites
         self.lesson = lesson
         self.settings = settings or LessonSettings()
         self.resume = resume
@@ -123,7 +125,7 @@ class LessonScreen(MainScreen):
     def _mention_prerequisites(self) -> None:
         """Opened directly (not from the picker, which lists them): say which lessons
         this one builds on and are not done yet."""
-        if not self.lesson.prerequisites or self.runner.index != 0:
+        if not self.mention_prerequisites or not self.lesson.prerequisites or self.runner.index != 0:
             return
         lang = self.mailsim.lang
         entries = {e.lesson.id: e for e in catalog(self.settings.files(), self.settings.progress) if e.lesson}
