@@ -288,7 +288,9 @@ def _lessons(args: argparse.Namespace) -> int:
     if args.lessons_command == "check":
         return commands.check(args.files)
     if args.lessons_command == "list":
-        return commands.list_lessons(args.lang or "es")
+        from mailsim.language import default_language
+
+        return commands.list_lessons(args.lang or default_language())
     return commands.open_in_ui(None, args.lang)
 
 
@@ -296,7 +298,10 @@ def _replay(args: argparse.Namespace) -> int:
     from mailsim.transcript.replaycli import run_headless, show_as_text
 
     if args.check or args.export:
-        return run_headless(args.file, check=args.check, export=args.export, output=args.output)
+        from mailsim.language import default_language
+
+        return run_headless(args.file, check=args.check, export=args.export, output=args.output,
+                            lang=args.lang or default_language())
     if not sys.stdout.isatty():  # piped or scripted: the steps as text, no screen
         return show_as_text(args.file)
     try:

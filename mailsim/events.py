@@ -32,9 +32,28 @@ class ReplyClass(enum.StrEnum):
     SUCCESS = "success"            # 2xx, +OK, OK
     INTERMEDIATE = "intermediate"  # 3xx, POP3/IMAP "+" continuation
     TRANSIENT = "transient"        # 4xx: try again later
-    PERMANENT = "permanent"        # 5xx, -ERR, NO: do not repeat as is
+    PERMANENT = "permanent"        # 5xx: do not repeat as is
     BAD = "bad"                    # IMAP BAD: the command itself was malformed
     DATA = "data"                  # IMAP untagged "*" data, not a completion
+    # POP3 -ERR and IMAP NO: the command failed. Neither protocol says whether trying
+    # again can help (RFC 1939 §3, RFC 3501 §7.1.2), so neither is called permanent.
+    NEGATIVE = "negative"
+    # IMAP untagged BYE: the server is closing the connection (RFC 3501 §7.1.5), the
+    # normal end of LOGOUT; not a failure, temporary or otherwise.
+    CLOSING = "closing"
+
+    def satisfies(self, expected: "ReplyClass") -> bool:
+        """Does a reply of this class meet a lesson's `class = expected`? Lessons written
+        when -ERR/NO were called "permanent" and BYE "transient" still match them."""
+        return self is expected or _FORMERLY.get(self) is expected
+
+    @classmethod
+    def of_record(cls, value: str, code: str) -> "ReplyClass":
+        """The class of a recorded reply, as today's engines would name it (recordings
+        made before NEGATIVE and CLOSING existed read back with the current names)."""
+        recorded = cls(value)
+        current = _TODAY_BY_CODE.get(code.upper())
+        return current if current is not None and _FORMERLY.get(current) is recorded else recorded
 
     @classmethod
     def of_smtp(cls, code: int) -> "ReplyClass":
@@ -48,6 +67,10 @@ class ReplyClass(enum.StrEnum):
         if first == 5:
             return cls.PERMANENT
         raise ValueError(f"not an SMTP reply code: {code}")
+
+
+_FORMERLY = {ReplyClass.NEGATIVE: ReplyClass.PERMANENT, ReplyClass.CLOSING: ReplyClass.TRANSIENT}
+_TODAY_BY_CODE = {"-ERR": ReplyClass.NEGATIVE, "NO": ReplyClass.NEGATIVE, "BYE": ReplyClass.CLOSING}
 
 
 def _check_session(session_id: str) -> None:
@@ -301,6 +324,8 @@ def event_from_record(record: dict[str, Any]) -> Event:
             kwargs[f.name] = _decode(f.name, f.type, record[f.name])
         except (TypeError, ValueError, AttributeError) as exc:
             raise RecordError(f"bad field {f.name!r} in {kind} event: {exc}") from exc
+    if isinstance(kwargs.get("reply_class"), ReplyClass):
+        kwargs["reply_class"] = ReplyClass.of_record(kwargs["reply_class"].value, str(kwargs.get("code", "")))
     try:
         return cls(**kwargs)
     except (TypeError, ValueError) as exc:

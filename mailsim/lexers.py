@@ -30,8 +30,10 @@ SMTP ``FROM:`` / ``TO:``, IMAP ``UID``, the
 untagged response name (``EXISTS``, ``FETCH``)
 2xx, ``+OK``, IMAP ``OK`` / ``PREAUTH``           ``Reply.Success``
 3xx, ``+`` continuation                          ``Reply.Intermediate``
-4xx, IMAP ``BYE``                                ``Reply.Transient``
-5xx, ``-ERR``, IMAP ``NO``                       ``Reply.Permanent``
+4xx                                              ``Reply.Transient``
+5xx                                              ``Reply.Permanent``
+``-ERR``, IMAP ``NO``                            ``Reply.Negative``
+IMAP ``BYE``                                     ``Reply.Closing``
 IMAP ``BAD``                                     ``Reply.Bad``
 IMAP untagged ``*``                              ``Reply.Data``
 reply text                                       ``Text``
@@ -104,6 +106,8 @@ REPLY_TOKENS: Mapping[ReplyClass, _TokenType] = MappingProxyType({
     ReplyClass.PERMANENT: Reply.Permanent,
     ReplyClass.BAD: Reply.Bad,
     ReplyClass.DATA: Reply.Data,
+    ReplyClass.NEGATIVE: Reply.Negative,
+    ReplyClass.CLOSING: Reply.Closing,
 })
 
 _FLAGS = re.MULTILINE | re.IGNORECASE
@@ -349,7 +353,7 @@ class Pop3Lexer(RegexLexer):
             (r"\n", Whitespace),
             _NARRATIVE_LINE,
             (_POP3_OK, bygroups(Generic.Prompt, Reply.Success), "status-text"),
-            (_POP3_ERR, bygroups(Generic.Prompt, Reply.Permanent), "status-text"),
+            (_POP3_ERR, bygroups(Generic.Prompt, Reply.Negative), "status-text"),
             (rf"^({_SERVER})(\+)({_SPACE}|(?=\n)|$)",
              bygroups(Generic.Prompt, Reply.Intermediate, Whitespace),
              ("sasl-response", "challenge")),
@@ -369,12 +373,12 @@ class Pop3Lexer(RegexLexer):
         # After RETR/TOP (or LIST/UIDL/CAPA): a +OK opens the multi-line answer.
         "await-message": [
             (_POP3_OK, bygroups(Generic.Prompt, Reply.Success), ("#pop", "message", "status-text")),
-            (_POP3_ERR, bygroups(Generic.Prompt, Reply.Permanent), ("#pop", "status-text")),
+            (_POP3_ERR, bygroups(Generic.Prompt, Reply.Negative), ("#pop", "status-text")),
             include("root"),
         ],
         "await-listing": [
             (_POP3_OK, bygroups(Generic.Prompt, Reply.Success), ("#pop", "listing", "status-text")),
-            (_POP3_ERR, bygroups(Generic.Prompt, Reply.Permanent), ("#pop", "status-text")),
+            (_POP3_ERR, bygroups(Generic.Prompt, Reply.Negative), ("#pop", "status-text")),
             include("root"),
         ],
         "status-text": [
@@ -434,8 +438,8 @@ class Pop3Lexer(RegexLexer):
 
 # -- IMAP ---------------------------------------------------------------------------------
 
-_IMAP_STATUS_TOKENS = {"OK": Reply.Success, "PREAUTH": Reply.Success, "NO": Reply.Permanent,
-                       "BAD": Reply.Bad, "BYE": Reply.Transient}
+_IMAP_STATUS_TOKENS = {"OK": Reply.Success, "PREAUTH": Reply.Success, "NO": Reply.Negative,
+                       "BAD": Reply.Bad, "BYE": Reply.Closing}
 _TAG = r"""[^\s()\[\]{}"\\%*+]+"""
 _ATOM_END = r"(?=[\s()\[\]<>]|$)"
 _IMAP_STATUS_LINE = re.compile(
@@ -667,8 +671,8 @@ class ImapLexer(ExtendedRegexLexer):
 
 def _palette(*, foreground: str, muted: str, keyword: str, name: str, attribute: str,
              constant: str, string: str, number: str, tag: str, success: str,
-             intermediate: str, transient: str, permanent: str, bad: str, data: str
-             ) -> dict[_TokenType, str]:
+             intermediate: str, transient: str, permanent: str, bad: str, data: str,
+             negative: str, closing: str) -> dict[_TokenType, str]:
     return {
         Token: foreground,
         Whitespace: "",
@@ -693,6 +697,8 @@ def _palette(*, foreground: str, muted: str, keyword: str, name: str, attribute:
         Reply.Intermediate: f"bold {intermediate}",
         Reply.Transient: f"bold {transient}",
         Reply.Permanent: f"bold {permanent}",
+        Reply.Negative: f"bold {negative}",
+        Reply.Closing: f"bold {closing}",
         Reply.Bad: f"bold underline {bad}",
         Reply.Data: f"bold {data}",
         Generic.Inserted: success,
@@ -717,7 +723,8 @@ class MailsimStyle(Style):
                       name="#0a3069", attribute="#6639ba", constant="#8250df",
                       string="#0a3069", number="#0550ae", tag="#953800",
                       success="#1a7f37", intermediate="#9a6700", transient="#bc4c00",
-                      permanent="#cf222e", bad="#a40e26", data="#8250df")
+                      permanent="#cf222e", bad="#a40e26", data="#8250df",
+                      negative="#d1242f", closing="#57606a")
 
 
 class MailsimDarkStyle(Style):
@@ -731,4 +738,5 @@ class MailsimDarkStyle(Style):
                       name="#a5d6ff", attribute="#d2a8ff", constant="#d2a8ff",
                       string="#a5d6ff", number="#79c0ff", tag="#ffa657",
                       success="#3fb950", intermediate="#d29922", transient="#f0883e",
-                      permanent="#f85149", bad="#ff7b72", data="#bc8cff")
+                      permanent="#f85149", bad="#ff7b72", data="#bc8cff",
+                      negative="#ff6a69", closing="#9198a1")

@@ -42,7 +42,7 @@ def test_core_imports_neither_textual_nor_asyncio() -> None:
 ALLOWED = {
     "store": {"store", "clock", "resources"},
     "mime": {"mime"},
-    "protocol": {"protocol", "store", "mime", "events", "clock", "resources"},
+    "protocol": {"protocol", "store", "mime", "events", "clock", "resources", "plurals"},
     "transport": {"transport", "protocol", "store", "events", "transcript", "clock"},
     "transcript": {"transcript", "protocol", "store", "events", "clock", "resources", "private"},
     "testbench": {"testbench", "lesson", "transport", "transcript", "protocol", "mime", "store", "events", "clock", "resources", "private"},

@@ -214,7 +214,7 @@ def test_pop3_status_indicators_and_response_codes():
                                                         (Reply.Success, "+OK")]
     assert (Name.Label, "1896.697170952@mailsim.test") in line_tokens(tokens, "S:    +OK POP3")
     err = line_tokens(tokens, "S:    -ERR")
-    assert (Reply.Permanent, "-ERR") in err
+    assert (Reply.Negative, "-ERR") in err
     assert [(Punctuation, "["), (Name.Constant, "IN-USE"), (Punctuation, "]")] == [
         pair for pair in err if pair[1] in "[IN-USE]" and pair[1]]
     assert (Number.Integer, "320") in line_tokens(tokens, "S:    +OK 2 320")
@@ -320,9 +320,9 @@ def test_imap_tags_status_and_untagged_data():
     assert line_tokens(tokens, "S:   * 18")[1:6] == [
         (Reply.Data, "*"), (Text.Whitespace, " "), (Number.Integer, "18"),
         (Text.Whitespace, " "), (Keyword, "EXISTS")]
-    assert (Reply.Permanent, "NO") in line_tokens(tokens, "S:    a006")
+    assert (Reply.Negative, "NO") in line_tokens(tokens, "S:    a006")
     assert (Reply.Bad, "BAD") in line_tokens(tokens, "S:    a007")
-    assert (Reply.Transient, "BYE") in line_tokens(tokens, "S:    * BYE")
+    assert (Reply.Closing, "BYE") in line_tokens(tokens, "S:    * BYE")
 
 
 def test_imap_response_codes_flags_strings_and_nil():
@@ -384,7 +384,7 @@ def test_imap_client_literals_synchronizing_and_not():
     assert (Reply.Intermediate, "+") in line_tokens(tokens, "S: + Ready")
     assert (Name.Tag, "Subject:") in line_tokens(tokens, "C: Subject:")
     assert (Name.Constant, "APPENDUID") in line_tokens(tokens, "S: a2 OK")
-    assert (Reply.Permanent, "NO") in line_tokens(tokens, "S: a3 NO")
+    assert (Reply.Negative, "NO") in line_tokens(tokens, "S: a3 NO")
 
 
 def test_imap_literal_with_a_wrong_count_does_not_swallow_the_completion():

@@ -23,6 +23,13 @@ def check(paths: Sequence[str], out: TextIO | None = None) -> int:
     return 1 if problems else 0
 
 
+# Level names as `mailsim lessons list` prints them (the picker's are in ui/strings).
+_LEVELS = {
+    "es": {"beginner": "inicial", "intermediate": "intermedio", "advanced": "avanzado"},
+    "en": {"beginner": "beginner", "intermediate": "intermediate", "advanced": "advanced"},
+}
+
+
 def list_lessons(lang: str = "es", out: TextIO | None = None, err: TextIO | None = None) -> int:
     """One line per shipped lesson: id, title, protocols, level, minutes."""
     out, err = out or sys.stdout, err or sys.stderr
@@ -36,7 +43,8 @@ def list_lessons(lang: str = "es", out: TextIO | None = None, err: TextIO | None
             status = 1
             continue
         protocols = ",".join(p.value.upper() for p in lesson.protocols)
-        rows.append((lesson.id, lesson.title.get(lang), protocols, lesson.level.value, f"{lesson.minutes} min"))
+        level = _LEVELS.get(lang, _LEVELS["en"]).get(lesson.level.value, lesson.level.value)
+        rows.append((lesson.id, lesson.title.get(lang), protocols, level, f"{lesson.minutes} min"))
     widths = [max((len(r[i]) for r in rows), default=0) for i in range(5)]
     for row in rows:
         print("  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)).rstrip(), file=out)

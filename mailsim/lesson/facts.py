@@ -23,10 +23,10 @@ _TOKEN_CLASS = {
     "+OK": ReplyClass.SUCCESS,
     "OK": ReplyClass.SUCCESS,
     "PREAUTH": ReplyClass.SUCCESS,
-    "-ERR": ReplyClass.PERMANENT,
-    "NO": ReplyClass.PERMANENT,
+    "-ERR": ReplyClass.NEGATIVE,
+    "NO": ReplyClass.NEGATIVE,
     "BAD": ReplyClass.BAD,
-    "BYE": ReplyClass.TRANSIENT,
+    "BYE": ReplyClass.CLOSING,
     "+": ReplyClass.INTERMEDIATE,
     "*": ReplyClass.DATA,
 }

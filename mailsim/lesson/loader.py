@@ -628,7 +628,7 @@ class _Reader(DataFileReader):
                 raise _Unmatchable("key", f"the {name} server has no reply {key!r}")
             if key and code and code not in known.codes_of_key(key):
                 raise _Unmatchable("key", f"reply {key!r} is {'/'.join(sorted(known.codes_of_key(key)))}, never {code}")
-            if reply_class is not None and reply_class not in known.classes:
+            if reply_class is not None and not any(c.satisfies(reply_class) for c in known.classes):
                 raise _Unmatchable("class", f"the {name} server never sends a reply of class {class_name!r}")
             if answering and not _has_verb(known.verbs, answering):
                 raise _Unmatchable("answering", f"{name} has no command {answering!r}")

@@ -11,10 +11,12 @@ import html
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from typing import Any
 
 from mailsim.events import ClientLine, Delivered, Event, ServerLine
 from mailsim.lesson.model import Lesson
 from mailsim.lesson.progress import LessonProgress
+from mailsim.plurals import choose
 
 _LABELS = {
     "es": {
@@ -25,7 +27,7 @@ _LABELS = {
         "steps": "Pasos",
         "done": "hecho",
         "pending": "pendiente",
-        "hints": "pistas usadas",
+        "hints": ["pista usada", "pistas usadas"],
         "answers": "Respuestas",
         "answer": "Respuesta",
         "right": "correcta",
@@ -45,7 +47,7 @@ _LABELS = {
         "steps": "Steps",
         "done": "done",
         "pending": "pending",
-        "hints": "hints used",
+        "hints": ["hint used", "hints used"],
         "answers": "Answers",
         "answer": "Answer",
         "right": "right",
@@ -113,7 +115,8 @@ class LabReport:
         )
 
     @property
-    def labels(self) -> dict[str, str]:
+    def labels(self) -> dict[str, Any]:
+        """The report's words in its language (a list where a word has plural forms)."""
         return _LABELS[self.lang]
 
     @property
@@ -123,8 +126,7 @@ class LabReport:
     def markdown(self) -> str:
         t = self.labels
         out = [f"# {t['report']}: {self.title}", ""]
-        if self.student:
-            out.append(f"- **{t['student']}:** {self.student}")
+        out.append(f"- **{t['student']}:** {self.student or '____________________'}")
         out.append(f"- **{t['lesson']}:** `{self.lesson_id}`")
         if self.date:
             out.append(f"- **{t['date']}:** {self.date}")
@@ -132,7 +134,7 @@ class LabReport:
         out += ["", f"## {t['summary']}", "", self.summary.strip(), "", f"## {t['steps']}", ""]
         for number, row in enumerate(self.steps, 1):
             mark = "x" if row.done_at else " "
-            extra = f" — {row.hints} {t['hints']}" if row.hints else ""
+            extra = f" — {row.hints} {choose(t['hints'], self.lang, {'count': row.hints})}" if row.hints else ""
             out.append(f"{number}. [{mark}] {row.title}{extra}")
             for answer, correct in row.answers:
                 out.append(f"   - {t['answer']}: “{answer}” ({t['right'] if correct else t['wrong']})")
@@ -157,8 +159,7 @@ class LabReport:
             f"<h1>{e(t['report'])}: {e(self.title)}</h1>",
             "<ul>",
         ]
-        if self.student:
-            parts.append(f"<li><b>{e(t['student'])}:</b> {e(self.student)}</li>")
+        parts.append(f"<li><b>{e(t['student'])}:</b> {e(self.student or '____________________')}</li>")
         parts.append(f"<li><b>{e(t['lesson'])}:</b> <code>{e(self.lesson_id)}</code></li>")
         if self.date:
             parts.append(f"<li><b>{e(t['date'])}:</b> {e(self.date)}</li>")
@@ -166,7 +167,7 @@ class LabReport:
         parts += [f"<h2>{e(t['summary'])}</h2>", f"<p>{e(self.summary.strip())}</p>", f"<h2>{e(t['steps'])}</h2>", "<ol>"]
         for row in self.steps:
             status = "done" if row.done_at else "pending"
-            extra = f" — {row.hints} {e(t['hints'])}" if row.hints else ""
+            extra = f" — {row.hints} {e(choose(t['hints'], self.lang, {'count': row.hints}))}" if row.hints else ""
             parts.append(f'<li class="{status}">{"✔" if row.done_at else "…"} {e(row.title)} <small>({e(t[status])}{extra})</small>')
             if row.answers:
                 parts.append("<ul>")

@@ -70,7 +70,7 @@ def matches(expect: Expectation, item: object, session_states: dict[str, str] | 
             isinstance(item, Reply)
             and item.protocol is expect.protocol
             and (not expect.code or item.code.upper() == expect.code)
-            and (expect.reply_class is None or item.reply_class is expect.reply_class)
+            and (expect.reply_class is None or item.reply_class.satisfies(expect.reply_class))
             and (not expect.key or item.key == expect.key)
             and (not expect.answering or item.command.upper() == expect.answering)
         )

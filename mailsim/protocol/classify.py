@@ -8,8 +8,11 @@ from __future__ import annotations
 
 from mailsim.events import Protocol, ReplyClass
 
-_IMAP_STATUS = {b"OK": ReplyClass.SUCCESS, b"NO": ReplyClass.PERMANENT, b"BAD": ReplyClass.BAD,
-                b"BYE": ReplyClass.TRANSIENT, b"PREAUTH": ReplyClass.SUCCESS}
+# The class of each reply token, once for the engines, the observers and the views.
+POP3_REPLY_CLASSES = {"+OK": ReplyClass.SUCCESS, "-ERR": ReplyClass.NEGATIVE, "+": ReplyClass.INTERMEDIATE}
+IMAP_REPLY_CLASSES = {"OK": ReplyClass.SUCCESS, "PREAUTH": ReplyClass.SUCCESS, "NO": ReplyClass.NEGATIVE,
+                      "BAD": ReplyClass.BAD, "BYE": ReplyClass.CLOSING, "+": ReplyClass.INTERMEDIATE}
+_IMAP_STATUS = {token.encode(): reply_class for token, reply_class in IMAP_REPLY_CLASSES.items() if token != "+"}
 
 
 def classify_server_line(protocol: Protocol, data: bytes) -> ReplyClass | None:
@@ -22,7 +25,7 @@ def classify_server_line(protocol: Protocol, data: bytes) -> ReplyClass | None:
         if data.startswith(b"+OK"):
             return ReplyClass.SUCCESS
         if data.startswith(b"-ERR"):
-            return ReplyClass.PERMANENT
+            return ReplyClass.NEGATIVE
         if data.startswith(b"+ ") or data.rstrip(b"\r\n") == b"+":
             return ReplyClass.INTERMEDIATE
         return None
@@ -33,7 +36,7 @@ def classify_server_line(protocol: Protocol, data: bytes) -> ReplyClass | None:
     if len(parts) >= 2:
         status = _IMAP_STATUS.get(parts[1].rstrip(b"\r\n").upper())
         if parts[0] == b"*":
-            return status if status in (ReplyClass.TRANSIENT, ReplyClass.BAD, ReplyClass.PERMANENT) else ReplyClass.DATA
+            return status if status in (ReplyClass.CLOSING, ReplyClass.BAD, ReplyClass.NEGATIVE) else ReplyClass.DATA
         if status is not None:
             return status
     return None

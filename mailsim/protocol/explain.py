@@ -21,11 +21,13 @@ Engines never read these files; the UI, the lessons and the wire log do.
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
 from mailsim.events import Protocol, ReplyClass
+from mailsim.plurals import choose
 from mailsim.resources import package_data
 
 LANGUAGES = ("en", "es")
@@ -47,10 +49,11 @@ def load_explanations(name: str) -> dict[str, Any]:
         return tomllib.load(stream)
 
 
-def _text(entry: Any, lang: str) -> str:
+def _text(entry: Any, lang: str, params: Mapping[str, object] | None = None) -> str:
+    """An entry's text in `lang`; a list is plural forms, chosen by `params` (`mailsim.plurals`)."""
     if isinstance(entry, dict):
         value = entry.get(lang) or entry.get("en") or ""
-        return str(value)
+        return choose(value, lang, params or {}) if isinstance(value, list) else str(value)
     return ""
 
 
@@ -93,6 +96,12 @@ class Explainer:
         entry = self._data(protocol).get("states", {}).get(state, {})
         return _text(entry.get("name", {}), self.lang) or state, _text(entry, self.lang)
 
+    def note_once(self, protocol: Protocol, key: str) -> bool:
+        """A note that teaches something general (`once = true` in the data): worth
+        reading once, not in every session."""
+        short = key.split(".", 1)[1] if key.startswith(protocol.value + ".") else key
+        return bool(self._data(protocol).get("notes", {}).get(short, {}).get("once", False))
+
     def note(self, protocol: Protocol, key: str, params: tuple[tuple[str, str], ...] = ()) -> str:
         short = key.split(".", 1)[1] if key.startswith(protocol.value + ".") else key
         entry = self._data(protocol).get("notes", {}).get(short, {})
@@ -100,4 +109,4 @@ class Explainer:
             entry = load_explanations("dialog").get("notes", {}).get(key.removeprefix("dialog."), {})
         if not entry:  # notes every protocol shares (TLS)
             entry = load_explanations("common").get("notes", {}).get(key, {})
-        return _text(entry, self.lang).format_map(_SafeDict(params))
+        return _text(entry, self.lang, dict(params)).format_map(_SafeDict(params))

@@ -17,6 +17,7 @@ from typing import Any
 
 from mailsim.events import DeletionMarked, LineKind, Protocol, ReplyClass
 from mailsim.protocol.base import Line, ReplyCatalog, ReplySpec, Session, command, sasl_response_secret
+from mailsim.protocol.classify import POP3_REPLY_CLASSES
 from mailsim.protocol.sasl import MECHANISMS, Challenge, Failure, SaslExchange, Step, Success, encode_challenge
 from mailsim.store.changes import MessagesExpunged, StoreChange
 from mailsim.store.model import INBOX, StoredMessage
@@ -133,7 +134,7 @@ _NOT_THE_CLIENTS_FAULT = (
 )
 _UPGRADE_REPLIES = {"active": R.TLS_ACTIVE, "unavailable": R.TLS_UNAVAILABLE, "go-ahead": R.TLS_GO_AHEAD}
 
-_CODE_CLASS = {"+OK": ReplyClass.SUCCESS, "-ERR": ReplyClass.PERMANENT, "+": ReplyClass.INTERMEDIATE}
+_CODE_CLASS = POP3_REPLY_CLASSES
 _CACHE_KEY = "pop3.wire"  # StoredMessage.cache: the byte-stuffed body and its size
 
 

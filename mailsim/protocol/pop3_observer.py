@@ -12,12 +12,13 @@ from collections import deque
 
 from mailsim.events import LineKind, Protocol, ReplyClass
 from mailsim.protocol.base import command_of
+from mailsim.protocol.classify import POP3_REPLY_CLASSES
 from mailsim.protocol.observer import DialogObserver, Gate, wire_text
 from mailsim.protocol.seen import subject_from_headers
 from mailsim.protocol.pop3 import Pop3Replies, Pop3Session, Pop3State
 
 S = Pop3State
-_CLASS = {"+OK": ReplyClass.SUCCESS, "-ERR": ReplyClass.PERMANENT, "+": ReplyClass.INTERMEDIATE}
+_CLASS = POP3_REPLY_CLASSES
 
 
 _LEARN_LIMIT = 64 * 1024  # octets of a multi-line answer read for the mailbox view

@@ -7,13 +7,12 @@ decided by one table, `TRANSITIONS`: a (state, verb) pair missing from it is a 5
 
 from __future__ import annotations
 
-from functools import partial
-
 import enum
 import re
 from dataclasses import dataclass, field
-from typing import Any
 from email.utils import format_datetime
+from functools import partial
+from typing import Any
 
 from mailsim.clock import utc_datetime
 from mailsim.events import Delivered, LineKind, Protocol, ReplyClass

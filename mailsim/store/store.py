@@ -12,11 +12,10 @@ in memory and what is on disk never disagree.
 
 from __future__ import annotations
 
-from functools import partial
-
 import logging
 from collections.abc import Callable, Iterable
 from datetime import datetime
+from functools import partial
 
 from mailsim.clock import Clock, IdGenerator, RandomIds, SystemClock, utc_datetime
 from mailsim.store.changes import (

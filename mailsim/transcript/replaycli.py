@@ -28,7 +28,7 @@ def _load(path: str, err: IO[str]) -> Replay | None:
 
 def run_headless(
     path: str, *, check: bool = False, export: str | None = None, output: str | None = None,
-    out: IO[str] | None = None, err: IO[str] | None = None,
+    out: IO[str] | None = None, err: IO[str] | None = None, lang: str = "en",
 ) -> int:
     out, err = out or sys.stdout, err or sys.stderr
     replay = _load(path, err)
@@ -37,7 +37,7 @@ def run_headless(
     if export:
         from mailsim.transcript.export import export as render
 
-        document = render(replay, export)
+        document = render(replay, export, lang)
         if output:
             try:
                 write_private_text(output, document)

@@ -25,6 +25,8 @@ _COLOURS: dict[object, str] = {
     ReplyClass.PERMANENT: "\x1b[31m",
     ReplyClass.BAD: "\x1b[1;31m",
     ReplyClass.DATA: "\x1b[34m",
+    ReplyClass.NEGATIVE: "\x1b[31m",
+    ReplyClass.CLOSING: "\x1b[2m",
 }
 
 

@@ -61,7 +61,8 @@ class MailsimApp(App[int]):
         Binding("ctrl+l", "toggle_listen", "keys.listen", show=False),
         Binding("ctrl+pagedown", "cycle(1)", "keys.next", show=False),
         Binding("ctrl+pageup", "cycle(-1)", "keys.previous", show=False),
-        Binding("ctrl+s", "screenshot", "keys.screenshot", show=False),
+        # Not ctrl+s: in the message editor and the composer ctrl+s sends.
+        Binding("f11", "screenshot", "keys.screenshot", show=False),
         Binding("f12", "queue", "relay.key-queue", show=False),
         Binding("ctrl+q", "quit", "keys.quit", priority=True),
     ]
@@ -98,11 +99,13 @@ class MailsimApp(App[int]):
         self.open_on_start = tuple(open_on_start)
         self.cursor_blink = cursor_blink
         self.show_bytes = False
+        self.lang_from_locale = False  # chosen from the environment: the app says so once
         self.lang = lang
         self.strings = Strings(lang)
         self.explainer = Explainer(lang)
         self.theme = DARK_THEME if dark else LIGHT_THEME
         self._counter = 0
+        self._notes_once: set[tuple[Protocol, str]] = set()  # general notes already shown
         self._dirty: dict[str, None] = {}
         self._flush_pending = False
         self._pristine_bindings = self._bindings.copy()
@@ -176,9 +179,7 @@ class MailsimApp(App[int]):
                 return t("connect.line-connected", protocol=event.protocol.value.upper(), peer=event.peer)
             return t("line.connected-remote", protocol=event.protocol.value.upper(), peer=event.peer)
         if isinstance(event, Closed):
-            keys = (f"tls.reason.{event.reason}", f"reason.{event.reason}", f"connect.reason.{event.reason}")
-            reason = next((t(k) for k in keys if t.has(k)), event.reason)
-            return t("line.closed", reason=reason)
+            return t("line.closed", reason=t.reason(event.reason))
         if isinstance(event, Delivered):
             if event.relayed:
                 return t("line.relayed", recipient=event.recipient, queue_id=event.queue_id)
@@ -216,6 +217,12 @@ class MailsimApp(App[int]):
 
     async def main_screen_ready(self) -> None:
         """The main screen is up: open the first sessions, start listening if asked."""
+        if self.lang_from_locale:
+            from mailsim.language import locale_source
+
+            variable, value = locale_source()
+            where = f"{variable}={value}" if variable else "—"
+            self.notify(self.strings("notify.language", locale=where), timeout=8)
         for protocol in self.open_on_start:
             await self.open_session(protocol)
         self._start_queue()
@@ -340,6 +347,10 @@ class MailsimApp(App[int]):
                                  number=self._counter, read_only=True, peer=event.peer)
             self.sessions[event.session_id] = model
             self.call_later(self._add_remote, model)
+        if isinstance(event, Note) and self.explainer.note_once(event.protocol, event.key):
+            if (event.protocol, event.key) in self._notes_once:
+                return  # read in an earlier session of this app (the recording still has it)
+            self._notes_once.add((event.protocol, event.key))
         model.apply(event)
         if isinstance(event, DeletionMarked):
             self._show_deletion_mark(event)
@@ -665,14 +676,28 @@ class MailsimApp(App[int]):
     def action_inspect_session(self) -> None:
         """The inspector on the message the active session last sent (DATA),
         retrieved (RETR/TOP) or fetched (FETCH: the stored message, at the part named)."""
-        from mailsim.ui.fetched import fetched_part
+        from mailsim.ui.fetched import fetch_offer, fetched_part
+        from mailsim.ui.inspector.from_session import last_message
         from mailsim.ui.inspector.hooks import inspect_session, inspect_stored_section
 
+        open_offered = getattr(self.screen, "open_offered", None)  # a lesson announced a message
+        if open_offered is not None and open_offered():
+            return
         model = self.active_model()
         fetched = fetched_part(model)
         if fetched is not None:
             title = f"{fetched.account}/{fetched.mailbox} UID {fetched.message.uid} · {fetched.command}"
             inspect_stored_section(self, fetched.message.raw, fetched.section, title)
+            return
+        offer = fetch_offer(model) if model is not None and last_message(model.protocol, model.lines) is None else None
+        pane = self.main.pane(model.session_id) if offer is not None else None
+        command = pane.command_input if pane is not None else None
+        if offer is not None and command is not None and not command.value:
+            # Nothing to open yet: the command that gets a message, typed for the student.
+            command.value = offer
+            command.cursor_position = len(offer)
+            command.focus()
+            self.notify(self.strings("notify.fetch-offer", command=offer), timeout=8)
             return
         inspect_session(self, model)
 
@@ -721,6 +746,7 @@ def make_app(
         relays=relays,
         highlight_clock=highlight_clock,
     )
+    app.lang_from_locale = not lang
     return app
 
 

@@ -76,3 +76,19 @@ def _section(arguments: FetchArgs) -> str:
         if section is not None and section.part:
             return ".".join(str(number) for number in section.part)
     return ""
+
+
+def fetch_offer(model: SessionModel | None) -> str | None:
+    """A command that would get a message into this console session, for Ctrl+T to type
+    when there is none to open yet: IMAP with a mailbox selected fetches its newest
+    message without marking it \\Seen; POP3 in TRANSACTION retrieves message 1."""
+    if model is None or model.connection is None or model.closed:
+        return None
+    session: Any = model.connection.session
+    if model.protocol is Protocol.IMAP:
+        view = getattr(session, "selected", None)
+        if view is not None and view.messages and model.state == "selected":
+            return f"m{len(model.imap_commands) + 1} FETCH {len(view.messages)} BODY.PEEK[]"
+    if model.protocol is Protocol.POP3 and model.state == "transaction":
+        return "RETR 1"
+    return None

@@ -78,6 +78,17 @@ def commands_now(engine: type[Session] | None, state: str) -> list[CommandInfo]:
 
 
 @cache
+def verbs_now(engine: type[Session] | None, state: str) -> tuple[str, ...]:
+    """What can be typed in `state`, the lines that are not commands too (IMAP's DONE),
+    most particular to the state first: in IMAP's selected state FETCH, STORE and
+    SEARCH come before CAPABILITY or LOGOUT, which every state allows."""
+    by_state = _verbs_by_state(engine)
+    reach = {verb: sum(verb in verbs for verbs in by_state.values()) for verbs in by_state.values() for verb in verbs}
+    verbs = [verb for verb in by_state.get(state, ()) if not is_pseudo(verb)]
+    return tuple(sorted(verbs, key=lambda verb: reach[verb]))  # stable: table order within a rank
+
+
+@cache
 def is_multiline(engine: type[Session] | None, state: str) -> bool:
     # Asked for every client line the model takes in: cached like the verbs.
     return any(verb in MULTILINE_INPUT for verb in _verbs_by_state(engine).get(state, ()))

@@ -66,11 +66,13 @@ def test_every_note_is_explained_and_none_is_stale() -> None:
     assert set(DATA["notes"]) == keys
     for key in keys:
         for lang in LANGUAGES:
-            assert DATA["notes"][key][lang].strip(), (key, lang)
+            text = DATA["notes"][key][lang]
+            forms = text if isinstance(text, list) else [text]  # a list: plural forms
+            assert forms and all(form.strip() for form in forms), (key, lang)
 
 
 def test_every_reply_class_is_explained() -> None:
-    for reply_class in (ReplyClass.SUCCESS, ReplyClass.PERMANENT, ReplyClass.BAD, ReplyClass.TRANSIENT,
+    for reply_class in (ReplyClass.SUCCESS, ReplyClass.NEGATIVE, ReplyClass.BAD, ReplyClass.CLOSING,
                         ReplyClass.INTERMEDIATE, ReplyClass.DATA):
         for lang in LANGUAGES:
             assert DATA["classes"][reply_class.value][lang].strip()
@@ -85,8 +87,8 @@ def test_note_placeholders_are_filled_by_the_explainer() -> None:
 
 
 def test_explainer_finds_replies_states_in_both_languages() -> None:
-    english = Explainer("en").reply(Protocol.IMAP, "trycreate", "NO", ReplyClass.PERMANENT)
-    spanish = Explainer("es").reply(Protocol.IMAP, "trycreate", "NO", ReplyClass.PERMANENT)
+    english = Explainer("en").reply(Protocol.IMAP, "trycreate", "NO", ReplyClass.NEGATIVE)
+    spanish = Explainer("es").reply(Protocol.IMAP, "trycreate", "NO", ReplyClass.NEGATIVE)
     assert "CREATE" in english.meaning and "crea" in spanish.meaning
     assert english.reply_class.startswith("NO") and spanish.reply_class.startswith("NO")
     assert Explainer("es").state(Protocol.IMAP, "not authenticated")[0] == "No autenticado"

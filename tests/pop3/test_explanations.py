@@ -66,7 +66,9 @@ def test_every_note_is_explained_and_none_is_stale() -> None:
     assert set(DATA["notes"]) == keys
     for key in keys:
         for lang in LANGUAGES:
-            assert DATA["notes"][key][lang].strip(), (key, lang)
+            text = DATA["notes"][key][lang]
+            forms = text if isinstance(text, list) else [text]  # a list: plural forms
+            assert forms and all(form.strip() for form in forms), (key, lang)
 
 
 def test_note_placeholders_are_filled_by_the_explainer() -> None:
@@ -76,8 +78,8 @@ def test_note_placeholders_are_filled_by_the_explainer() -> None:
 
 
 def test_explainer_finds_replies_and_classes_in_both_languages() -> None:
-    english = Explainer("en").reply(Protocol.POP3, "in-use", "-ERR", ReplyClass.PERMANENT)
-    spanish = Explainer("es").reply(Protocol.POP3, "in-use", "-ERR", ReplyClass.PERMANENT)
+    english = Explainer("en").reply(Protocol.POP3, "in-use", "-ERR", ReplyClass.NEGATIVE)
+    spanish = Explainer("es").reply(Protocol.POP3, "in-use", "-ERR", ReplyClass.NEGATIVE)
     assert "lock" in english.meaning and "bloque" in spanish.meaning
     assert english.reply_class.startswith("-ERR") and spanish.reply_class.startswith("-ERR")
     assert Explainer("es").state(Protocol.POP3, "update")[0].startswith("UPDATE")

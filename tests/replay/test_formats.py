@@ -313,3 +313,15 @@ def test_version_2_records_say_what_each_client_line_is(tmp_path: Path) -> None:
     replay = Replay(script)
     kinds = {(e.line_kind, e.verb) for step in replay.steps for e in step.events if isinstance(e, ClientLine)}
     assert {("command", "EHLO"), ("command", "MAIL"), ("data", "DATA"), ("end-of-data", "DATA")} <= kinds
+
+@pytest.mark.parametrize(("lang", "meaning", "next_label"), [("en", "Meaning", "Next"), ("es", "Significado", "Después")])
+def test_exports_carry_the_explanations(lang: str, meaning: str, next_label: str) -> None:
+    """"Replay and discuss": each reply's meaning and the notes, as beside the console."""
+    replay = Replay.load(SMTP_EXAMPLE)
+    markdown = export(replay, "md", lang)
+    assert f"> **{meaning} · 250" in markdown and f"> **{next_label}:**" in markdown
+    smtp_250 = "Sender" if lang == "en" else "remitente"
+    assert smtp_250.lower() in markdown.lower()
+    page = export(replay, "html", lang)
+    assert f'<html lang="{lang}">' in page and f"<dt>{meaning} · 250" in page
+    assert f"» {meaning} · 250" in export(replay, "txt", lang)

@@ -12,8 +12,9 @@ from mailsim.ui.strings import Strings, default_language, load_table
 UI = Path(mailsim.ui.__file__).parent
 
 
-def _fields(text: str) -> set[str]:
-    return {name for _lit, name, _spec, _conv in string.Formatter().parse(text) if name}
+def _fields(text: str | list[str]) -> set[str]:
+    forms = text if isinstance(text, list) else [text]  # a list: plural forms
+    return {name for form in forms for _lit, name, _spec, _conv in string.Formatter().parse(form) if name}
 
 
 def test_spanish_and_english_have_the_same_keys_and_placeholders():
@@ -25,7 +26,7 @@ def test_spanish_and_english_have_the_same_keys_and_placeholders():
 
 def test_spanish_is_not_a_copy_of_english():
     en, es = load_table("en"), load_table("es")
-    same = [k for k in en if en[k] == es[k] and len(en[k]) > 12 and "{" not in en[k]]
+    same = [k for k in en if en[k] == es[k] and len(str(en[k])) > 12 and "{" not in str(en[k])]
     assert same == []
 
 
@@ -57,7 +58,22 @@ def test_language_from_the_environment():
     assert default_language({"LANG": "es_ES.UTF-8"}) == "es"
     assert default_language({"LANG": "es_AR.UTF-8", "LC_ALL": "en_US.UTF-8"}) == "en"
     assert default_language({"LANG": "fr_FR.UTF-8"}) == "en"
-    assert default_language({"LANGUAGE": "es:en", "LANG": "C"}) == "es"
+    assert default_language({"LANGUAGE": "es:en", "LANG": "es_ES.UTF-8"}) == "es"
+    assert default_language({"LANGUAGE": "es:en", "LANG": "en_GB.UTF-8"}) == "es"  # LANGUAGE is a priority list
+    # The C locale means "no translation", and then gettext ignores LANGUAGE.
+    assert default_language({"LANG": "C.UTF-8"}) == "en"
+    assert default_language({"LANGUAGE": "es", "LANG": "C.UTF-8"}) == "en"
+    assert default_language({"LC_ALL": "POSIX", "LANG": "es_ES.UTF-8"}) == "en"
+    assert default_language({"LC_MESSAGES": "es_MX.UTF-8", "LANG": "C.UTF-8"}) == "es"
+    assert default_language({}) == "en"
+
+
+def test_plural_forms_follow_each_language():
+    en, es = Strings("en"), Strings("es")
+    assert en("notify.pasted", count=1).startswith("Pasted 1 line:")
+    assert en("notify.pasted", count=3).startswith("Pasted 3 lines:")
+    assert es("notify.pasted", count=1).startswith("Pegada 1 línea:")
+    assert es("notify.pasted", count=0).startswith("Pegadas 0 líneas:")  # zero is plural in both
 
 
 def test_missing_key_shows_itself_and_blanks_stay_visible():

@@ -16,7 +16,8 @@ from .samples import CARTA, FORWARDED, MALFORMED
 
 
 def fields(text: str) -> set[str]:
-    return {name for _, name, _, _ in string.Formatter().parse(text) if name}
+    forms = text if isinstance(text, list) else [text]  # a list: plural forms
+    return {name for form in forms for _, name, _, _ in string.Formatter().parse(form) if name}
 
 
 def test_every_entry_is_in_english_and_spanish_with_the_same_placeholders() -> None:

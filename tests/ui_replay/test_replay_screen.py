@@ -227,3 +227,26 @@ async def test_a_message_opens_in_the_inspector_as_it_was_at_that_step() -> None
         row = screen.replay.mailboxes_at(dot)[screen.mailbox_key][int(str(listing.get_row_at(listing.row_count - 1)[0]))]
         assert row.subject == "Practica 3: reparto de tareas"
         assert b"Received: from laptop-de-bob.mailsim.test" in row.raw
+
+
+@pytest.mark.parametrize(("lang", "size", "meaning"), [("en", (120, 40), "Meaning"), ("es", (80, 24), "Significado")])
+async def test_replay_shows_the_state_machine_and_what_each_reply_means(lang, size, meaning) -> None:
+    """As beside the live console: the diagram with the state reached, the last reply
+    explained; forward and back keep them in step with the timeline."""
+    from mailsim.ui.replay.explained import StepExplained
+
+    app = make_replay_app(POP3, lang=lang)
+    async with app.run_test(size=size) as pilot:
+        screen = await loaded(pilot)
+        password = next(s.number for s in screen.replay.steps if s.client == b"PASS wonderland\r\n")
+        await pilot.press("g", *str(password), "enter")
+        await pilot.pause()
+        explained = screen.query_one("#explained", StepExplained)
+        assert explained.machine.model.state == "transaction"
+        assert explained.machine.model.last_transition.new == "transaction"
+        words = "\n".join(strip.text for strip in explained.explained._lines)
+        assert meaning in words and "PASS" in words
+        await pilot.press("left")
+        await pilot.pause()
+        assert explained.machine.model.state == "authorization"
+        assert explained.explained.size.height >= 3  # readable at 80x24 too

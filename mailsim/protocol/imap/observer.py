@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import re
 
 from mailsim.events import LineKind, Protocol, ReplyClass
+from mailsim.protocol.classify import IMAP_REPLY_CLASSES
 from mailsim.protocol.imap.mutf7 import decode_mailbox
 from mailsim.protocol.imap.parser import MailboxArgs, ParseError, literal_at_end, parse_command, tag_and_command
 from mailsim.protocol.imap.session import ImapReplies, ImapSession, ImapState
@@ -26,8 +27,7 @@ S = ImapState
 _NUMBERED = re.compile(r"^(\d+) (EXISTS|EXPUNGE|FETCH)\b", re.IGNORECASE)
 _LISTED = re.compile(r'^(?:LIST|LSUB) \([^)]*\) (?:NIL|"(?:[^"\\]|\\.)*") (.+)$', re.IGNORECASE)
 _STATUS_MESSAGES = re.compile(r'^STATUS (.+) \(.*\bMESSAGES (\d+)', re.IGNORECASE)
-_STATUS = {"OK": ReplyClass.SUCCESS, "PREAUTH": ReplyClass.SUCCESS, "NO": ReplyClass.PERMANENT,
-           "BAD": ReplyClass.BAD, "BYE": ReplyClass.TRANSIENT}
+_STATUS = {token: reply_class for token, reply_class in IMAP_REPLY_CLASSES.items() if token != "+"}
 
 
 @dataclass

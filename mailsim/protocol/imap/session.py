@@ -19,12 +19,11 @@ to ask again, and commands pipelined meanwhile wait in the reader.
 
 from __future__ import annotations
 
-from functools import partial
-
 import enum
 import logging
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from mailsim.events import LineKind, Protocol, ReplyClass
@@ -37,6 +36,7 @@ from mailsim.protocol.base import (
     command,
     sasl_response_secret,
 )
+from mailsim.protocol.classify import IMAP_REPLY_CLASSES
 from mailsim.protocol.imap import mailboxes
 from mailsim.protocol.imap.fetch import format_flags, item_renderer, sets_seen
 from mailsim.protocol.imap.index import RECENT_KEY, attach_index, structure_defects
@@ -263,8 +263,7 @@ class ImapReplies(ReplyCatalog):
 
 R = ImapReplies
 _UPGRADE_REPLIES = {"active": R.TLS_ACTIVE, "unavailable": R.STARTTLS_UNSUPPORTED, "go-ahead": R.TLS_GO_AHEAD}
-_CLASS = {"OK": ReplyClass.SUCCESS, "PREAUTH": ReplyClass.SUCCESS, "NO": ReplyClass.PERMANENT,
-          "BAD": ReplyClass.BAD, "BYE": ReplyClass.TRANSIENT, "+": ReplyClass.INTERMEDIATE}
+_CLASS = IMAP_REPLY_CLASSES
 
 
 def _wrong_state_hint(state: ImapState, verb: str) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from rich.style import Style
 from rich.text import Text
 from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
@@ -54,6 +55,11 @@ class PartTree(Tree[MimeNode]):
         self.root.expand_all()
         self.move_cursor(self.root)
 
+    def widest_label(self) -> int:
+        """Cells of the widest row, its guides and indentation included."""
+        return max((row.label.cell_len + 2 + 2 * (row.data.depth if row.data is not None else 0)
+                    for row in self._by_node.values()), default=0)
+
     def row_of(self, node: MimeNode) -> TreeNode[MimeNode] | None:
         return self._by_node.get(id(node))
 
@@ -73,8 +79,12 @@ class PartTree(Tree[MimeNode]):
         label.append(marker + " ", style("part-tree--marker"))
         if section:
             label.append(section + " ", style("part-tree--section"))
-        label.append(content_type, style("part-tree--type"))
-        label.append("  " + detail, style("part-tree--detail"))
+        if node.filename:  # an attachment is known by its name: first, before its long type
+            label.append(node.filename, style("part-tree--type") + Style(bold=True))
+            label.append(f"  {detail.split(' · ')[0]} · {content_type}", style("part-tree--detail"))
+        else:
+            label.append(content_type, style("part-tree--type"))
+            label.append("  " + detail, style("part-tree--detail"))
         if node.defects:
             label.append(" ⚠", style("part-tree--defect"))
         return label

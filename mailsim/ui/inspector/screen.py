@@ -8,19 +8,25 @@ app of its own (``mailsim inspect FILE.eml``, see ``app.py``).
 from __future__ import annotations
 
 import dataclasses
+from pathlib import Path
 
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingsMap
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Static, Tree
+from textual.widgets import Header, Static, Tree
 
 from mailsim.mime import MimeModel, MimeNode, build_model
 from mailsim.ui.inspector.details import PartDetails
 from mailsim.ui.inspector.part_tree import PartTree, legend
 from mailsim.ui.inspector.raw_view import RawSourceView
+from mailsim.ui.inspector.save import save_part
 from mailsim.ui.inspector.texts import Texts
+from mailsim.ui.widgets.footer import Footer
 
+
+TREE_FRAME = 4     # the tree's border and scrollbar around its widest row
+TREE_SHARE = 0.6   # of the screen's width, at most
 
 class InspectorScreen(Screen[None]):
     CSS_PATH = ["widgets.tcss", "inspector.tcss"]
@@ -32,6 +38,7 @@ class InspectorScreen(Screen[None]):
         Binding("d", "focus_details", "ui.key-details", show=False),
         Binding("m", "maximize", "ui.key-maximize"),
         Binding("p", "path", "ui.key-path"),
+        Binding("s", "save", "ui.key-save"),
         Binding("f9", "toggle_language", "ui.key-language"),
         Binding("escape,q", "close", "ui.key-close"),
     ]
@@ -41,6 +48,7 @@ class InspectorScreen(Screen[None]):
         self.model = model
         self.message_title = title
         self.texts = Texts(lang)
+        self.save_folder: Path | None = None  # where "s" saves a part (None: the working directory)
         self._pristine = self._bindings.copy()
         self._localize()
 
@@ -83,9 +91,21 @@ class InspectorScreen(Screen[None]):
     def on_mount(self) -> None:
         self.raw_view.set_model(self.model)
         self.tree.show_model(self.model)
+        self._fit_tree()
         self._titles()
         self.show_node(self.model.root)
         self.tree.focus()
+
+    def on_resize(self) -> None:
+        self._fit_tree()
+
+    def _fit_tree(self) -> None:
+        """The tree as wide as its longest row (file names whole) while the details
+        keep most of the screen: `TREE_SHARE` of it at most."""
+        widest = self.tree.widest_label()
+        total = self.size.width or self.app.size.width
+        width = max(28, min(widest + TREE_FRAME, int(total * TREE_SHARE)))
+        self.query_one("#inspector-left").styles.width = width
 
     def _titles(self) -> None:
         t = self.texts
@@ -169,6 +189,18 @@ class InspectorScreen(Screen[None]):
         queue = getattr(getattr(self.app, "store", None), "queue", None)
         self.app.push_screen(PathScreen(self.model.raw, title=self.message_title or "",
                                         entries=queue.entries if queue is not None else [], lang=self.texts.lang))
+
+    def action_save(self) -> None:
+        node = self.selected
+        folder = self.save_folder or Path.cwd()
+        try:
+            path = save_part(node, folder)
+        except OSError as exc:
+            self.notify(self.texts("ui.save-failed", error=exc.strerror or str(exc)), severity="error")
+            return
+        key = "ui.saved" if node.payload is not None else "ui.saved-entity"
+        self.notify(self.texts(key, part=node.label or node.header_section, path=str(path),
+                               size=f"{path.stat().st_size:,}"), timeout=8)
 
     def action_close(self) -> None:
         if self.maximized is not None:

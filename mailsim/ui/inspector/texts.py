@@ -9,6 +9,7 @@ from __future__ import annotations
 import tomllib
 from functools import cache
 
+from mailsim.plurals import choose
 from mailsim.resources import package_data
 
 LANGUAGES = ("en", "es")
@@ -44,7 +45,7 @@ class Texts:
         entry = self._entries.get(key)
         if entry is None:
             return key
-        text = entry.get(self.lang) or entry.get("en") or key
+        text = choose(entry.get(self.lang) or entry.get("en") or key, self.lang, params)
         return text.format_map(_Blanks(params)) if params else text
 
     def has(self, key: str) -> bool:

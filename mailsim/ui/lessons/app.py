@@ -60,8 +60,10 @@ def make_lessons_app(
     world = load_lesson(path).world if path is not None else None
     store = options.pop("store", None) or build_store(world, clock=options.get("clock"), ids=options.get("ids"))
     options["open_on_start"] = tuple(Protocol(p) for p in options.get("open_on_start", ()))
-    return LessonsApp(store, lang=lang or default_language(), lesson_path=path, lesson_settings=settings,
-                      resume=resume, **options)
+    app = LessonsApp(store, lang=lang or default_language(), lesson_path=path, lesson_settings=settings,
+                     resume=resume, **options)
+    app.lang_from_locale = not lang
+    return app
 
 
 def run(path: Path | None, lang: str | None = None) -> int:

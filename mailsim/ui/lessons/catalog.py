@@ -4,6 +4,7 @@ load) and the student's saved progress. No Textual here."""
 from __future__ import annotations
 
 import getpass
+import os
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -21,11 +22,32 @@ def default_report_dir() -> Path:
     return Path(platformdirs.user_data_dir("mailsim")) / "reports"
 
 
-def _student() -> str:
+# Accounts that name a machine's role, not a person: a report never says "Student: root".
+_NOT_A_PERSON = {"root", "admin", "administrator", "user", "guest", "nobody", "ubuntu", "debian", "pi", "student"}
+
+
+def _student(environ: dict[str, str] | None = None) -> str:
+    """Who hands the report in: `MAILSIM_STUDENT`, else the account's real name (the
+    GECOS field), else the login name unless it is a role account such as root.
+    Empty: the report leaves a line to write the name on."""
+    env = os.environ if environ is None else environ
+    if env.get("MAILSIM_STUDENT", "").strip():
+        return env["MAILSIM_STUDENT"].strip()
     try:
-        return getpass.getuser()
-    except Exception:  # no user name in this environment: the report just omits it
-        return ""
+        import pwd
+
+        entry = pwd.getpwuid(os.getuid())
+        real_name = entry.pw_gecos.split(",")[0].strip()
+        login = entry.pw_name
+    except (ImportError, KeyError, OSError):  # Windows, or an unnamed uid in a container
+        real_name = ""
+        try:
+            login = getpass.getuser()
+        except Exception:
+            login = ""
+    if real_name and real_name.lower() not in _NOT_A_PERSON:
+        return real_name
+    return login if login and login.lower() not in _NOT_A_PERSON else ""
 
 
 @dataclass

@@ -20,6 +20,7 @@ from textual.widgets.markdown import MarkdownFence
 from textual.widgets.option_list import Option
 
 from mailsim.lesson.model import QuestionKind
+from mailsim.ui.lessons.choices import ChoiceList
 from mailsim.ui.lessons.view import DIAGRAM, GLYPHS, Mark, PanelView
 from mailsim.ui.strings import Strings
 
@@ -45,7 +46,7 @@ class LessonPanel(Vertical):
         yield Static(id="lesson-steps")
         with VerticalScroll(id="lesson-body"):
             yield Markdown(id="lesson-text", open_links=False)
-            yield OptionList(id="lesson-choices")
+            yield ChoiceList(id="lesson-choices")
             yield SelectionList[int](id="lesson-several")
             yield Input(id="lesson-answer")
             yield Static(id="lesson-feedback")
@@ -63,8 +64,8 @@ class LessonPanel(Vertical):
         return self.query_one("#lesson-text", Markdown)
 
     @property
-    def choices(self) -> OptionList:
-        return self.query_one("#lesson-choices", OptionList)
+    def choices(self) -> ChoiceList:
+        return self.query_one("#lesson-choices", ChoiceList)
 
     @property
     def several(self) -> SelectionList[int]:
@@ -112,7 +113,8 @@ class LessonPanel(Vertical):
                 if question.several:
                     self.several.add_options([(f"{letters[i]}) {c}", i) for i, c in enumerate(question.choices)])
                 else:
-                    self.choices.add_options([Option(f"{letters[i]}) {c}", id=f"choice-{i}")
+                    # Numbered: the number is the key that picks it (ui/lessons/choices.py).
+                    self.choices.add_options([Option(f"{i + 1}) {c}", id=f"choice-{i}")
                                               for i, c in enumerate(question.choices)])
                     self.choices.highlighted = 0
         self.answer_input.placeholder = t("lessons.panel.answer-placeholder")
@@ -132,15 +134,15 @@ class LessonPanel(Vertical):
 
     def _steps_text(self, view: PanelView) -> Text:
         text = Text(no_wrap=False, overflow="fold")
+        steps = view.steps
         if self.has_class("-short"):
-            for line in view.steps:
-                text.append(GLYPHS[line.mark], _MARK_STYLE[line.mark])
-            current = next((s for s in view.steps if s.mark is Mark.CURRENT), None)
-            if current is not None:
-                text.append(f"  {current.number}. {current.title}")
+            # A short terminal: the step before, the current one and the next (three
+            # rows, each cut with "…" if long) instead of the whole list.
+            at = next((i for i, s in enumerate(steps) if s.mark is Mark.CURRENT), len(steps) - 1)
+            start = max(0, min(at - 1, len(steps) - 3))
+            steps = steps[start:start + 3]
             text.no_wrap, text.overflow = True, "ellipsis"
-            return text
-        for index, line in enumerate(view.steps):
+        for index, line in enumerate(steps):
             if index:
                 text.append("\n")
             style = "bold" if line.mark is Mark.CURRENT else ("dim" if line.mark is Mark.PENDING else "")

@@ -42,10 +42,11 @@ from mailsim.lesson.model import (
 )
 from mailsim.lesson.report import LabReport
 from mailsim.lesson.runner import LessonRunner
-from mailsim.ui.lessons.catalog import LessonSettings, shown_path, write_report
+from mailsim.ui.lessons.choices import ChoiceList
+from mailsim.ui.lessons.catalog import LessonSettings, catalog, shown_path, write_report
 from mailsim.ui.lessons.inspect import inspector_screen
 from mailsim.ui.lessons.panel import LessonPanel
-from mailsim.ui.lessons.view import PanelState, panel_view
+from mailsim.ui.lessons.view import PanelState, drawing_width, panel_view
 from mailsim.ui.screens import main as main_module
 from mailsim.ui.screens.main import SHORT_HEIGHT, MainScreen, pane_id
 from mailsim.ui.widgets.mailbox_view import MailboxView
@@ -53,6 +54,10 @@ from mailsim.ui.widgets.session_pane import SessionPane
 
 _MAIN_CSS = [str(Path(main_module.__file__).parent / p) for p in (
     [MainScreen.CSS_PATH] if isinstance(MainScreen.CSS_PATH, str) else MainScreen.CSS_PATH)]
+
+
+CONSOLE_MIN = 36     # columns the console keeps when the lesson panel widens for a drawing
+DRAWING_FRAME = 7    # the panel's border and padding, the fence's padding, the scrollbar
 
 
 class LessonScreen(MainScreen):
@@ -65,8 +70,10 @@ class LessonScreen(MainScreen):
         Binding("ctrl+r", "toggle_panel", "lessons.bind.panel", priority=True),
     ]
 
-    def __init__(self, lesson: Lesson, settings: LessonSettings | None = None, *, resume: bool = True) -> None:
+    def __init__(self, lesson: Lesson, settings: LessonSettings | None = None, *, resume: bool = True,
+                 mention_prerequisites: bool = True) -> None:
         super().__init__()
+        self.mention_prerequisites = mention_prerequisites
         self.lesson = lesson
         self.settings = settings or LessonSettings()
         self.resume = resume
@@ -80,6 +87,8 @@ class LessonScreen(MainScreen):
         self._drain_scheduled = False
         self._draining = False
         self._demo_position = 0
+        self._demo_chain = False  # ctrl+y on a step of several lines: each Enter types the next
+        self._offered: tuple[str, str, int, bytes, str] | None = None  # a message the lesson opened for later
         self._last_inspected: tuple[str, str, int] | None = None
         self._scroll = "home"
         self._focus_step = False
@@ -104,6 +113,7 @@ class LessonScreen(MainScreen):
     async def _start(self) -> None:
         self.runner.attach(self.mailsim.bus, self.mailsim.store)
         self.runner.start(resume=self.resume)
+        self._mention_prerequisites()
         if self.runner.finished and self.report_paths is None:
             self._write_report()  # a lesson finished earlier: its report again
         self._focus_step = True
@@ -111,6 +121,19 @@ class LessonScreen(MainScreen):
 
     async def on_unmount(self) -> None:
         self.runner.detach()
+
+    def _mention_prerequisites(self) -> None:
+        """Opened directly (not from the picker, which lists them): say which lessons
+        this one builds on and are not done yet."""
+        if not self.mention_prerequisites or not self.lesson.prerequisites or self.runner.index != 0:
+            return
+        lang = self.mailsim.lang
+        entries = {e.lesson.id: e for e in catalog(self.settings.files(), self.settings.progress) if e.lesson}
+        pending = [f"«{entries[i].lesson.title.get(lang)}»" if i in entries else i
+                   for i in self.lesson.prerequisites if not (i in entries and entries[i].finished)]
+        if pending:
+            t = self.mailsim.strings
+            self.app.notify(t("lessons.notify.prerequisites", ids=", ".join(pending)), timeout=10)
 
     def detach(self) -> None:
         """Stop listening (the screen is being replaced)."""
@@ -187,6 +210,7 @@ class LessonScreen(MainScreen):
                 state.just_done = None
                 await self.restore(message.index)
             self._demo_position = 0
+            self._demo_chain = False
             self._scroll = "home"
             self._focus_step = True
         elif isinstance(message, StepProgressed):
@@ -210,12 +234,31 @@ class LessonScreen(MainScreen):
         view = panel_view(self.runner, app.lang, app.strings, self.state)
         scroll, self._scroll = self._scroll, ""
         await self.panel.show(view, scroll_home=scroll == "home")
+        self._fit_drawing(view)
         self.refresh_bindings()
         if scroll in ("hint", "feedback"):
             self.call_after_refresh(self._scroll_to, scroll)
         if self._focus_step:
             self._focus_step = False
             self._focus_for(self.runner.step)
+
+    def _fit_drawing(self, view) -> None:
+        """A step with a drawing wider than the panel: the panel widens to show it whole,
+        as long as the console keeps `CONSOLE_MIN` columns, or takes the whole screen on
+        a step that is only read or answered; the stylesheet's width otherwise."""
+        sidebar = self.query_one("#sidebar")
+        drawing = max(drawing_width(view.text), drawing_width(view.after))
+        total = self.size.width or self.app.size.width
+        needed = drawing + DRAWING_FRAME
+        usual = 36 if self.has_class("-narrow") else 52
+        step = self.runner.step
+        only_read = step is not None and (step.is_reading or step.question is not None)
+        if drawing and needed > usual and needed > total - CONSOLE_MIN and only_read:
+            sidebar.styles.width = total  # nothing to type in this step: the lesson takes the screen
+        elif drawing and needed > usual:
+            sidebar.styles.width = max(usual, min(needed, total - CONSOLE_MIN))
+        else:
+            sidebar.styles.clear_rule("width")  # inline only: the stylesheet's width again
 
     def _scroll_to(self, what: str) -> None:
         body = self.panel.body
@@ -225,7 +268,13 @@ class LessonScreen(MainScreen):
             body.scroll_to_widget(self.panel.query_one("#lesson-feedback"), animate=False)
 
     def _focus_for(self, step: Step | None) -> None:
-        if self.app.screen is not self or step is None:
+        if self.app.screen is not self:
+            return
+        if step is None:  # the lesson is over: the keyboard goes back to the console
+            model = self.mailsim.active_model()
+            pane = self.pane(model.session_id) if model is not None else None
+            if pane is not None and pane.command_input is not None and not pane.command_input.disabled:
+                pane.command_input.focus()
             return
         if step.question is not None or step.is_reading:
             self.panel.focus_question()
@@ -260,7 +309,10 @@ class LessonScreen(MainScreen):
                 app.notify(t("lessons.notify.nothing-to-inspect", account=action.account, mailbox=action.mailbox),
                            severity="warning")
                 return
-            self.inspect(action.account, action.mailbox, stored.uid, stored.raw, action.part)
+            if self._typing():
+                self.offer(action.account, action.mailbox, stored.uid, stored.raw, action.part)
+            else:
+                self.inspect(action.account, action.mailbox, stored.uid, stored.raw, action.part)
         elif isinstance(action, ShowPanel):
             self.show_panel(action.panel)
 
@@ -310,6 +362,28 @@ class LessonScreen(MainScreen):
         if step is not None and isinstance(step.expect, MessageOpened) and step.expect.part:
             # The lesson panel is hidden under the inspector: say what to do there.
             app.notify(step.title.get(app.lang), timeout=8)
+
+    def _typing(self) -> bool:
+        """The keyboard is in a console: a screen pushed now would take the next line typed."""
+        focused = self.focused
+        return focused is not None and any(isinstance(node, SessionPane) for node in focused.ancestors_with_self)
+
+    def offer(self, account: str, mailbox: str, uid: int, raw: bytes, part: str = "") -> None:
+        """The inspector the lesson wants, announced rather than pushed under the student's
+        fingers: Ctrl+T (or the demo key of an `opened` step) opens it."""
+        self._offered = (account, mailbox, uid, raw, part)
+        self._last_inspected = (account, mailbox, uid)
+        t = self.mailsim.strings
+        self.app.notify(t("lessons.notify.inspector-ready", account=account, mailbox=mailbox, uid=uid), timeout=8)
+        self.refresh_bindings()
+
+    def open_offered(self) -> bool:
+        """Ctrl+T: open the message the lesson announced; False if there is none."""
+        offered, self._offered = self._offered, None
+        if offered is None:
+            return False
+        self.inspect(*offered)
+        return True
 
     def reopen_inspector(self, step: Step) -> None:
         """An `opened` step's "do it for me": the inspector on the message the lesson
@@ -387,6 +461,28 @@ class LessonScreen(MainScreen):
             return
         if message.pane.model.session_id == self.session_for(step) and message.line == step.demo[self._demo_position]:
             self._demo_position += 1
+            if self._demo_chain and self._demo_position < len(step.demo):
+                # "Type it for me" on a step of several lines (a message in DATA) types
+                # every line, one after the other: the student presses Enter on each.
+                command = message.pane.command_input
+                if command is not None and not command.value:
+                    line = step.demo[self._demo_position]
+                    command.value = line
+                    command.cursor_position = len(line)
+
+    @on(ChoiceList.Forwarded)
+    def _typed_into_choices(self, message: ChoiceList.Forwarded) -> None:
+        """Typed while a question had the keyboard: kept in the console's input, not lost."""
+        step = self.runner.step
+        session_id = self.session_for(step) if step is not None else None
+        pane = self.pane(session_id) if session_id else None
+        command = pane.command_input if pane is not None else None
+        if command is None or command.disabled:
+            return
+        first = not command.value
+        command.insert_text_at_cursor(message.text)
+        if first:
+            self.app.notify(self.mailsim.strings("lessons.notify.answer-first"), timeout=5)
 
     @on(MailboxView.MessageChosen)
     def _message_chosen(self, message: MailboxView.MessageChosen) -> None:
@@ -448,6 +544,7 @@ class LessonScreen(MainScreen):
                 tabs.active = pane_id(session_id)
         self.activate(session_id)
         line = step.demo[min(self._demo_position, len(step.demo) - 1)]
+        self._demo_chain = len(step.demo) > 1
         self.set_sidebar(False)
         command.value = line
         command.cursor_position = len(line)

@@ -32,8 +32,10 @@ def settings_of(app: Any) -> LessonSettings:
     return settings
 
 
-async def start_lesson(app: Any, lesson: Lesson | Path, *, resume: bool = True) -> LessonScreen | None:
-    """Replace the app's main screen by the lesson's, on a fresh store of its world."""
+async def start_lesson(app: Any, lesson: Lesson | Path, *, resume: bool = True,
+                       prerequisites_shown: bool = False) -> LessonScreen | None:
+    """Replace the app's main screen by the lesson's, on a fresh store of its world.
+    `prerequisites_shown`: the student saw them already (the picker lists them)."""
     if not isinstance(lesson, Lesson):
         try:
             lesson = load_lesson(lesson)
@@ -53,7 +55,7 @@ async def start_lesson(app: Any, lesson: Lesson | Path, *, resume: bool = True) 
     app.store = build_store(lesson.world, clock=app.clock, ids=app.ids)
     app.open_on_start = ()
     app.listen_on_start = was_listening
-    screen = LessonScreen(lesson, settings_of(app), resume=resume)
+    screen = LessonScreen(lesson, settings_of(app), resume=resume, mention_prerequisites=not prerequisites_shown)
     if isinstance(old, MainScreen):
         await app.switch_screen(screen)
     else:
@@ -66,7 +68,7 @@ def open_picker(app: Any, *, quit_on_close: bool = False) -> None:
 
     async def chosen(path: Path | None) -> None:
         if path is not None:
-            await start_lesson(app, path)
+            await start_lesson(app, path, prerequisites_shown=True)
         elif quit_on_close:
             app.exit(0)
 
@@ -84,7 +86,7 @@ async def reset_lesson(app: Any) -> None:
     if screen is None:
         return
     screen.settings.progress.reset(screen.lesson.id)
-    await start_lesson(app, screen.lesson, resume=False)
+    await start_lesson(app, screen.lesson, resume=False, prerequisites_shown=True)
 
 
 def palette_commands(app: Any, screen: Screen | None = None) -> Iterator[SystemCommand]:

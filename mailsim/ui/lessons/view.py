@@ -121,6 +121,20 @@ def fenced(markdown: str) -> str:
     return "\n".join(out)
 
 
+def drawing_width(markdown: str) -> int:
+    """The widest line of the drawings in `markdown` (0 without one): the panel widens
+    to show a drawing whole when the terminal has the room."""
+    widest, inside = 0, False
+    for line in markdown.splitlines():
+        line = line[2:] if line.startswith("> ") else line.lstrip(">")
+        if line.startswith("```"):
+            inside = not inside and line[3:].strip() == DIAGRAM
+            continue
+        if inside:
+            widest = max(widest, len(line.rstrip()))
+    return widest
+
+
 def _quote(markdown: str) -> str:
     return "\n".join("> " + line if line else ">" for line in markdown.strip().splitlines())
 
@@ -218,6 +232,8 @@ def panel_view(runner: LessonRunner, lang: str, t: Strings, state: PanelState) -
         keys.append(("lessons.keys.continue-key", "lessons.keys.continue"))
     if question is not None and question.several:
         keys.append(("lessons.keys.continue-key", "lessons.keys.check"))
+    elif question is not None and question.kind is QuestionKind.CHOICE:
+        keys.append(("lessons.keys.choose-key", "lessons.keys.choose"))
     return PanelView(title, f"{runner.index + 1}/{total}", steps, text, after=done, question=question,
                      feedback=feedback, reading=step.is_reading, keys=tuple(keys))
 

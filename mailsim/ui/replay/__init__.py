@@ -23,6 +23,23 @@ class ReplayApp(App[int]):
         self.path = Path(path)
         self.lang = lang
         self._replay = replay
+        self._localize_palette_key()
+
+    def _localize_palette_key(self) -> None:
+        """Textual's "palette" under ^p, in the replay's language as in the main app."""
+        import dataclasses
+
+        from textual.binding import BindingsMap
+
+        from mailsim.ui.strings import Strings
+
+        label = Strings(self.lang)("keys.palette")
+        localized = BindingsMap()
+        for _key, binding in self._bindings:
+            if binding.action == "command_palette":
+                binding = dataclasses.replace(binding, description=label, tooltip=label)
+            localized._add_binding(binding)
+        self._bindings = localized
 
     def on_mount(self) -> None:
         self.push_screen(ReplayScreen(self.path, lang=self.lang, replay=self._replay))

@@ -1,6 +1,7 @@
 """The replay screen: a timeline of steps on the left; on the right, the step's lines
-(both answers side by side where today's server differs), the sessions' states, and a
-mailbox as it was at that step.
+(both answers side by side where today's server differs), the step's session as the
+console explains it (state machine, what the last reply means), the sessions' states,
+and a mailbox as it was at that step.
 
 The recording is read and re-run in a worker thread with a progress bar; after that
 every move is a lookup in what `Replay` precomputed.
@@ -17,10 +18,11 @@ from textual.binding import Binding, BindingsMap
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Input, ProgressBar, Static
+from textual.widgets import DataTable, Header, Input, ProgressBar, Static
 
 from mailsim.transcript.recorder import TranscriptError
 from mailsim.transcript.replay import MailboxKey, Replay
+from mailsim.ui.replay.explained import StepExplained
 from mailsim.ui.replay.texts import Texts
 from mailsim.ui.replay.widgets import (
     ListingTable,
@@ -32,11 +34,13 @@ from mailsim.ui.replay.widgets import (
     recent_sessions,
     step_text,
 )
+from mailsim.ui.widgets.footer import Footer
 
 SPEEDS = (1, 2, 5, 10, 20, 50)
 MAX_LISTED = 300  # the newest messages of a huge mailbox; enough to see a step's change
 PANES = 3  # session panes side by side: the sessions that acted most recently
 STATE_ROWS = 6  # sessions listed in the state panel, most recently active first
+SHORT_HEIGHT = 34  # below this the step box and the state list give their room to the explanations
 
 
 class ReplayTimeline(Timeline):
@@ -57,7 +61,9 @@ class ReplayTimeline(Timeline):
 
 
 class ReplayScreen(Screen[None]):
-    CSS_PATH = "replay.tcss"
+    # The app's stylesheet too: the console's panels shown here take their colours from it
+    # (`mailsim replay` runs this screen in an app of its own).
+    CSS_PATH = ["replay.tcss", "../styles/app.tcss"]
     BINDINGS = [
         Binding("right,n", "forward", "keys.next"),
         Binding("left,p", "back", "keys.back"),
@@ -120,11 +126,17 @@ class ReplayScreen(Screen[None]):
                         yield SessionTail(id=f"pane-{number}", classes="pane")
                 with VerticalScroll(id="step-scroll"):
                     yield StepPanel(id="step")
+                yield StepExplained(self.texts.lang, id="explained")
                 yield StatePanel(id="state")
                 yield Static(id="listing-title")
                 yield ListingTable(cursor_type="row", id="listing")
         yield Static(id="status")
         yield Footer()
+
+    def on_resize(self) -> None:
+        # A short terminal keeps the sessions' lines and the explanations; the step's own
+        # box and the list of states repeat what those show.
+        self.set_class((self.size.height or self.app.size.height) < SHORT_HEIGHT, "-short")
 
     @property
     def timeline(self) -> ReplayTimeline:
@@ -184,6 +196,8 @@ class ReplayScreen(Screen[None]):
         if self.timeline.cursor_row != self.position:
             self.timeline.move_cursor(row=self.position)
         self.query_one("#step", StepPanel).show(replay, self.position, self.texts)
+        session_id = replay.steps[self.position - 1].session_id if self.position else None
+        self.query_one("#explained", StepExplained).show(replay, session_id, self.position)
         self._show_panes()
         self.query_one("#state", StatePanel).show(
             replay, self.position, self.texts, recent_sessions(replay, self.position, STATE_ROWS)

@@ -94,7 +94,7 @@ class StatePanel(Static):
 
 def _reply_style(reply_class: str) -> str:
     return {"success": "green", "intermediate": "yellow", "transient": "magenta", "permanent": "red",
-            "bad": "bold red", "data": "blue"}.get(reply_class, "")
+            "bad": "bold red", "data": "blue", "negative": "red", "closing": "dim"}.get(reply_class, "")
 
 
 class ListingTable(DataTable):

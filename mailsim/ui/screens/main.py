@@ -11,10 +11,10 @@ from textual.containers import Horizontal, Vertical
 from textual.css.query import NoMatches
 from textual.events import Resize
 from textual.screen import Screen
-from textual.widgets import Footer as _Footer
 from textual.widgets import Header, Static, TabbedContent, TabPane
 
 from mailsim.ui.model import SessionModel
+from mailsim.ui.widgets.footer import Footer
 from mailsim.ui.widgets.mailbox_view import MailboxView
 from mailsim.ui.widgets.reply_panel import ReplyPanel
 from mailsim.ui.widgets.session_pane import SessionPane
@@ -25,29 +25,7 @@ if TYPE_CHECKING:
 
 NARROW_WIDTH = 110   # below this the sidebar narrows and the mailbox view hides
 SHORT_HEIGHT = 34    # below this the state panel shows the current state only
-
-
-class Footer(_Footer):
-    """Textual's footer, rebuilt once per refresh however often the bindings changed.
-
-    Opening a session moves the focus a few times before the first frame; each move
-    asks the footer to recompose (a dozen keys restyled each time). Once is enough:
-    the recompose reads the bindings as they are when it runs.
-    """
-
-    _recompose_pending = False
-
-    def bindings_changed(self, screen: Screen) -> None:
-        self._bindings_ready = True
-        if not screen.app.app_focus or not self.is_attached or screen is not self.screen:
-            return
-        if not self._recompose_pending:
-            self._recompose_pending = True
-            self.call_after_refresh(self._recompose_once)
-
-    async def _recompose_once(self) -> None:
-        self._recompose_pending = False
-        await self.recompose()
+SPLIT_WIDE = 160     # side by side below this, the sidebar narrows so each console keeps ~40 columns
 
 
 def pane_id(session_id: str) -> str:
@@ -267,7 +245,7 @@ class MainScreen(Screen):
 
     def _update_layout(self) -> None:
         width, height = self.size.width or self.app.size.width, self.size.height or self.app.size.height
-        narrow = width < NARROW_WIDTH
+        narrow = width < NARROW_WIDTH or (self.split and width < SPLIT_WIDE)
         self.set_class(narrow, "-narrow")
         self.state_panel.compact = height < SHORT_HEIGHT or narrow
         shown = self.mailboxes_wanted if self.mailboxes_wanted is not None else not narrow

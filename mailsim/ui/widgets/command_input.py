@@ -3,13 +3,19 @@
 Up/Down walk the session's history; the inline suggestion completes the verb of a
 command valid in the current state (read from the engine's transition table) up to its
 first argument, or repeats a line from the history. Right arrow accepts it.
+
+Pasting several lines posts them (`Pasted`) to be sent one by one, as if typed and
+each followed by Enter; text after the last line break stays in the input, unsent,
+as in a terminal.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
+from textual import events
 from textual.binding import Binding
+from textual.message import Message
 from textual.suggester import Suggester
 from textual.widgets import Input
 
@@ -57,6 +63,13 @@ class CommandInput(FixedBoxScrolling, Input):
         Binding("down", "history(1)", show=False),
     ]
 
+    class Pasted(Message):
+        """Several lines were pasted: `lines` are complete lines to send in order."""
+
+        def __init__(self, lines: list[str]) -> None:
+            super().__init__()
+            self.lines = lines
+
     def __init__(self, history: list[str], commands: Callable[[], list[CommandInfo]], **kwargs) -> None:
         super().__init__(suggester=CommandSuggester(commands, history), **kwargs)
         self.history = history
@@ -87,3 +100,16 @@ class CommandInput(FixedBoxScrolling, Input):
             self._position = max(0, position)
             self.value = self.history[self._position]
         self.cursor_position = len(self.value)
+
+    def _on_paste(self, event: events.Paste) -> None:
+        text = event.text.replace("\r\n", "\n").replace("\r", "\n")
+        if "\n" not in text:
+            return  # one line: Input's own handler (next in the MRO) inserts it
+        event.prevent_default()  # Input's handler would insert the first line again
+        event.stop()
+        *complete, rest = text.split("\n")
+        before, after = self.value[: self.cursor_position], self.value[self.cursor_position:]
+        complete[0] = before + complete[0]
+        self.value = rest + after
+        self.cursor_position = len(rest)
+        self.post_message(self.Pasted(complete))

@@ -32,6 +32,8 @@ CLASS_COMPONENT = {
     ReplyClass.PERMANENT: "reply-panel--permanent",
     ReplyClass.BAD: "reply-panel--bad",
     ReplyClass.DATA: "reply-panel--data",
+    ReplyClass.NEGATIVE: "reply-panel--negative",
+    ReplyClass.CLOSING: "reply-panel--closing",
 }
 
 

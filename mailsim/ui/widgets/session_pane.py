@@ -43,6 +43,7 @@ class SessionPane(Vertical):
         self.strings = strings
         self.explainer = explainer
         self._hint_shown: Text | None = None
+        self._pasted: list[str] = []  # pasted lines still to send, one per turn of the session
 
     def compose(self) -> ComposeResult:
         if not self.model.available:
@@ -104,6 +105,8 @@ class SessionPane(Vertical):
         command = self.command_input
         if command is None:
             return
+        if self._pasted:
+            self.call_later(self._send_pasted)
         command.disabled = model.closed
         if model.closed:
             command.placeholder = t("input.closed")
@@ -121,7 +124,7 @@ class SessionPane(Vertical):
         t, model = self.strings, self.model
         text = Text(overflow="ellipsis", no_wrap=False)
         if model.closed:
-            text.append(t("hint.closed", reason=model.close_reason or "—"), "dim")
+            text.append(t("hint.closed", reason=t.reason(model.close_reason) if model.close_reason else "—"), "dim")
         elif model.multiline:
             text.append(t("hint.body"), "italic")
         else:
@@ -133,11 +136,11 @@ class SessionPane(Vertical):
                 meaning = self.explainer.command(model.protocol, info.verb)
                 if meaning:
                     text.append("  " + meaning)
-            elif waiting and not machine.commands_now(model.engine, model.state):
+            elif waiting and not machine.verbs_now(model.engine, model.state):
                 text.append(t("hint.waiting", what=", ".join(waiting)), "italic")
             else:
                 text.append(t("hint.valid") + " ", "dim")
-                text.append("  ".join(c.verb for c in self._commands_now()), "bold")
+                text.append("  ".join(machine.verbs_now(model.engine, model.state)), "bold")
         if text != self._hint_shown:  # most keystrokes leave the hint as it was
             self._hint_shown = text
             hint.update(text, layout=False)  # two rows whatever it says
@@ -170,10 +173,38 @@ class SessionPane(Vertical):
         if command is None or self.model.closed:
             return
         line = event.value
-        if not self.model.multiline:
-            command.remember(line)
         command.value = ""
+        self._enter(line)
+
+    def _enter(self, line: str) -> None:
+        """A line leaves the input, as Enter sends it."""
+        command = self.command_input
+        if command is not None and not self.model.multiline:
+            command.remember(line)
         self.post_message(self.LineEntered(self, line))
+
+    def on_command_input_pasted(self, event: CommandInput.Pasted) -> None:
+        """Several lines pasted: each is sent as if typed, after the session has taken
+        the one before (so a DATA line or an IMAP literal is seen as it would be)."""
+        event.stop()
+        if self.model.closed:
+            return
+        first_of_paste = not self._pasted
+        self._pasted.extend(event.lines)
+        if len(event.lines) > 1:
+            self.app.notify(self.strings("notify.pasted", count=len(event.lines)), timeout=3)
+        if first_of_paste:
+            self._send_pasted()
+
+    def _send_pasted(self) -> None:
+        if not self._pasted:
+            return
+        if self.model.closed:
+            left = len(self._pasted)
+            self._pasted.clear()
+            self.app.notify(self.strings("notify.pasted-dropped", count=left), severity="warning")
+            return
+        self._enter(self._pasted.pop(0))
 
     def on_show(self) -> None:
         """Shown (opened, or its tab chosen): the input takes the keyboard."""

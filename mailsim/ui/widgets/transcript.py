@@ -20,6 +20,7 @@ with a warning when a password crossed the wire unencrypted.
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
@@ -46,6 +47,8 @@ _CLASS_COMPONENT = {
     ReplyClass.PERMANENT: "transcript--permanent",
     ReplyClass.BAD: "transcript--bad",
     ReplyClass.DATA: "transcript--data",
+    ReplyClass.NEGATIVE: "transcript--negative",
+    ReplyClass.CLOSING: "transcript--closing",
 }
 
 # Pygments token families -> our component classes (the theme decides the colours).
@@ -68,6 +71,9 @@ COMPLETES_ARROW = "  ← "
 DECODED_ARROW = "  ⇢ "
 LOCK = "TLS│ "
 CIPHER_PREVIEW = 20  # octets of a TLS record shown in the byte view
+CONTINUATION = " ↪ "  # the gutter of a wrapped line's next rows (as wide as "C: ")
+INFO_GUTTER = " ·  "
+_CONTROL_BYTES = bytes(range(32)) + b"\x7f"
 
 _LEXER_NAMES = {Protocol.SMTP: "SmtpLexer", Protocol.POP3: "Pop3Lexer", Protocol.IMAP: "ImapLexer"}
 
@@ -130,10 +136,15 @@ class TranscriptView(FixedBoxScrolling, ScrollView, can_focus=True):
         super().__init__(**kwargs)
         self.model = model
         self.describe = describe
-        self._cache: dict[int, Strip] = {}
+        self._cache: dict[int, list[Strip]] = {}
         self._shown = 0
         self._width = 0
         self._base: Style | None = None  # the widget's own style, asked once per style change
+        self._cells: list[int] = []   # each line's width unwrapped
+        self._starts: list[int] = []  # each line's first row
+        self._rows = 0
+        self._wrap_at = 0             # the width the rows were counted for (0: not wrapping)
+        self._at_end = True           # the reader was at the end before a resize
 
     # -- feeding ------------------------------------------------------------------------
 
@@ -144,12 +155,14 @@ class TranscriptView(FixedBoxScrolling, ScrollView, can_focus=True):
             return
         follow = self.is_vertical_scroll_end or self._shown == 0
         start, self._shown = self._shown, count
-        if count - start < 2000:
-            for index in range(start, count):
-                self._width = max(self._width, self._line_width(self.model.lines[index]))
-        else:  # a huge burst: measure a sample rather than every line
-            self._width = max(self._width, 120)
-        self.virtual_size = Size(self._width, count)
+        lines = self.model.lines
+        for index in range(start, count):
+            cells = self._line_cells(lines[index])
+            self._cells.append(cells)
+            self._width = max(self._width, cells)
+            self._starts.append(self._rows)
+            self._rows += self._row_count(index, cells)
+        self._set_virtual_size()
         if follow:
             self.call_after_refresh(self.scroll_end, animate=False, x_axis=False)
         self.refresh()
@@ -159,8 +172,87 @@ class TranscriptView(FixedBoxScrolling, ScrollView, can_focus=True):
         self._cache.clear()
         self._width = 0
         self._shown = 0
+        self._cells.clear()
+        self._starts.clear()
+        self._rows = 0
+        self._wrap_at = self._wrap_width()
         self.sync()
         self.refresh()
+
+    @property
+    def wrapping(self) -> bool:
+        return not self.show_bytes
+
+    def _wrap_width(self) -> int:
+        width = self.scrollable_content_region.width
+        if not self.wrapping or not width:  # the byte view, or not laid out yet
+            return 0
+        return max(width, 12)
+
+    def on_resize(self) -> None:
+        if self._wrap_width() != self._wrap_at:
+            self._rewrap()
+
+    def watch_scroll_y(self, old_value: float, new_value: float) -> None:
+        super().watch_scroll_y(old_value, new_value)
+        self._at_end = self.is_vertical_scroll_end
+
+    def _rewrap(self) -> None:
+        """The pane changed width: count the rows again (arithmetic, no rendering)."""
+        follow = self._at_end or self.is_vertical_scroll_end
+        self._wrap_at = self._wrap_width()
+        self._cache.clear()
+        rows, starts = 0, []
+        for index, cells in enumerate(self._cells):
+            starts.append(rows)
+            rows += self._row_count(index, cells)
+        self._starts, self._rows = starts, rows
+        self._set_virtual_size()
+        if follow:
+            self.call_after_refresh(self.scroll_end, animate=False, x_axis=False)
+        self.refresh()
+
+    def _set_virtual_size(self) -> None:
+        width = self._wrap_at if self._wrap_at else self._width
+        self.virtual_size = Size(width, self._rows)
+
+    def _row_count(self, index: int, cells: int) -> int:
+        width = self._wrap_at
+        if not width or cells <= width:
+            return 1
+        if self.model.lines[index].direction is Direction.INFO:
+            return len(self._info_rows(self.model.lines[index], width))
+        return len(self._cuts(self.model.lines[index], cells, width)) + 1
+
+    def _cuts(self, line: TranscriptLine, cells: int, width: int) -> list[int]:
+        """Where a wire line longer than `width` is cut into rows (cell offsets): after
+        the last space of a row when there is one in its second half, else at the edge.
+        The bytes are all shown either way; the cut only decides where a row ends."""
+        plain = self._plain_row_text(line)
+        words = plain is not None and len(plain) == cells  # one cell per character
+        cuts, start, room = [], 0, width
+        while cells - start > room:
+            end = start + room
+            if words:
+                space = plain.rfind(" ", start + room // 2, end)
+                if space > start:
+                    end = space + 1
+            cuts.append(end)
+            start, room = end, width - len(CONTINUATION)
+        return cuts
+
+    def _plain_row_text(self, line: TranscriptLine) -> str | None:
+        """The text `_render` draws for a wire line, when it is plain ASCII."""
+        stripped = line.data.rstrip(b"\r\n")
+        if not stripped.isascii() or len(stripped.translate(None, _CONTROL_BYTES)) != len(stripped):
+            return None
+        annotation = COMPLETES_ARROW + line.completes if line.completes else ""
+        return "C: " + stripped.decode("ascii") + annotation
+
+    def line_at_row(self, row: int) -> tuple[int, int]:
+        """(line index, row within that line) of a row of the transcript."""
+        index = bisect_right(self._starts, row) - 1
+        return index, row - self._starts[index]
 
     def watch_show_bytes(self) -> None:
         self.redraw()
@@ -177,15 +269,25 @@ class TranscriptView(FixedBoxScrolling, ScrollView, can_focus=True):
             self._base = self.rich_style
         return self._base
 
-    def _line_width(self, line: TranscriptLine) -> int:
+    def _line_cells(self, line: TranscriptLine) -> int:
+        """A line's width unwrapped, exactly as `_render` draws it (cheap for ASCII)."""
         if line.direction is Direction.INFO:
-            return 4 + len(self.describe(line))
+            return len(INFO_GUTTER) + cell_len(self.describe(line))
         annotation = len(COMPLETES_ARROW) + len(line.completes) if line.completes else 0
         if line.decoded or line.cleartext_password:
             annotation += cell_len(self._decoded_text(line))
         if self.show_bytes and line.encrypted:
             return 9 + cell_len(self._cipher_text(line))
-        return (9 if self.show_bytes else 3) + len(line.data) + (1 if self.show_bytes else -2) + annotation
+        data = line.data
+        if self.show_bytes:
+            body = len(data) if data.isascii() else cell_len(_control_pictures(data))
+            return 3 + 6 + body + annotation
+        stripped = data.rstrip(b"\r\n")
+        if stripped.isascii() and len(stripped.translate(None, _CONTROL_BYTES)) == len(stripped):
+            body = len(stripped)
+        else:
+            body = cell_len(_plain(data))
+        return 3 + body + annotation
 
     def _decoded_text(self, line: TranscriptLine) -> str:
         warning = self.app.strings("tls.cleartext-password") if line.cleartext_password else ""
@@ -218,18 +320,51 @@ class TranscriptView(FixedBoxScrolling, ScrollView, can_focus=True):
 
     def render_line(self, y: int) -> Strip:
         scroll_x, scroll_y = self.scroll_offset
-        index = scroll_y + y
+        row = scroll_y + y
         width = self.size.width
         base = self.base_style
-        if index >= len(self.model.lines):
+        if row >= self._rows:
             return Strip.blank(width, base)
-        strip = self._cache.get(index)
-        if strip is None:
-            strip = self._render(self.model.lines[index], base)
+        index, part = self.line_at_row(row)
+        rows = self._cache.get(index)
+        if rows is None:
+            rows = self._render_rows(self.model.lines[index], base)
             if len(self._cache) > 4000:
                 self._cache.clear()
-            self._cache[index] = strip
+            self._cache[index] = rows
+        strip = rows[min(part, len(rows) - 1)]
+        if self._wrap_at:
+            return strip.crop_extend(0, width, base).apply_offsets(0, index)
         return strip.crop_extend(scroll_x, scroll_x + width, base).apply_offsets(scroll_x, index)
+
+    def line_rows(self, index: int) -> list[str]:
+        """The rows line `index` is drawn on, as text (what a reader of the pane sees)."""
+        return [strip.text for strip in self._render_rows(self.model.lines[index], self.base_style)]
+
+    def _render_rows(self, line: TranscriptLine, base: Style) -> list[Strip]:
+        """The line's rows: one, or its wrapped pieces, each after the first marked `↪`."""
+        width = self._wrap_at
+        if line.direction is Direction.INFO and width:
+            pieces = self._info_rows(line, width)
+            gutter = Text(INFO_GUTTER, self._style("transcript--gutter-info"), end="")
+            mark = Text(CONTINUATION + " ", self._style("transcript--gutter-info"), end="")
+            return [self._strip(Text.assemble(gutter if n == 0 else mark, piece, end=""), base)
+                    for n, piece in enumerate(pieces)]
+        whole = self._render(line, base)
+        if not width or whole.cell_length <= width:
+            return [whole]
+        mark = self._strip(Text(CONTINUATION, self._style("transcript--gutter-info"), end=""), base)
+        pieces = whole.divide(self._cuts(line, whole.cell_length, width) + [whole.cell_length])
+        return [pieces[0], *(Strip.join([mark, piece]) for piece in pieces[1:])]
+
+    def _info_rows(self, line: TranscriptLine, width: int) -> list[Text]:
+        """A note (or any line not on the wire) wrapped at word boundaries."""
+        text = Text(self.describe(line), self._style("transcript--info"), end="")
+        return list(text.wrap(self.app.console, max(width - len(INFO_GUTTER), 8))) or [Text("")]
+
+    def _strip(self, text: Text, base: Style) -> Strip:
+        strip = Strip(list(text.render(self.app.console)), text.cell_len)
+        return strip.apply_style(base) if base else strip
 
     def _style(self, component: str) -> Style:
         return self.get_component_rich_style(component, partial=True)
@@ -237,7 +372,7 @@ class TranscriptView(FixedBoxScrolling, ScrollView, can_focus=True):
     def _render(self, line: TranscriptLine, base: Style) -> Strip:
         text = Text(no_wrap=True, end="")
         if line.direction is Direction.INFO:
-            text.append(" ·  ", self._style("transcript--gutter-info"))
+            text.append(INFO_GUTTER, self._style("transcript--gutter-info"))
             text.append(self.describe(line), self._style("transcript--info"))
         else:
             client = line.direction is Direction.CLIENT
