@@ -45,9 +45,7 @@ async def test_lesson_2_played_with_the_demo_key_and_enter(tmp_path: Path, lang:
 BEHAVIOURS = [
     ("01-mail-model", "the-model", "smtp-ehlo",
      "a reading step continued with its key, a choice question, a session opened by a step"),
-    ("01-mail-model", "smtp-quit", "pop3-user",
-     "the lesson opens a stored message in the inspector; walking to it ticks the step; "
-     "a POP3 session opened mid-lesson beside the SMTP one"),
+    ("01-mail-model", "in-carmens-mailbox", "pop3-user", "a POP3 session opened mid-lesson beside the SMTP one"),
     ("03-smtp-reply-codes", None, "unknown-command",
      "the replies panel brought to the front by the lesson (narrow: the lesson says where it is)"),
     ("04-smtp-other-commands", "soml-saml", "why-turn", "a step to be done twice: the demo key gives each line"),
@@ -85,7 +83,9 @@ async def test_lesson_screen_behaviour_played_from_the_step_before(tmp_path: Pat
     app = lessons_app(path, tmp_path, lang="en", settings=chosen)
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await lesson_screen(pilot)
-        assert screen.runner.index == index or (index == 0 and screen.runner.index == 1)  # a greeting ticks at once
+        # The earlier lines sent again may complete the steps right after the one resumed
+        # at: a greeting ticks at once, and in lesson 01 the queue relays the message again.
+        assert index <= screen.runner.index <= index + 2
         screen = await play_lesson(pilot, "en", until=until)
         runner = screen.runner
         played = ids[index:ids.index(until) if until else None]
