@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import os
 import signal
 import sys
@@ -169,7 +170,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_check_parser(commands)
     connect = commands.add_parser("connect", help="the app, with console sessions to any server over TCP")
-    connect.add_argument("urls", nargs="+", metavar="URL", help="smtp://host:port, pop3://host:port, imap://host:port")
+    connect.add_argument("urls", nargs="+", metavar="URL",
+                         help="smtp://host:port, pop3://host:port, imap://host:port; smtps://, pop3s://, imaps:// for TLS from the first byte")
+    connect.add_argument(
+        "--insecure", action="store_true",
+        help="do not check the server's certificate (like curl -k): still encrypted, but anyone in between could pose as the server",
+    )
 
     watch = commands.add_parser("watch", help="relay a real client to a real server and explain the conversation")
     watch.add_argument("--listen", type=_port, required=True, metavar="PORT", help="port the client connects to")
@@ -422,7 +428,9 @@ def _connect_or_watch(args: argparse.Namespace, store: MailStore) -> int:
 
     try:
         if args.command == "connect":
-            remotes = [parse_server_url(url) for url in args.urls]
+            remotes = [parse_server_url(url, allow_tls=True) for url in args.urls]
+            if args.insecure:
+                remotes = [dataclasses.replace(address, verify=False) for address in remotes]
             relays = []
         else:
             host, _, port_text = args.to.rpartition(":")

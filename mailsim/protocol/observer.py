@@ -38,8 +38,9 @@ from mailsim.events import (
     ReplyClass,
     ServerLine,
     StateChanged,
+    TlsStarted,
 )
-from mailsim.protocol.base import LineReader, ReplyCatalog, Session
+from mailsim.protocol.base import LineReader, ReplyCatalog, Session, TlsParams
 from mailsim.protocol.secrets import SecretMarks
 from mailsim.protocol.seen import SeenMailboxes
 
@@ -125,14 +126,21 @@ class DialogObserver:
     # command -> catalog keys its replies may have, where templates alone are ambiguous
     REPLY_KEY_HINTS: ClassVar[dict[str, tuple[str, ...]]] = {}
 
-    def __init__(self, *, session_id: str, peer: str = "", clock: Clock | None = None, read_only: bool = False) -> None:
+    def __init__(self, *, session_id: str, peer: str = "", clock: Clock | None = None, read_only: bool = False,
+                 tls_endpoint: bool = False) -> None:
         self.session_id = session_id
         self.peer = peer
         self.read_only = read_only
         self.clock = clock or SystemClock()
         self.state: Any = self.engine.initial_state
         self.closed = False
-        self.encrypted = False
+        self.encrypted = False  # encrypted bytes it cannot read (a relay after STARTTLS)
+        # `mailsim connect` ends TLS itself and hands the observer the plaintext: after
+        # the go-ahead it asks for the handshake (`tls_requested`), hears it happened
+        # (`tls_started`) and reads on. A relay (`mailsim watch`) only sees ciphertext.
+        self.tls_endpoint = tls_endpoint
+        self.tls_requested = False
+        self.secure = False
         self.gate = Gate.OPEN
         self.user = ""  # who logged in, when the dialog shows it
         self.seen = SeenMailboxes(server=peer)  # the mailboxes as the dialog showed them
@@ -148,8 +156,30 @@ class DialogObserver:
 
     # -- what a transport calls ----------------------------------------------------------
 
-    def start(self) -> None:
+    def start(self, tls: TlsParams | None = None) -> None:
+        """The connection is up; with `tls`, an implicit-TLS one (RFC 8314) whose
+        handshake came before the greeting."""
         self._emit(Connected(self.session_id, self._now(), self.protocol, self.peer, self.read_only))
+        if tls is not None:
+            self._secured(tls, implicit=True)
+
+    def tls_started(self, tls: TlsParams, *, implicit: bool = False) -> None:
+        """The transport finished the handshake the go-ahead asked for (or, `implicit`,
+        the one before the greeting): the dialog goes on encrypted, from the state the
+        engine is in after TLS (`_after_tls`)."""
+        if self.closed:
+            return
+        self.tls_requested = False
+        self._secured(tls, implicit=implicit)
+        self._after_tls()
+        self.gate = Gate.OPEN
+        self._pump()
+
+    def tls_failed(self, key: str, **params: object) -> None:
+        """The handshake failed (`key` says how): nothing more can be said here."""
+        self.tls_requested = False
+        self._note(key, **params)
+        self._end("TLS handshake failed", mid_command=False)
 
     def client_data(self, data: bytes) -> None:
         """Bytes the client sent, in order."""
@@ -215,7 +245,7 @@ class DialogObserver:
     # -- the reading loop ------------------------------------------------------------------
 
     def _pump(self) -> None:
-        while not self.closed and not self.encrypted and not self._foreign:
+        while not self.closed and not self.encrypted and not self._foreign and not self.tls_requested:
             if self._client_line_in():
                 continue
             if not self._server_unit():
@@ -283,6 +313,30 @@ class DialogObserver:
         """The server did something its RFC does not allow: said, and read on."""
         shown = line.rstrip(b"\r\n").decode("utf-8", "replace")[:80]
         self._note(f"dialog.{what}", line=shown)
+
+    def _after_tls(self) -> None:
+        """Forget what the engine forgets after STARTTLS (each protocol knows what)."""
+
+    def _secured(self, tls: TlsParams, *, implicit: bool) -> None:
+        self.secure = True
+        self._emit(TlsStarted(self.session_id, self._now(), self.protocol, tls.version, tls.cipher, tls.subject,
+                              tls.fingerprint, implicit))
+
+    def _tls_go_ahead(self, verb: str) -> None:
+        """A successful STARTTLS/STLS: a relay can read no further; a TLS endpoint moves
+        as the engine does, asks the transport for the handshake and waits for it.
+        Anything the server sent after its go-ahead came in cleartext before the
+        handshake: a client must ignore it (RFC 3207 §4.2, the response injection)."""
+        if not self.tls_endpoint:
+            self._encrypted_from_here()
+            return
+        self._follow(verb)
+        self.tls_requested = True
+        self.gate = Gate.TLS
+        injected = self._server_rest()
+        if injected:
+            self._server_line(injected, content=True)
+            self._note("dialog.tls-injected", octets=len(injected))
 
     def _encrypted_from_here(self) -> None:
         self.encrypted = True

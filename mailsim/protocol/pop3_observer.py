@@ -164,7 +164,7 @@ class Pop3Observer(DialogObserver):
         if code != "+OK":
             return
         if verb == "STLS":
-            self._encrypted_from_here()
+            self._tls_go_ahead(verb)
             return
         if verb == "QUIT":
             self._goodbye = "client quit"
@@ -176,6 +176,9 @@ class Pop3Observer(DialogObserver):
         if self.state is S.TRANSACTION and not self.seen.selected:
             self.seen.user, self.seen.selected = self.user, "INBOX"
             self.seen.mailbox("INBOX")
+
+    def _after_tls(self) -> None:
+        self._given_user = ""  # RFC 2595 §4: what was said before TLS is forgotten
 
     def _learn(self, verb: str, argument: str, text: str, body: bytes) -> None:
         """What an answer in TRANSACTION says about the maildrop (RFC 1939 §5)."""

@@ -153,7 +153,7 @@ class SmtpObserver(DialogObserver):
         if verb == "AUTH":
             self._auth_ended(code, argument)
         elif verb == "STARTTLS" and reply_class is ReplyClass.SUCCESS:
-            self._encrypted_from_here()
+            self._tls_go_ahead(verb)
         elif verb == "BDAT" and reply_class is ReplyClass.SUCCESS and argument.upper().endswith("LAST"):
             self._move(S.GREETED, "BDAT")
         elif reply_class is ReplyClass.SUCCESS:
@@ -191,6 +191,9 @@ class SmtpObserver(DialogObserver):
             self.envelope.recipients.append(address)
         elif verb in ("RSET", "EHLO", "HELO", "DATA"):
             self.envelope = SeenEnvelope()
+
+    def _after_tls(self) -> None:
+        self.envelope = SeenEnvelope()  # RFC 3207 §4.2: the client starts over with EHLO
 
     def _waiting_for_server(self) -> bool:
         return bool(self._pending) and self._pending[0][0] != "QUIT"

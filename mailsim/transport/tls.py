@@ -116,7 +116,9 @@ def server_context(cert_file: Path, key_file: Path) -> ssl.SSLContext:
 def client_context(cafile: str | Path | None = None, *, verify: bool = True) -> ssl.SSLContext:
     """A client's context: the system's trust store, plus `cafile` (mailsim's local CA);
     `verify=False` is curl's `-k`: encrypted, but the server is not authenticated."""
-    context = ssl.create_default_context(cafile=str(cafile) if cafile else None)
+    context = ssl.create_default_context()  # with a cafile it would not load the system's
+    if cafile:
+        context.load_verify_locations(cafile=str(cafile))
     if not verify:
         context.check_hostname = False
         context.verify_mode = ssl.CERT_NONE
@@ -138,6 +140,19 @@ def params_of(ssl_object: ssl.SSLObject | ssl.SSLSocket | None, material: TlsMat
     if material is None:
         return TlsParams(version, cipher)
     return TlsParams(version, cipher, material.subject, material.fingerprint)
+
+
+def peer_params(ssl_object: ssl.SSLObject | ssl.SSLSocket) -> TlsParams:
+    """What a client saw of a finished handshake: version, cipher, and the server's
+    certificate (subject, SHA-256 fingerprint), whether or not it was checked."""
+    from cryptography import x509
+
+    params = params_of(ssl_object, None)
+    der = ssl_object.getpeercert(binary_form=True)
+    if not der:
+        return params
+    subject = x509.load_der_x509_certificate(der).subject.rfc4514_string()
+    return TlsParams(params.version, params.cipher, subject, fingerprint_of(der))
 
 
 class MemoryTls:

@@ -38,7 +38,8 @@ def test_the_sources_emit_the_notes_the_file_explains() -> None:
 @pytest.mark.parametrize("lang", ["en", "es"])
 def test_each_note_reads_in_both_languages(lang: str) -> None:
     params = (("line", "x"), ("host", "h"), ("port", "1"), ("error", "e"), ("seconds", "2"), ("side", "server"),
-              ("expected", "POP3"), ("speaks", "IMAP"))
+              ("expected", "POP3"), ("speaks", "IMAP"), ("reason", "r"), ("subject", "CN=x"), ("fingerprint", "AA:BB"),
+              ("ca", "/ca.pem"), ("octets", "3"))
     for key in load_explanations("dialog")["notes"]:
         text = Explainer(lang).note(Protocol.IMAP, f"dialog.{key}", params)
         assert text and "{" not in text, key

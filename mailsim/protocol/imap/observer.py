@@ -203,7 +203,7 @@ class ImapObserver(DialogObserver):
         if status != "OK":
             return
         if verb == "STARTTLS":
-            self._encrypted_from_here()
+            self._tls_go_ahead(verb)
         elif verb == "LOGIN":
             words = command.text.split(b" ", 3)
             self.user = words[2].strip(b'"\r\n').decode("utf-8", "replace") if len(words) > 2 else ""
