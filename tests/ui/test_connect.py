@@ -217,3 +217,38 @@ async def test_a_watched_conversation_is_a_read_only_session_with_the_teaching_v
             assert seen is not None and seen.user == "bob" and seen.mailboxes["INBOX"].count == 4
     finally:
         await servers.stop()
+
+
+async def test_starttls_in_a_connect_session_marks_the_upgrade_and_keeps_explaining(tmp_path, monkeypatch):
+    """Against a `mailsim serve`-style server with its certificate in the user data
+    directory: the connect session trusts it out of the box, STARTTLS upgrades the
+    socket, the transcript marks it as for an in-process session, and EHLO after it is
+    explained with the state machine back at the start (RFC 3207 §4.2)."""
+    from mailsim.events import TlsStarted
+    from mailsim.transport.tls import default_directory, ensure_certificate, server_names
+
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path))
+    material = ensure_certificate(server_names(["mailsim.test"]), default_directory())
+    store = build_store(clock=FixedClock(1_790_000_000.0), ids=SequentialIds("S"))
+    options = ServerOptions(ports={Protocol.SMTP: 0}, tls=material, tls_handshake_timeout=5.0,
+                            session_config=SessionConfig(hostname=store.domain, auth_failure_delay=0))
+    servers = MailServers(store, Bus(), options)
+    host, port = (await servers.start())[Protocol.SMTP]
+    app = make_test_app(engines=ENGINES, open_on_start=(), remotes=[ServerAddress(Protocol.SMTP, "localhost", port)])
+    ears = Ears(app)
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            await ears.until(lambda e: isinstance(e, Reply), past=True)
+            model = app.active_model()
+            await send(pilot, app, ears, model, "EHLO aula.example", until=lambda e: isinstance(e, Reply))
+            started = await send(pilot, app, ears, model, "STARTTLS", until=lambda e: isinstance(e, TlsStarted))
+            assert started.fingerprint == material.fingerprint and not started.implicit
+            assert model.state == "connected" and model.secure
+            mark = next(line for line in model.lines if line.event is started)
+            assert "TLS started" in app.describe(mark) and material.fingerprint in app.describe(mark)
+            ehlo = await send(pilot, app, ears, model, "EHLO aula.example", until=lambda e: isinstance(e, Reply))
+            assert ehlo.key == "ehlo" and "STARTTLS" not in ehlo.text and model.state == "greeted"
+            after = model.lines[model.lines.index(mark) + 1 :]
+            assert after and all(line.encrypted for line in after if line.event is not None and line.direction.value != "info")
+    finally:
+        await servers.stop()
