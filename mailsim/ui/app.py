@@ -200,6 +200,8 @@ class MailsimApp(App[int]):
         if event.simulated:
             return t("tls.started-replayed")
         key = "tls.started-implicit" if event.implicit else "tls.started-starttls"
+        if event.session_id.startswith("connect-"):  # mailsim is the TLS client: no records to show
+            key = "connect.tls-implicit" if event.implicit else "connect.tls-started"
         return t(key, version=event.version, cipher=event.cipher, subject=event.subject, fingerprint=event.fingerprint)
 
     def _sub_title(self) -> str:

@@ -246,6 +246,7 @@ async def test_starttls_in_a_connect_session_marks_the_upgrade_and_keeps_explain
             assert model.state == "connected" and model.secure
             mark = next(line for line in model.lines if line.event is started)
             assert "TLS started" in app.describe(mark) and material.fingerprint in app.describe(mark)
+            assert "still reads and explains" in app.describe(mark)
             ehlo = await send(pilot, app, ears, model, "EHLO aula.example", until=lambda e: isinstance(e, Reply))
             assert ehlo.key == "ehlo" and "STARTTLS" not in ehlo.text and model.state == "greeted"
             after = model.lines[model.lines.index(mark) + 1 :]
