@@ -222,9 +222,9 @@ class RemoteConnection:
         host, port = self.address.host, self.address.port
         loop = asyncio.get_running_loop()
         secure: dict[str, Any] = {}
-        if self.address.tls:
-            secure = {"ssl": self._context(), "server_hostname": host, "ssl_handshake_timeout": self.tls_timeout}
         try:
+            if self.address.tls:
+                secure = {"ssl": self._context(), "server_hostname": host, "ssl_handshake_timeout": self.tls_timeout}
             await asyncio.wait_for(loop.create_connection(lambda: _Wire(self), host, port, **secure),
                                    self.connect_timeout + (self.tls_timeout if secure else 0))
         except asyncio.CancelledError:

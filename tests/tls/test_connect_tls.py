@@ -207,3 +207,24 @@ def test_insecure_skips_the_check_and_says_so(tls_servers, material, tmp_path, m
     typist = asyncio.run(run())
     assert [n.key for n in typist.of(Note)][:2] == ["dialog.connecting", "dialog.tls-insecure"]
     assert typist.of(TlsStarted)[0].fingerprint == material.fingerprint
+
+
+def test_what_is_typed_right_after_starttls_waits_for_the_handshake(tls_servers, material) -> None:
+    """A line typed before the go-ahead came is not sent in cleartext (RFC 3207 §4.2:
+    the server would discard it); it goes once the connection is encrypted."""
+    async def run() -> Typist:
+        typist = Typist(address(Protocol.SMTP, tls_servers.smtp, tls=False), material.ca_file)
+        await typist.open()
+        await typist.say("EHLO client.example")
+        typist.connection.send_line("STARTTLS")
+        after = await typist.say("EHLO again.example", "EHLO")
+        assert "STARTTLS" not in after.text
+        typist.connection.hang_up()
+        return typist
+
+    typist = asyncio.run(run())
+    kinds = [type(e).__name__ for e in typist.events]
+    assert kinds.index("TlsStarted") < max(i for i, e in enumerate(typist.events)
+                                           if type(e).__name__ == "ClientLine" and e.data.startswith(b"EHLO again"))
+    heard = tls_servers.call(lambda: [e for e in tls_servers.events if isinstance(e, Note)])
+    assert "tls.pipelined-discarded" not in [n.key for n in heard]
