@@ -228,3 +228,50 @@ def test_what_is_typed_right_after_starttls_waits_for_the_handshake(tls_servers,
                                            if type(e).__name__ == "ClientLine" and e.data.startswith(b"EHLO again"))
     heard = tls_servers.call(lambda: [e for e in tls_servers.events if isinstance(e, Note)])
     assert "tls.pipelined-discarded" not in [n.key for n in heard]
+
+
+def test_an_implicit_tls_url_to_a_plain_text_port_is_a_note(tls_servers, material) -> None:
+    async def run() -> Typist:
+        typist = Typist(address(Protocol.POP3, tls_servers.ports[Protocol.POP3], tls=True), material.ca_file)
+        await typist.until(lambda e: isinstance(e, Closed), typist.connection.open)
+        return typist
+
+    typist = asyncio.run(run())
+    [note] = [n for n in typist.of(Note) if n.key == "dialog.tls-failed"]
+    assert "smtps://" in Explainer("en").note(Protocol.POP3, note.key, note.params)
+    assert typist.connection.closed and not typist.of(TlsStarted)
+
+
+def test_cleartext_injected_after_the_go_ahead_is_ignored(material) -> None:
+    """A server (or someone in between) that sends more after "220" to STARTTLS: those
+    octets came before the handshake, so the client drops them and says why."""
+    async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writer.write(b"220 injector ESMTP\r\n")
+        await reader.readline()
+        writer.write(b"250-injector\r\n250 STARTTLS\r\n")
+        await reader.readline()
+        writer.write(b"220 Go ahead\r\n250 injected\r\n")
+        await writer.drain()
+        await writer.start_tls(material.server_context())
+        await reader.readline()
+        writer.write(b"250 injector over TLS\r\n")
+        await writer.drain()
+        await reader.read()
+
+    async def run() -> Typist:
+        server = await asyncio.start_server(serve, "127.0.0.1", 0)
+        port = server.sockets[0].getsockname()[1]
+        typist = Typist(address(Protocol.SMTP, port, tls=False), material.ca_file)
+        await typist.open()
+        await typist.say("EHLO client.example")
+        await typist.say("STARTTLS")
+        await typist.until(lambda e: isinstance(e, TlsStarted))
+        after = await typist.say("EHLO client.example")
+        assert after.text == "injector over TLS"
+        typist.connection.hang_up()
+        server.close()
+        return typist
+
+    typist = asyncio.run(run())
+    assert [dict(n.params) for n in typist.of(Note) if n.key == "dialog.tls-injected"] == [{"octets": "14"}]
+    assert not [r for r in typist.of(Reply) if r.text == "injected"]  # never taken as an answer
