@@ -275,3 +275,16 @@ def test_cleartext_injected_after_the_go_ahead_is_ignored(material) -> None:
     typist = asyncio.run(run())
     assert [dict(n.params) for n in typist.of(Note) if n.key == "dialog.tls-injected"] == [{"octets": "14"}]
     assert not [r for r in typist.of(Reply) if r.text == "injected"]  # never taken as an answer
+
+
+def test_the_cli_takes_tls_urls_and_insecure(monkeypatch) -> None:
+    import mailsim.ui.app
+    from mailsim.cli import main
+
+    given: dict[str, object] = {}
+    monkeypatch.setattr(mailsim.ui.app, "run_app", lambda store, **options: given.update(options) or 0)
+    assert main(["--no-record", "connect", "imaps://localhost:1993", "smtp://localhost:2525"]) == 0
+    assert given["remotes"] == [ServerAddress(Protocol.IMAP, "localhost", 1993, tls=True),
+                                ServerAddress(Protocol.SMTP, "localhost", 2525)]
+    assert main(["--no-record", "connect", "--insecure", "pop3s://h"]) == 0
+    assert given["remotes"] == [ServerAddress(Protocol.POP3, "h", 995, tls=True, verify=False)]
