@@ -6,6 +6,7 @@ trusted is a note with its fingerprint, not a traceback."""
 from __future__ import annotations
 
 import asyncio
+import os
 from pathlib import Path
 
 import pytest
@@ -283,8 +284,12 @@ def test_the_cli_takes_tls_urls_and_insecure(monkeypatch) -> None:
 
     given: dict[str, object] = {}
     monkeypatch.setattr(mailsim.ui.app, "run_app", lambda store, **options: given.update(options) or 0)
-    assert main(["--no-record", "connect", "imaps://localhost:1993", "smtp://localhost:2525"]) == 0
-    assert given["remotes"] == [ServerAddress(Protocol.IMAP, "localhost", 1993, tls=True),
-                                ServerAddress(Protocol.SMTP, "localhost", 2525)]
-    assert main(["--no-record", "connect", "--insecure", "pop3s://h"]) == 0
-    assert given["remotes"] == [ServerAddress(Protocol.POP3, "h", 995, tls=True, verify=False)]
+    umask = os.umask(0o022)  # main() tightens the process's umask: give it back for later tests
+    try:
+        assert main(["--no-record", "connect", "imaps://localhost:1993", "smtp://localhost:2525"]) == 0
+        assert given["remotes"] == [ServerAddress(Protocol.IMAP, "localhost", 1993, tls=True),
+                                    ServerAddress(Protocol.SMTP, "localhost", 2525)]
+        assert main(["--no-record", "connect", "--insecure", "pop3s://h"]) == 0
+        assert given["remotes"] == [ServerAddress(Protocol.POP3, "h", 995, tls=True, verify=False)]
+    finally:
+        os.umask(umask)
