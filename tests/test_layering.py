@@ -45,7 +45,7 @@ ALLOWED = {
     "protocol": {"protocol", "store", "mime", "events", "clock", "resources", "plurals"},
     "transport": {"transport", "protocol", "store", "events", "transcript", "clock"},
     "transcript": {"transcript", "protocol", "store", "events", "clock", "resources", "private"},
-    "testbench": {"testbench", "lesson", "transport", "transcript", "protocol", "mime", "store", "events", "clock", "resources", "private"},
+    "testbench": {"testbench", "lesson", "transport", "transcript", "protocol", "mime", "store", "events", "clock", "resources", "private", "plurals"},
 }
 
 

@@ -12,7 +12,9 @@ import json
 import socket
 import xml.etree.ElementTree as ET
 from datetime import datetime, timezone
+from typing import Any
 
+from mailsim.plurals import choose
 from mailsim.testbench.commands import LEVELS
 from mailsim.testbench.texts import data_file
 from mailsim.testbench.verdict import Report, Status, Verdict
@@ -21,7 +23,7 @@ _MARK = {Status.PASS: "✔", Status.FAIL: "✘", Status.WARN: "!"}
 _COLOUR = {Status.PASS: "32", Status.FAIL: "31", Status.WARN: "33"}
 
 
-def labels(lang: str) -> dict[str, str]:
+def labels(lang: str) -> dict[str, Any]:
     words = data_file("report")
     return words.get(lang, words["en"])
 
@@ -51,10 +53,11 @@ def _name(verdict: Verdict, lang: str, t: dict[str, str]) -> str:
     return f"{title} ({t['conversation']} {verdict.conversation})" if verdict.conversation > 1 else title
 
 
-def _summary(report: Report, t: dict[str, str]) -> str:
-    return (
-        f"{report.count(Status.PASS)} {t['passed']}, {report.count(Status.FAIL)} {t['failed']}, "
-        f"{report.count(Status.WARN)} {t['warnings']}"
+def _summary(report: Report, t: dict[str, Any], lang: str) -> str:
+    """"3 passed, 1 failed, 2 notes", each word in the plural form its number needs."""
+    counts = ((Status.PASS, "passed"), (Status.FAIL, "failed"), (Status.WARN, "warnings"))
+    return ", ".join(
+        f"{report.count(status)} {choose(t[word], lang, {'count': report.count(status)})}" for status, word in counts
     )
 
 
@@ -79,7 +82,7 @@ def text(report: Report, lang: str, *, colour: bool = False) -> str:
             if verdict.why.get(lang):
                 out.append(f"        {paint('1', t['why'] + ':')} {verdict.why.get(lang)}")
         out.append("")
-    out.append(f"{t['result']}: {_summary(report, t)}. {t['all-good'] if report.passed else t['some-failed']}")
+    out.append(f"{t['result']}: {_summary(report, t, lang)}. {t['all-good'] if report.passed else t['some-failed']}")
     return "\n".join(out) + "\n"
 
 
@@ -89,7 +92,7 @@ def markdown(report: Report, lang: str) -> str:
     if report.level and (report.title is not None or report.kind == "server"):
         is_level = report.kind == "server" and report.level in LEVELS
         out += [f"**{t['level' if is_level else 'assignment']}:** `{report.level}`", ""]
-    out += [f"**{t['result']}:** {_summary(report, t)}", ""]
+    out += [f"**{t['result']}:** {_summary(report, t, lang)}", ""]
     for verdict in report.verdicts:
         out += [f"## {_MARK[verdict.status]} {t[verdict.status.value]}: {_name(verdict, lang, t)}", "", verdict.detail.get(lang), ""]
         if verdict.status is not Status.PASS:
@@ -117,7 +120,7 @@ def html_page(report: Report, lang: str) -> str:
         ".pass{color:#14692e}.warn{color:#8a5a00}.fail{color:#a01616}</style>",
         "</head><body>",
         f"<h1>{e(title)}</h1>",
-        f"<p><b>{e(t['result'])}:</b> {e(_summary(report, t))}</p>",
+        f"<p><b>{e(t['result'])}:</b> {e(_summary(report, t, lang))}</p>",
     ]
     for verdict in report.verdicts:
         status = verdict.status.value

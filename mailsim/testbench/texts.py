@@ -2,7 +2,9 @@
 
 A verdict entry has `title`, `pass`, `fail`, `why` (each `{en, es}`, or a table of
 them keyed by protocol) and `rfc` (a string, or a table keyed by protocol). Blanks in
-braces are filled from the rule's findings; a blank nobody filled stays visible.
+braces are filled from the rule's findings; a blank nobody filled stays visible. A text
+that depends on a number is a list of plural forms (`mailsim/plurals.py`), chosen by
+the `count` blank.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from functools import cache
 from typing import Any
 
 from mailsim.lesson.model import Text
+from mailsim.plurals import choose
 from mailsim.resources import package_data
 
 
@@ -46,7 +49,9 @@ def text_of(value: Any, protocol: str = "", **params: object) -> Text:
     value = pick(value, protocol)
     if not isinstance(value, dict) or "en" not in value:
         return Text(es="", en="")
-    return fill(Text(es=value.get("es", value["en"]), en=value["en"]), **params)
+    numbers = {key: param for key, param in params.items() if not isinstance(param, Text)}
+    forms = {lang: choose(value.get(lang, value["en"]), lang, numbers) for lang in ("es", "en")}
+    return fill(Text(es=forms["es"], en=forms["en"]), **params)
 
 
 def rfc_of(entry: dict[str, Any], protocol: str = "") -> str:

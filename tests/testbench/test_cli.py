@@ -103,7 +103,7 @@ def test_check_client_can_start_the_students_program_itself(tmp_path: Path) -> N
     )
     assert quitter.returncode == 1
     assert json.loads(quitter.stdout)["verdicts"][0]["detail"]["en"] == (
-        "Expected 1 conversation(s); 0 arrived before the program ended (exit status 3)."
+        "0 conversations arrived before the program ended (exit status 3; expected: 1)."
     )
     missing = subprocess.run([*MAILSIM, "check", "client", "smtp", "--port", "0", "--run", "no-such-program {port}"],
                              capture_output=True, text=True, timeout=60)

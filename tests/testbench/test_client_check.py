@@ -112,7 +112,8 @@ def test_no_client_at_all_is_a_clear_failure() -> None:
     report = asyncio.run(run_client_check(ClientCheck(Protocol.IMAP, port=0, wait=0.2, idle_timeout=0.2), build_store()))
     assert [v.check for v in report.verdicts] == ["imap.connections"]
     assert report.verdicts[0].status is Status.FAIL
-    assert "0 arrived" in report.verdicts[0].detail.en
+    assert report.verdicts[0].detail.en.startswith("0 conversations arrived within")
+    assert report.verdicts[0].detail.es.startswith("Llegaron 0 conversaciones en")
 
 
 def test_imaplib_as_a_student_client_passes() -> None:

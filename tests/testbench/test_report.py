@@ -127,7 +127,8 @@ def test_text_is_coloured_only_when_asked() -> None:
     plain = render(REPORT, "text", "en")
     assert "\x1b[" not in plain
     assert "✘ FAIL  title smtp.data-end  [RFC 5321 §4.1.1.4]" in plain
-    assert "Result: 2 passed, 1 failed, 1 notes." in plain
+    assert "Result: 2 passed, 1 failed, 1 note." in plain  # each word by its number's plural rule
+    assert "Resultado: 2 correctas, 1 fallida, 1 nota." in render(REPORT, "text", "es")
     assert "\x1b[31;1m" in render(REPORT, "text", "en", colour=True)
 
 

@@ -50,7 +50,7 @@ def test_smtp_exchanges_pair_each_command_with_its_reply() -> None:
     ]
     verdicts = judged(c)
     assert {k: v.status for k, v in verdicts.items() if v.status is not Status.PASS} == {}
-    assert verdicts["smtp.goal"].detail.en.startswith("The server accepted 1 message(s): «250 2.0.0 Ok: queued as")
+    assert verdicts["smtp.goal"].detail.en.startswith("The server accepted 1 message: «250 2.0.0 Ok: queued as")
 
 
 def test_rcpt_after_a_refused_mail_is_an_ignored_reply() -> None:

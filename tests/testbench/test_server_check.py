@@ -94,7 +94,8 @@ def test_pop3_sizes_compares_list_with_retr(mailsim_servers: RunningServers) -> 
     target = Target(Protocol.POP3, "127.0.0.1", mailsim_servers.ports[Protocol.POP3])
     (sizes,) = [v for v in run_server_check(ServerCheck(target, level="pop3", timeout=3)).verdicts if v.check == "sizes"]
     assert sizes.status is Status.PASS
-    assert sizes.detail.en == "LIST and RETR agree on the size of 5 message(s)."
+    assert sizes.detail.en == "LIST and RETR agree on the size of 5 messages."
+    assert sizes.detail.es == "LIST y RETR coinciden en el tamaño de 5 mensajes."
 
 
 def test_a_pop3_server_that_counts_lf_instead_of_crlf_fails_the_sizes_check() -> None:
