@@ -11,6 +11,7 @@ import dataclasses
 import enum
 import re
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from mailsim.events import (
     ClientLine,
@@ -31,9 +32,11 @@ from mailsim.events import (
 from mailsim.protocol.base import Session, split_wire_lines
 from mailsim.protocol.classify import classify_server_block
 from mailsim.ui import machine
-from mailsim.transport.client import Connection
 from mailsim.ui.console import ConsoleConnection
 from mailsim.ui.sasl_decode import SaslTracker
+
+if TYPE_CHECKING:  # the TCP side (and its observers) load only when `mailsim connect` needs them
+    from mailsim.transport.client import Connection
 
 
 class Direction(enum.Enum):
