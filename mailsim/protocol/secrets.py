@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from mailsim.events import LineKind, Protocol
 from mailsim.protocol.base import command_secret
-from mailsim.protocol.imap.parser import literal_at_end, secret_span
+from mailsim.protocol.imap.parser import literal_at_end, may_hold_secret, secret_span
 from mailsim.protocol.sasl import initial_response_form
 
 
@@ -27,6 +27,7 @@ class SecretMarks:
         self._responses = 0  # SASL responses so far in this exchange (initial one included)
         self._command = b""  # IMAP: the command so far, literals included
         self._continues = False  # IMAP: the next command line goes on after a literal
+        self._may_hold = False  # IMAP: the command is a LOGIN or an AUTHENTICATE
 
     def mark(self, data: bytes, kind: LineKind, verb: str) -> tuple:
         if kind == LineKind.SASL:
@@ -61,16 +62,19 @@ class SecretMarks:
     def _imap_part(self, data: bytes, kind: LineKind) -> tuple:
         if kind == LineKind.COMMAND and not self._continues:
             self._command = b""
+            self._may_hold = may_hold_secret(data)
             words = data.split(b" ", 3)
             if len(words) > 1:
                 self._start_exchange(data, words[1].decode("ascii", "replace").upper(), first_word=2)
-        prior = len(self._command)
         # A command line is read without its line end, as the engine reads it; a
         # literal's octets are all content.
         text = data if kind == LineKind.LITERAL else data.rstrip(b"\r\n")
+        self._continues = kind == LineKind.LITERAL or literal_at_end(text) is not None
+        if not self._may_hold:
+            return ()  # most commands (an APPEND's long literal): nothing kept, nothing copied
+        prior = len(self._command)
         span = secret_span(self._command + text, initial_response_form)
         self._command += data
-        self._continues = kind == LineKind.LITERAL or literal_at_end(text) is not None
         if span is None or span[1] <= prior:
             return ()
         return (max(span[0] - prior, 0), span[1] - prior, span[2])
